@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, supply-chain checks, Rust tests,
+# and agreement with the IAB reference library. Installs what it needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo deny (licences, bans, sources)"
+if ! command -v cargo-deny >/dev/null 2>&1; then
+  cargo install --locked cargo-deny
+fi
+cargo deny --log-level error check licenses bans sources
+
+step "agreement with the IAB reference library (@iabtechlabtcf/core)"
+cargo build --locked -p nexaguard-cli
+npm ci --prefix tests/reference --no-audit --no-fund
+NEXAGUARD_BIN="$PWD/target/debug/nexaguard" node --test tests/reference/
+
+step "cargo test"
+cargo test --workspace --locked
