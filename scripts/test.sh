@@ -23,5 +23,10 @@ cargo build --locked -p nexaguard-cli
 npm ci --prefix tests/reference --no-audit --no-fund
 NEXAGUARD_BIN="$PWD/target/debug/nexaguard" node --test tests/reference/
 
+step "tools the server tests use"
+if ! command -v openssl >/dev/null 2>&1; then
+  apt-get install -y openssl
+fi
+
 step "cargo test"
 cargo test --workspace --locked

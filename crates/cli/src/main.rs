@@ -1,5 +1,5 @@
-//! `nexaguard`: the NexaGuard command line. Today it is the TCF debug tool;
-//! the server and administration commands join it as they are built.
+//! `nexaguard`: the NexaGuard command line: the consent server, store
+//! administration, and the TCF debug tool.
 
 mod commands;
 
@@ -28,6 +28,39 @@ enum Command {
     /// Global Vendor List files.
     #[command(subcommand)]
     Gvl(GvlCommand),
+    /// Run the consent server (HTTPS) on the embedded store.
+    Serve(nexaguard_server::settings::ServeArgs),
+    /// Apply the store's migrations and exit.
+    Migrate(commands::server::StoreArgs),
+    /// Tenants (customers) of the platform.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Sites of a tenant and their configurations.
+    #[command(subcommand)]
+    Site(SiteCommand),
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant; prints its id.
+    Create(commands::server::TenantCreateArgs),
+}
+
+#[derive(Subcommand)]
+enum SiteCommand {
+    /// Create a site with production and staging keys.
+    Create(commands::server::SiteCreateArgs),
+    /// Site configurations.
+    #[command(subcommand)]
+    Config(SiteConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum SiteConfigCommand {
+    /// Check a configuration file without publishing it.
+    Validate(commands::server::ConfigValidateArgs),
+    /// Publish a configuration file as the next version of an environment.
+    Publish(commands::server::ConfigPublishArgs),
 }
 
 #[derive(Subcommand)]
@@ -69,6 +102,16 @@ fn main() -> ExitCode {
         Command::Ac(AcCommand::Encode(args)) => commands::ac::encode(args),
         Command::Gvl(GvlCommand::Inspect(args)) => commands::gvl::inspect(args),
         Command::Gvl(GvlCommand::Trim(args)) => commands::gvl::trim(args),
+        Command::Serve(args) => commands::server::serve(args),
+        Command::Migrate(args) => commands::server::migrate(args),
+        Command::Tenant(TenantCommand::Create(args)) => commands::server::tenant_create(args),
+        Command::Site(SiteCommand::Create(args)) => commands::server::site_create(args),
+        Command::Site(SiteCommand::Config(SiteConfigCommand::Validate(args))) => {
+            commands::server::config_validate(args)
+        }
+        Command::Site(SiteCommand::Config(SiteConfigCommand::Publish(args))) => {
+            commands::server::config_publish(args)
+        }
     };
     match result {
         Ok(code) => code,

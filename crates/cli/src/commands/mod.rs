@@ -3,6 +3,7 @@
 
 pub mod ac;
 pub mod gvl;
+pub mod server;
 pub mod signals;
 pub mod tcf;
 pub mod validate;

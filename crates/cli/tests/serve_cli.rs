@@ -1,0 +1,366 @@
+//! `nexaguard serve` as an operator runs it: the real binary, real TLS, the
+//! embedded store on disk. Includes the durability test: SIGKILL while a
+//! client posts, restart, and every acknowledged event is there.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use nexaguard_consent::Environment;
+use nexaguard_store::{SqliteStore, Store};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nexaguard"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the server and waits until it prints that it listens.
+fn start(data_dir: &Path, port: u16) -> Child {
+    let mut child = bin()
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        // The test posts as fast as it can from one address.
+        .args([
+            "--rate-limit-per-minute",
+            "1000000",
+            "--rate-limit-burst",
+            "1000000",
+        ])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("NEXAGUARD_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        if line.contains("NexaGuard is listening on https://") {
+            break;
+        }
+    }
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    child
+}
+
+fn client(data_dir: &Path) -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let pem = std::fs::read(data_dir.join("tls/cert.pem")).unwrap();
+    reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap()
+}
+
+async fn demo_site_key(client: &reqwest::Client, base: &str) -> String {
+    let html = client
+        .get(format!("{base}/demo/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = html.find("data-site-key=\"").unwrap() + "data-site-key=\"".len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
+
+fn event(site_key: &str) -> Value {
+    json!({
+        "eventId": uuid::Uuid::new_v4(),
+        "schemaVersion": 1,
+        "siteKey": site_key,
+        "environment": "production",
+        "configVersion": 1,
+        "timestamp": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap(),
+        "action": "accept_all",
+        "source": "banner",
+        "consentMode": {
+            "ad_storage": "granted", "ad_user_data": "granted", "ad_personalization": "granted",
+            "analytics_storage": "granted", "functionality_storage": "granted",
+            "personalization_storage": "denied", "security_storage": "granted"
+        },
+        "customPurposes": ["necessary", "analytics", "marketing"],
+        "language": "en",
+        "sdkVersion": "test"
+    })
+}
+
+fn sigterm(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_consents_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("https://localhost:{port}");
+    let mut server = start(dir.path(), port);
+    let http = client(dir.path());
+    let key = demo_site_key(&http, &base).await;
+
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let mut posters = Vec::new();
+    for _ in 0..4 {
+        let (http, base, key, acked) = (
+            http.clone(),
+            base.clone(),
+            key.clone(),
+            Arc::clone(&acknowledged),
+        );
+        posters.push(tokio::spawn(async move {
+            loop {
+                let body = event(&key);
+                let sent = http
+                    .post(format!("{base}/v1/consents"))
+                    .header(
+                        "origin",
+                        format!("https://localhost:{}", base.rsplit(':').next().unwrap()),
+                    )
+                    .json(&body)
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status() == 201 => acked
+                        .lock()
+                        .unwrap()
+                        .push(body["eventId"].as_str().unwrap().to_owned()),
+                    Ok(r) => panic!(
+                        "unexpected status {}: {}",
+                        r.status(),
+                        r.text().await.unwrap_or_default()
+                    ),
+                    Err(_) => return, // the server is gone
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.kill().unwrap(); // SIGKILL
+    server.wait().unwrap();
+    for p in posters {
+        p.await.unwrap();
+    }
+    let acked = acknowledged.lock().unwrap().clone();
+    assert!(
+        acked.len() > 20,
+        "too few events posted before the kill: {}",
+        acked.len()
+    );
+
+    // Restart on the same data, then stop it cleanly (SIGTERM: exit 0).
+    let server = start(dir.path(), port);
+    assert_eq!(
+        demo_site_key(&http, &base).await,
+        key,
+        "the demo site is reused, not recreated"
+    );
+    sigterm(&server);
+    let status = wait_with_timeout(server, Duration::from_secs(20));
+    assert!(status.success(), "SIGTERM exit: {status:?}");
+
+    let store = SqliteStore::open(&dir.path().join("nexaguard.db"))
+        .await
+        .unwrap();
+    let site = store
+        .sites()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.production_key == key)
+        .unwrap();
+    let mut missing = 0;
+    for id in &acked {
+        let id = uuid::Uuid::parse_str(id).unwrap();
+        if store
+            .consent_by_event_id(site.id, Environment::Production, id)
+            .await
+            .unwrap()
+            .is_none()
+        {
+            missing += 1;
+        }
+    }
+    assert_eq!(
+        missing,
+        0,
+        "{missing} of {} acknowledged events were lost",
+        acked.len()
+    );
+    store.close().await;
+}
+
+fn wait_with_timeout(mut child: Child, limit: Duration) -> std::process::ExitStatus {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("the server did not exit within {limit:?} of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn serve_help_lists_every_setting() {
+    let out = bin().args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--config",
+        "--listen",
+        "--data-dir",
+        "--tls-cert",
+        "--tls-key",
+        "--plain-http-behind-proxy",
+        "--gvl",
+        "--country-header",
+        "--rate-limit-per-minute",
+        "--rate-limit-burst",
+        "--retention-days",
+        "--demo",
+        "--log-format",
+        "NEXAGUARD_LISTEN",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from serve --help");
+    }
+}
+
+#[test]
+fn tenants_sites_and_configs_are_managed_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let run = |args: &[&str]| {
+        bin()
+            .args(args)
+            .args(["--data-dir", data])
+            .output()
+            .unwrap()
+    };
+    let out = run(&["tenant", "create", "Acme"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tenant: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tenant_id = tenant["id"].as_str().unwrap();
+
+    let out = run(&[
+        "site",
+        "create",
+        "--tenant",
+        tenant_id,
+        "--name",
+        "Shop",
+        "--origin",
+        "https://shop.example",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let site: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_ne!(site["siteKeys"]["production"], site["siteKeys"]["staging"]);
+    let site_id = site["id"].as_str().unwrap();
+
+    let config = dir.path().join("site.json");
+    std::fs::write(&config, include_str!("../../server/assets/demo-site.json")).unwrap();
+    let out = bin()
+        .args(["site", "config", "validate"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for expected in [1, 2] {
+        let out = run(&[
+            "site",
+            "config",
+            "publish",
+            "--site",
+            site_id,
+            "--environment",
+            "staging",
+            config.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let published: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(published["version"], expected);
+    }
+
+    // Bad input: one line on stderr, exit code not 0, nothing published.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"regulation": "tcf", "publisherCountry": "de", "defaultLanguage": "en", "languages": {}}"#).unwrap();
+    let out = bin()
+        .args(["site", "config", "validate"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("publisherCountry") && stderr.contains("cmpId"),
+        "{stderr}"
+    );
+    let out = run(&[
+        "site",
+        "create",
+        "--tenant",
+        tenant_id,
+        "--name",
+        "X",
+        "--origin",
+        "shop.example/path",
+    ]);
+    assert!(!out.status.success());
+    let out = run(&[
+        "site",
+        "create",
+        "--tenant",
+        &uuid::Uuid::nil().to_string(),
+        "--name",
+        "X",
+        "--origin",
+        "https://x.example",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no tenant"));
+}

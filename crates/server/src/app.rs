@@ -1,0 +1,145 @@
+//! The application: shared state and the router.
+
+use crate::precompressed::Precompressed;
+use crate::ratelimit::Limiter;
+use crate::registry::Registry;
+use crate::{headers, metrics, routes};
+use axum::http::HeaderName;
+use axum::routing::{get, post};
+use axum::Router;
+use nexaguard_consent::token::TokenKeys;
+use nexaguard_store::Store;
+use nexaguard_tcf::gvl::Gvl;
+use std::sync::{Arc, RwLock};
+
+/// What every handler shares. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The parts of [`AppState`].
+pub struct Inner {
+    /// The consent store.
+    pub store: Arc<dyn Store>,
+    /// The Global Vendor List the server checks TC strings against.
+    pub gvl: Arc<Gvl>,
+    /// Token issuing and hashing keys.
+    pub keys: TokenKeys,
+    /// Consent post rate limits.
+    pub limiter: Limiter,
+    /// The trusted header with the visitor's country, if configured.
+    pub country_header: Option<HeaderName>,
+    /// Whether the client address comes from `X-Forwarded-For` (behind a
+    /// proxy) rather than the TCP peer.
+    pub behind_proxy: bool,
+    registry: RwLock<Arc<Registry>>,
+    pub(crate) gvl_response: Precompressed,
+    pub(crate) assets: routes::assets::Assets,
+}
+
+/// What [`AppState::new`] needs.
+pub struct StateParts {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The GVL.
+    pub gvl: Gvl,
+    /// Token keys.
+    pub keys: TokenKeys,
+    /// Rate limiter.
+    pub limiter: Limiter,
+    /// Trusted country header.
+    pub country_header: Option<HeaderName>,
+    /// Behind a TLS-terminating proxy.
+    pub behind_proxy: bool,
+    /// The production site key the demo page uses, if the demo is on.
+    pub demo_site_key: Option<String>,
+}
+
+impl AppState {
+    /// Builds the state and loads the sites from the store.
+    pub async fn new(parts: StateParts) -> Result<Self, nexaguard_store::StoreError> {
+        // Metrics recorded before the recorder exists are lost; install it first.
+        crate::metrics::handle();
+        let registry = Registry::load(parts.store.as_ref(), &parts.gvl).await?;
+        let gvl_json = serde_json::to_vec(&parts.gvl).unwrap_or_default();
+        Ok(AppState(Arc::new(Inner {
+            store: parts.store,
+            gvl: Arc::new(parts.gvl),
+            keys: parts.keys,
+            limiter: parts.limiter,
+            country_header: parts.country_header,
+            behind_proxy: parts.behind_proxy,
+            registry: RwLock::new(Arc::new(registry)),
+            gvl_response: Precompressed::new(gvl_json, "application/json", "public, max-age=3600"),
+            assets: routes::assets::Assets::new(parts.demo_site_key.as_deref()),
+        })))
+    }
+
+    /// The current snapshot of sites.
+    pub fn registry(&self) -> Arc<Registry> {
+        match self.0.registry.read() {
+            Ok(r) => Arc::clone(&r),
+            // A writer panicked mid-swap; the Arc inside is still whole.
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Reloads the sites from the store if they changed (a CLI publish, or
+    /// another node). Returns whether anything changed.
+    pub async fn refresh_sites(&self) -> Result<bool, nexaguard_store::StoreError> {
+        let current = self.registry();
+        if !current.is_stale(self.store.as_ref()).await? {
+            return Ok(false);
+        }
+        let fresh = Arc::new(Registry::load(self.store.as_ref(), &self.gvl).await?);
+        match self.0.registry.write() {
+            Ok(mut r) => *r = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        Ok(true)
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// The whole router: public API, health and metrics, SDK and demo page,
+/// with security headers on every response.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route(
+            "/v1/sites/{site_key}/config.json",
+            get(routes::config::site_config),
+        )
+        .route("/v1/gvl/vendor-list.json", get(routes::config::vendor_list))
+        .route("/v1/consents", post(routes::consents::record))
+        .route(
+            "/v1/consents/{consent_token}",
+            get(routes::consents::restore),
+        )
+        .route("/v1/openapi.json", get(routes::docs::openapi))
+        .route(
+            "/v1/schema/consent-event.json",
+            get(routes::docs::consent_event_schema),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            headers::cors,
+        ));
+    Router::new()
+        .merge(api)
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .route("/metrics", get(routes::health::metrics))
+        .route("/sdk/v1/nexaguard.js", get(routes::assets::sdk))
+        .route("/demo/", get(routes::assets::demo_page))
+        .route("/demo/demo.js", get(routes::assets::demo_script))
+        .route("/", get(routes::assets::index))
+        .fallback(routes::health::not_found)
+        .layer(axum::middleware::from_fn(metrics::track))
+        .layer(axum::middleware::from_fn(headers::security_headers))
+        .with_state(state)
+}

@@ -1,0 +1,27 @@
+//! # nexaguard-server
+//!
+//! The HTTPS server behind `nexaguard serve`: the public consent API
+//! (`/v1/...`), health and metrics, the SDK and the demo page.
+//!
+//! - [`settings`]: flags, environment and config file;
+//! - [`tls`] and [`serve`]: rustls, certificates, graceful shutdown;
+//! - [`app`]: shared state and the router; handlers live in `routes`;
+//! - [`run`]: start-up and shutdown of the whole server.
+
+pub mod app;
+pub mod demo;
+pub mod error;
+pub mod gvl_source;
+mod headers;
+pub mod metrics;
+pub mod precompressed;
+pub mod ratelimit;
+pub mod registry;
+mod routes;
+pub mod run;
+pub mod secrets;
+pub mod serve;
+pub mod settings;
+pub mod tls;
+
+pub use routes::docs::ApiDoc;

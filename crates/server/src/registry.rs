@@ -1,0 +1,219 @@
+//! The sites the server answers for, indexed by public site key, with each
+//! environment's published configuration and its `config.json` answers
+//! prebuilt per language. Rebuilt from the store when something changes;
+//! requests read an immutable snapshot.
+
+use crate::precompressed::Precompressed;
+use nexaguard_consent::config::SiteConfig;
+use nexaguard_consent::Environment;
+use nexaguard_store::{PublishedConfig, Site, SiteId, Store, StoreError};
+use nexaguard_tcf::gvl::Gvl;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+/// A site environment, as a request names it by site key.
+#[derive(Debug)]
+pub struct SiteEnv {
+    /// The site.
+    pub site: Site,
+    /// Which of its environments the key names.
+    pub environment: Environment,
+    /// The published configuration, if any has been published.
+    pub published: Option<Published>,
+}
+
+/// A published configuration, parsed, with its answers.
+#[derive(Debug)]
+pub struct Published {
+    /// Its version.
+    pub version: u32,
+    /// The configuration.
+    pub config: SiteConfig,
+    /// `config.json` per language code.
+    pub responses: BTreeMap<String, Precompressed>,
+}
+
+impl SiteEnv {
+    /// Whether `origin` may post consents for this site.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.site.origins.iter().any(|o| o == origin)
+    }
+}
+
+/// An immutable snapshot of every site.
+#[derive(Debug, Default)]
+pub struct Registry {
+    by_key: HashMap<String, Arc<SiteEnv>>,
+    origins: HashSet<String>,
+    /// (site, environment, version) of every published config, to tell
+    /// whether a reload changed anything.
+    fingerprint: Vec<(SiteId, Environment, u32)>,
+    site_count: usize,
+}
+
+/// The body of `GET /v1/sites/{siteKey}/config.json`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConfigAnswer<'a> {
+    site_key: &'a str,
+    environment: Environment,
+    config_version: u32,
+    language: &'a str,
+    config: &'a SiteConfig,
+    vendor_list: &'a Gvl,
+}
+
+impl Registry {
+    /// Reads every site and newest configuration from the store.
+    pub async fn load(store: &dyn Store, gvl: &Gvl) -> Result<Registry, StoreError> {
+        let sites = store.sites().await?;
+        let configs = store.latest_configs().await?;
+        Ok(Registry::build(sites, configs, gvl))
+    }
+
+    /// Whether the store holds something this snapshot lacks.
+    pub async fn is_stale(&self, store: &dyn Store) -> Result<bool, StoreError> {
+        let sites = store.sites().await?;
+        let configs = store.latest_configs().await?;
+        Ok(sites.len() != self.site_count || fingerprint(&configs) != self.fingerprint)
+    }
+
+    fn build(sites: Vec<Site>, configs: Vec<PublishedConfig>, gvl: &Gvl) -> Registry {
+        let site_count = sites.len();
+        let fingerprint = fingerprint(&configs);
+        let mut latest: HashMap<(SiteId, Environment), PublishedConfig> = HashMap::new();
+        for c in configs {
+            latest.insert((c.site_id, c.environment), c);
+        }
+        let mut by_key = HashMap::new();
+        let mut origins = HashSet::new();
+        for site in sites {
+            origins.extend(site.origins.iter().cloned());
+            for environment in Environment::ALL {
+                let key = site.key(environment).to_owned();
+                let published = latest
+                    .remove(&(site.id, environment))
+                    .and_then(|c| publish(&key, c, gvl));
+                let entry = SiteEnv {
+                    site: site.clone(),
+                    environment,
+                    published,
+                };
+                by_key.insert(key, Arc::new(entry));
+            }
+        }
+        Registry {
+            by_key,
+            origins,
+            fingerprint,
+            site_count,
+        }
+    }
+
+    /// The site environment of a public site key.
+    pub fn get(&self, site_key: &str) -> Option<&Arc<SiteEnv>> {
+        self.by_key.get(site_key)
+    }
+
+    /// Whether any site allows `origin` (the CORS pre-check; handlers then
+    /// check the origin against the one site the request names).
+    pub fn any_site_allows(&self, origin: &str) -> bool {
+        self.origins.contains(origin)
+    }
+}
+
+fn fingerprint(configs: &[PublishedConfig]) -> Vec<(SiteId, Environment, u32)> {
+    let mut f: Vec<_> = configs
+        .iter()
+        .map(|c| (c.site_id, c.environment, c.version))
+        .collect();
+    f.sort();
+    f
+}
+
+/// Parses a stored configuration and prebuilds its answers. A stored
+/// configuration that no longer parses is logged and skipped rather than
+/// taking the whole server down.
+fn publish(site_key: &str, stored: PublishedConfig, gvl: &Gvl) -> Option<Published> {
+    let config: SiteConfig = match serde_json::from_str(&stored.config_json) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(version = stored.version, error = %e, "stored site configuration does not parse; not served");
+            return None;
+        }
+    };
+    let vendor_list = gvl.trim(config.vendors.iter().copied()).gvl;
+    let mut responses = BTreeMap::new();
+    for language in config.languages.keys() {
+        let answer = ConfigAnswer {
+            site_key,
+            environment: stored.environment,
+            config_version: stored.version,
+            language,
+            config: &only_language(&config, language),
+            vendor_list: &vendor_list,
+        };
+        match serde_json::to_vec(&answer) {
+            Ok(body) => {
+                responses.insert(
+                    language.clone(),
+                    Precompressed::new(body, "application/json", "public, max-age=300"),
+                );
+            }
+            Err(e) => tracing::error!(error = %e, "cannot serialise a site configuration"),
+        }
+    }
+    Some(Published {
+        version: stored.version,
+        config,
+        responses,
+    })
+}
+
+/// The configuration with the texts of one language only: the banner needs
+/// no others, and they are most of the bytes.
+fn only_language(config: &SiteConfig, language: &str) -> SiteConfig {
+    let mut c = config.clone();
+    c.languages.retain(|code, _| code == language);
+    for p in &mut c.custom_purposes {
+        p.name
+            .retain(|code, _| code == language || code == &config.default_language);
+        p.description
+            .retain(|code, _| code == language || code == &config.default_language);
+    }
+    c
+}
+
+/// Languages from an `Accept-Language` header, most preferred first.
+pub fn accept_language(header: &str) -> Vec<String> {
+    let mut weighted: Vec<(f32, usize, String)> = header
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, part)| {
+            let mut pieces = part.split(';').map(str::trim);
+            let tag = pieces.next().filter(|t| !t.is_empty() && *t != "*")?;
+            let q = pieces
+                .find_map(|p| p.strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (q > 0.0).then(|| (q, i, tag.to_ascii_lowercase()))
+        })
+        .collect();
+    weighted.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    weighted.into_iter().map(|(_, _, tag)| tag).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_orders_by_quality() {
+        assert_eq!(
+            accept_language("en;q=0.5, de-AT, fr;q=0.8, *;q=0.1, it;q=0"),
+            vec!["de-at", "fr", "en"]
+        );
+        assert!(accept_language("").is_empty());
+    }
+}

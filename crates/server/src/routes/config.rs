@@ -1,0 +1,69 @@
+//! Site configurations and the vendor list, served from memory.
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::registry::accept_language;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
+use serde::Deserialize;
+
+/// Query of `config.json`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigQuery {
+    /// Language code; wins over Accept-Language.
+    lang: Option<String>,
+}
+
+/// `GET /v1/sites/{siteKey}/config.json`: the published configuration and
+/// the compact vendor list, in one language.
+#[utoipa::path(get, path = "/v1/sites/{site_key}/config.json",
+    params(("site_key" = String, Path, description = "public site key"), ConfigQuery),
+    responses(
+        (status = 200, description = "the configuration and the site's vendor list"),
+        (status = 304, description = "not modified (If-None-Match)"),
+        (status = 404, description = "unknown site key or nothing published", body = crate::error::ErrorBody),
+    ))]
+pub async fn site_config(
+    State(state): State<AppState>,
+    Path(site_key): Path<String>,
+    query: Result<Query<ConfigQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let registry = state.registry();
+    let site = registry
+        .get(&site_key)
+        .ok_or_else(|| ApiError::not_found("unknown_site_key", "no site has this key"))?;
+    let published = site.published.as_ref().ok_or_else(|| {
+        ApiError::not_found(
+            "not_published",
+            format!("nothing is published to {} yet", site.environment),
+        )
+    })?;
+    let mut wanted: Vec<String> = query.lang.into_iter().collect();
+    if let Some(header) = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    {
+        wanted.extend(accept_language(header));
+    }
+    let language = published
+        .config
+        .pick_language(wanted.iter().map(String::as_str));
+    let response = published
+        .responses
+        .get(language)
+        .ok_or_else(|| ApiError::not_found("not_published", "no texts for any language"))?;
+    Ok(response.respond(&headers))
+}
+
+/// `GET /v1/gvl/vendor-list.json`: the Global Vendor List the server holds.
+#[utoipa::path(get, path = "/v1/gvl/vendor-list.json", responses(
+    (status = 200, description = "vendor-list.json, GVL format v3"),
+    (status = 304, description = "not modified"),
+))]
+pub async fn vendor_list(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    state.gvl_response.respond(&headers)
+}

@@ -1,0 +1,305 @@
+//! Recording consent events and restoring consent state.
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::metrics;
+use crate::registry::SiteEnv;
+use axum::body::{to_bytes, Body};
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use nexaguard_consent::check::{check_event, CheckedEvent, SiteEnvironment};
+use nexaguard_consent::context::EventContext;
+use nexaguard_consent::event::{ConsentEvent, ConsentEventInput, Receipt, MAX_EVENT_BYTES};
+use nexaguard_consent::token::{ConsentToken, TokenHash};
+use nexaguard_store::{NewConsent, RecordOutcome};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+use time::OffsetDateTime;
+
+/// `POST /v1/consents`: records one consent event.
+#[utoipa::path(post, path = "/v1/consents", request_body = ConsentEventInput,
+    responses(
+        (status = 201, description = "durably recorded (or a retry of a recorded event)", body = Receipt),
+        (status = 400, description = "malformed JSON or body", body = crate::error::ErrorBody),
+        (status = 403, description = "Origin not allowed for the site", body = crate::error::ErrorBody),
+        (status = 404, description = "unknown site key", body = crate::error::ErrorBody),
+        (status = 409, description = "eventId reused with a different body", body = crate::error::ErrorBody),
+        (status = 413, description = "body over 16 KiB", body = crate::error::ErrorBody),
+        (status = 415, description = "not application/json", body = crate::error::ErrorBody),
+        (status = 422, description = "the event breaks a rule (see code)", body = crate::error::ErrorBody),
+        (status = 429, description = "rate limited; see Retry-After", body = crate::error::ErrorBody),
+    ))]
+pub async fn record(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    rate_limit(&state, &headers, peer)?;
+    let input = parse_event(&headers, body).await?;
+    let registry = state.registry();
+    let site = registry
+        .get(&input.site_key)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("unknown_site_key", "no site has this key"))?;
+    check_origin(&site, &headers, true)?;
+    let published = site.published.as_ref().ok_or_else(|| {
+        ApiError::unprocessable(
+            "not_published",
+            "the site environment has no published configuration",
+        )
+    })?;
+    let now = OffsetDateTime::now_utc();
+    let body_hash = canonical_hash(&input)?;
+    let checked = check_event(
+        input,
+        SiteEnvironment {
+            environment: site.environment,
+            config_version: published.version,
+            config: &published.config,
+        },
+        &state.gvl,
+        now,
+    )?;
+    let token = token_for(&state, &site, &checked).await?;
+    let context = EventContext::from_headers(
+        header_str(&headers, state.country_header.as_ref()),
+        headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let event_id = checked.input.event_id;
+    let recorded_at = truncate_to_millis(now);
+    let event = ConsentEvent::record(checked.input, recorded_at, context, checked.policy_warnings);
+    let consent = NewConsent {
+        site_id: site.site.id,
+        event,
+        token_hash: state.keys.hash(&token),
+        body_hash,
+    };
+    let started = Instant::now();
+    let outcome = state.store.record_consent(consent).await;
+    metrics::store_latency("record_consent", started);
+    let (recorded_at, replayed) = match outcome? {
+        RecordOutcome::Recorded { recorded_at } => {
+            ::metrics::counter!(metrics::CONSENTS_RECORDED, "environment" => site.environment.as_str())
+                .increment(1);
+            (recorded_at, false)
+        }
+        RecordOutcome::Duplicate { recorded_at } => (recorded_at, true),
+        RecordOutcome::Conflict => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "event_id_conflict",
+                "this eventId was recorded with a different body",
+            ))
+        }
+    };
+    let receipt = Receipt {
+        event_id,
+        consent_token: token.as_str().to_owned(),
+        recorded_at,
+    };
+    let mut response = (StatusCode::CREATED, Json(receipt)).into_response();
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+fn rate_limit(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Result<(), ApiError> {
+    let ip = client_ip(state, headers, peer);
+    state.limiter.check(ip).map_err(|wait| {
+        let mut err = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many consent posts from this network; retry later",
+        );
+        err.retry_after = Some(wait.as_secs().max(1));
+        err
+    })
+}
+
+/// The client's address: the TCP peer, or behind a proxy the address the
+/// proxy appended last to `X-Forwarded-For` (the one hop we trust).
+fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+    if state.behind_proxy {
+        let forwarded = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse().ok());
+        if let Some(ip) = forwarded {
+            return ip;
+        }
+    }
+    peer.ip()
+}
+
+async fn parse_event(headers: &HeaderMap, body: Body) -> Result<ConsentEventInput, ApiError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the event as application/json",
+        ));
+    }
+    let bytes = to_bytes(body, MAX_EVENT_BYTES).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the event must be at most {MAX_EVENT_BYTES} bytes"),
+        )
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Data => ApiError::unprocessable("invalid_event", e.to_string()),
+            Category::Syntax | Category::Eof | Category::Io => {
+                ApiError::bad_request("invalid_json", e.to_string())
+            }
+        }
+    })
+}
+
+/// Browsers always send Origin on cross-origin POSTs; it must be one of the
+/// site's. `required` is false for reads, where a missing Origin means a
+/// same-origin or non-browser client.
+fn check_origin(site: &SiteEnv, headers: &HeaderMap, required: bool) -> Result<(), ApiError> {
+    match headers.get(header::ORIGIN).map(|v| v.to_str()) {
+        Some(Ok(origin)) if site.allows_origin(origin) => Ok(()),
+        None if !required => Ok(()),
+        None => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "origin_required",
+            "the Origin header is required",
+        )),
+        Some(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "this Origin is not allowed for the site",
+        )),
+    }
+}
+
+/// The body hash that tells a retry (same body) from a conflict. Hashing
+/// the parsed event, not the raw bytes, makes key order and whitespace
+/// irrelevant.
+fn canonical_hash(input: &ConsentEventInput) -> Result<[u8; 32], ApiError> {
+    let canonical = serde_json::to_vec(input)
+        .map_err(|e| ApiError::bad_request("invalid_event", e.to_string()))?;
+    Ok(Sha256::digest(canonical).into())
+}
+
+/// The token the receipt carries: the one sent, if this server issued it
+/// for this site environment, or a new one derived from the event.
+async fn token_for(
+    state: &AppState,
+    site: &Arc<SiteEnv>,
+    checked: &CheckedEvent,
+) -> Result<ConsentToken, ApiError> {
+    let Some(token) = &checked.token else {
+        return Ok(state
+            .keys
+            .issue(site.site.key(site.environment), checked.input.event_id));
+    };
+    let hash = state.keys.hash(token);
+    let started = Instant::now();
+    let known = state
+        .store
+        .latest_consent(site.site.id, site.environment, &hash)
+        .await?;
+    metrics::store_latency("latest_consent", started);
+    if known.is_none() {
+        return Err(ApiError::unprocessable(
+            "unknown_consent_token",
+            "consentToken was not issued for this site environment",
+        ));
+    }
+    Ok(token.clone())
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: Option<&header::HeaderName>) -> Option<&'a str> {
+    headers.get(name?).and_then(|v| v.to_str().ok())
+}
+
+fn truncate_to_millis(t: OffsetDateTime) -> OffsetDateTime {
+    let millis = t.millisecond();
+    t.replace_nanosecond(u32::from(millis) * 1_000_000)
+        .unwrap_or(t)
+}
+
+/// Query of `GET /v1/consents/{consentToken}`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RestoreQuery {
+    /// The site key the token was issued under.
+    site_key: String,
+}
+
+/// The answer of `GET /v1/consents/{consentToken}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentState {
+    /// The token asked about.
+    consent_token: String,
+    /// Its newest event.
+    event: ConsentEvent,
+}
+
+/// `GET /v1/consents/{consentToken}?siteKey=...`: the latest consent state.
+#[utoipa::path(get, path = "/v1/consents/{consent_token}",
+    params(("consent_token" = String, Path, description = "token from a receipt"), RestoreQuery),
+    responses(
+        (status = 200, description = "the newest event of the token", body = ConsentState),
+        (status = 400, description = "malformed token", body = crate::error::ErrorBody),
+        (status = 403, description = "Origin not allowed for the site", body = crate::error::ErrorBody),
+        (status = 404, description = "unknown site key or token", body = crate::error::ErrorBody),
+    ))]
+pub async fn restore(
+    State(state): State<AppState>,
+    Path(consent_token): Path<String>,
+    query: Result<Query<RestoreQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let token = ConsentToken::parse(&consent_token)
+        .map_err(|e| ApiError::bad_request("invalid_consent_token", e.to_string()))?;
+    let registry = state.registry();
+    let site = registry
+        .get(&query.site_key)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("unknown_site_key", "no site has this key"))?;
+    check_origin(&site, &headers, false)?;
+    let hash: TokenHash = state.keys.hash(&token);
+    let started = Instant::now();
+    let event = state
+        .store
+        .latest_consent(site.site.id, site.environment, &hash)
+        .await?;
+    metrics::store_latency("latest_consent", started);
+    let event = event.ok_or_else(|| {
+        ApiError::not_found("consent_not_found", "no consent is recorded for this token")
+    })?;
+    let mut response = Json(ConsentState {
+        consent_token: token.as_str().to_owned(),
+        event,
+    })
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}

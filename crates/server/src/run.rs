@@ -1,0 +1,165 @@
+//! `nexaguard serve`: everything from settings to a graceful exit.
+
+use crate::app::{self, AppState, StateParts};
+use crate::ratelimit::Limiter;
+use crate::serve::{serve, Transport};
+use crate::settings::Settings;
+use crate::tls::TlsFiles;
+use crate::{demo, gvl_source, secrets};
+use anyhow::Context;
+use axum::http::HeaderName;
+use nexaguard_store::{SqliteStore, Store};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// How often the server looks for sites and configurations published by
+/// the CLI or another node.
+const REFRESH_EVERY: Duration = Duration::from_secs(5);
+
+/// How often expired consent records are removed.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
+/// Runs the server until SIGTERM or Ctrl-C, then shuts down gracefully:
+/// stops accepting, finishes requests in flight, commits pending writes.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
+    let keys = secrets::token_keys(&settings.data_dir)?;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&settings.database_path()).await?);
+    let gvl = gvl_source::load(settings.gvl.as_deref()).await?;
+    let demo_site = if settings.demo {
+        demo::ensure(store.as_ref(), &gvl, settings.listen).await?
+    } else {
+        None
+    };
+    let country_header = settings
+        .country_header
+        .as_deref()
+        .map(HeaderName::try_from)
+        .transpose()
+        .context("country_header is not a valid header name")?;
+    let state = AppState::new(StateParts {
+        store: Arc::clone(&store),
+        gvl,
+        keys,
+        limiter: Limiter::new(settings.rate_limit_per_minute, settings.rate_limit_burst),
+        country_header,
+        behind_proxy: settings.plain_http_behind_proxy,
+        demo_site_key: demo_site.as_ref().map(|s| s.production_key.clone()),
+    })
+    .await?;
+    let background = spawn_background(state.clone(), settings.retention_days);
+    let transport = if settings.plain_http_behind_proxy {
+        Transport::PlainHttpBehindProxy
+    } else {
+        let configured = settings
+            .tls
+            .clone()
+            .map(|(cert, key)| TlsFiles { cert, key });
+        Transport::Tls(crate::tls::ensure_certificate(
+            configured,
+            &settings.data_dir,
+        )?)
+    };
+    let scheme = match transport {
+        Transport::Tls(_) => "https",
+        Transport::PlainHttpBehindProxy => "http",
+    };
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let has_demo = demo_site.is_some();
+    tokio::spawn(async move {
+        if let Ok(addr) = ready_rx.await {
+            print_urls(scheme, addr, has_demo);
+        }
+    });
+    let result = serve(
+        app::router(state),
+        settings.listen,
+        transport,
+        shutdown_signal(),
+        Some(ready_tx),
+    )
+    .await;
+    background.abort();
+    // In-flight requests are done; commit whatever they queued.
+    store.close().await;
+    tracing::info!("stopped");
+    result
+}
+
+fn print_urls(scheme: &str, addr: SocketAddr, demo: bool) {
+    let host = if addr.ip().is_loopback() || addr.ip().is_unspecified() {
+        format!("localhost:{}", addr.port())
+    } else {
+        addr.to_string()
+    };
+    println!();
+    println!("NexaGuard is listening on {scheme}://{host}");
+    if demo {
+        println!("  Demo page:   {scheme}://{host}/demo/");
+    }
+    println!("  OpenAPI:     {scheme}://{host}/v1/openapi.json");
+    println!("  Consent API: {scheme}://{host}/v1/consents");
+    println!("  Health:      {scheme}://{host}/healthz  {scheme}://{host}/readyz  {scheme}://{host}/metrics");
+    println!();
+}
+
+/// The periodic jobs: site refresh, retention, rate-limiter cleanup.
+fn spawn_background(state: AppState, retention_days: u32) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut refresh = tokio::time::interval(REFRESH_EVERY);
+        let mut retention = tokio::time::interval(RETENTION_EVERY);
+        loop {
+            tokio::select! {
+                _ = refresh.tick() => {
+                    match state.refresh_sites().await {
+                        Ok(true) => tracing::info!("site configurations reloaded"),
+                        Ok(false) => {}
+                        Err(e) => tracing::warn!(error = %e, "site refresh failed"),
+                    }
+                    state.limiter.forget_idle();
+                }
+                _ = retention.tick() => remove_expired(&state, retention_days).await,
+            }
+        }
+    })
+}
+
+/// Deletes consent records older than the retention period; logs counts only.
+pub async fn remove_expired(state: &AppState, retention_days: u32) {
+    let cutoff = OffsetDateTime::now_utc() - time::Duration::days(i64::from(retention_days));
+    match state.store.delete_consents_before(cutoff).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            removed = n,
+            retention_days,
+            "expired consent records removed"
+        ),
+        Err(e) => tracing::warn!(error = %e, "retention job failed"),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

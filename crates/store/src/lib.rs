@@ -1,0 +1,213 @@
+//! # nexaguard-store
+//!
+//! Where NexaGuard keeps tenants, sites, published configurations and
+//! consent records: the [`Store`] trait, and one module per backend.
+//!
+//! - [`sqlite`]: the embedded default. WAL mode; every write goes through
+//!   one writer task that commits in batches (group commit), and a request
+//!   is answered only once its batch is committed.
+//!
+//! Every backend passes the same tests (`tests/store.rs`), so a new one is
+//! one more module and one more line in that test file.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use nexaguard_consent::event::ConsentEvent;
+use nexaguard_consent::token::TokenHash;
+use nexaguard_consent::Environment;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub use sqlite::SqliteStore;
+
+/// A tenant's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TenantId(pub Uuid);
+
+/// A site's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SiteId(pub Uuid);
+
+/// A customer of the platform; it owns sites and sees only their data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    /// Its id.
+    pub id: TenantId,
+    /// Display name.
+    pub name: String,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+}
+
+/// A website or app of a tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// Its id.
+    pub id: SiteId,
+    /// The tenant that owns it.
+    pub tenant_id: TenantId,
+    /// Display name.
+    pub name: String,
+    /// Origins (`https://www.example.com`) allowed to post consents.
+    pub origins: Vec<String>,
+    /// The public site key of production.
+    pub production_key: String,
+    /// The public site key of staging.
+    pub staging_key: String,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+}
+
+impl Site {
+    /// The site key of `environment`.
+    pub fn key(&self, environment: Environment) -> &str {
+        match environment {
+            Environment::Production => &self.production_key,
+            Environment::Staging => &self.staging_key,
+        }
+    }
+}
+
+/// One published version of a site environment's configuration. Published
+/// versions never change; publishing makes a new version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedConfig {
+    /// The site.
+    pub site_id: SiteId,
+    /// The environment it was published to.
+    pub environment: Environment,
+    /// 1, 2, 3... per site environment.
+    pub version: u32,
+    /// The configuration JSON (a `SiteConfig`), exactly as published.
+    pub config_json: String,
+    /// When it was published.
+    pub published_at: OffsetDateTime,
+}
+
+/// A consent event to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewConsent {
+    /// The site it belongs to.
+    pub site_id: SiteId,
+    /// The event; its `environment` and `recorded_at` are stored with it.
+    pub event: ConsentEvent,
+    /// The keyed hash of the consent token the receipt carries.
+    pub token_hash: TokenHash,
+    /// SHA-256 of the posted body in canonical form: a retry with the same
+    /// event id must have the same body hash, or it is a conflict.
+    pub body_hash: [u8; 32],
+}
+
+/// What recording an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// Newly committed.
+    Recorded {
+        /// The commit time stored with the event.
+        recorded_at: OffsetDateTime,
+    },
+    /// The same event id with the same body was recorded before; nothing new
+    /// was stored.
+    Duplicate {
+        /// The time of the first recording.
+        recorded_at: OffsetDateTime,
+    },
+    /// The same event id with a different body was recorded before; nothing
+    /// was stored.
+    Conflict,
+}
+
+/// A store failure. None of these is the client's fault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database said no.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value could not be read back (a bug or a damaged database).
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+    /// The named tenant or site does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The store is shutting down and takes no more writes.
+    #[error("the store is closed")]
+    Closed,
+}
+
+/// The operations the server and the CLI need. Every method is scoped by
+/// site and environment where consent data is concerned: no query mixes
+/// tenants or environments.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Checks that the database answers (for `/readyz`).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Creates a tenant.
+    async fn create_tenant(&self, name: &str) -> Result<Tenant, StoreError>;
+
+    /// All tenants, oldest first.
+    async fn tenants(&self) -> Result<Vec<Tenant>, StoreError>;
+
+    /// Creates a site with fresh production and staging site keys.
+    async fn create_site(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        origins: &[String],
+    ) -> Result<Site, StoreError>;
+
+    /// All sites of all tenants, oldest first (the server indexes them by key).
+    async fn sites(&self) -> Result<Vec<Site>, StoreError>;
+
+    /// Publishes a configuration as the next version of the site
+    /// environment and returns it.
+    async fn publish_config(
+        &self,
+        site: SiteId,
+        environment: Environment,
+        config_json: &str,
+    ) -> Result<PublishedConfig, StoreError>;
+
+    /// The newest published configuration of every site environment.
+    async fn latest_configs(&self) -> Result<Vec<PublishedConfig>, StoreError>;
+
+    /// Records one consent event, answering once it is durably committed.
+    async fn record_consent(&self, consent: NewConsent) -> Result<RecordOutcome, StoreError>;
+
+    /// The newest event of the consent token in the site environment.
+    async fn latest_consent(
+        &self,
+        site: SiteId,
+        environment: Environment,
+        token: &TokenHash,
+    ) -> Result<Option<ConsentEvent>, StoreError>;
+
+    /// Whether an event id was recorded in the site environment.
+    async fn consent_by_event_id(
+        &self,
+        site: SiteId,
+        environment: Environment,
+        event_id: Uuid,
+    ) -> Result<Option<ConsentEvent>, StoreError>;
+
+    /// Number of events recorded for the site environment.
+    async fn count_consents(
+        &self,
+        site: SiteId,
+        environment: Environment,
+    ) -> Result<u64, StoreError>;
+
+    /// Deletes consent records committed before `cutoff`; returns how many.
+    async fn delete_consents_before(&self, cutoff: OffsetDateTime) -> Result<u64, StoreError>;
+
+    /// Events waiting for the writer (the write-queue depth metric).
+    fn pending_writes(&self) -> usize;
+
+    /// Commits everything pending and stops taking writes (graceful shutdown).
+    async fn close(&self);
+}

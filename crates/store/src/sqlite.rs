@@ -1,0 +1,447 @@
+//! The SQLite backend: the embedded default, one file.
+//!
+//! - WAL journal with `synchronous = FULL`: a commit is on disk (the WAL is
+//!   fsynced) before anyone is told it happened, so an acknowledged consent
+//!   survives the process being killed or the machine losing power; readers
+//!   never wait for the writer.
+//! - All writes go through one writer task on one connection, which commits
+//!   queued consents together (group commit); see `writer`.
+//! - Reads use a small pool of their own whose connections refuse to write
+//!   (`query_only`), so no write can bypass the writer.
+//!
+//! The schema lives in `migrations/`, embedded in the binary and applied on
+//! every open.
+
+mod codec;
+mod writer;
+
+use crate::{
+    NewConsent, PublishedConfig, RecordOutcome, Site, SiteId, Store, StoreError, Tenant, TenantId,
+};
+use async_trait::async_trait;
+use nexaguard_consent::event::ConsentEvent;
+use nexaguard_consent::token::TokenHash;
+use nexaguard_consent::Environment;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, Connection, SqliteConnection};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+use writer::{Job, PendingGuard, PreparedConsent, RecordJob, Reply};
+
+/// The schema, embedded at build time.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// How long a connection waits for a lock held by another connection (a
+/// checkpoint, or another process such as the CLI) before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections of the read pool.
+const READ_CONNECTIONS: u32 = 4;
+
+/// Jobs the write queue holds before callers wait for room: back-pressure
+/// instead of unbounded memory when the disk cannot keep up.
+const QUEUE_CAPACITY: usize = 8 * writer::MAX_BATCH;
+
+/// Consents one retention step deletes (see `writer::Job::DeleteChunk`).
+const DELETE_CHUNK: i64 = 5_000;
+
+/// The SQLite store. Open it with [`SqliteStore::open`]; call
+/// [`Store::close`] before exiting so that queued writes are committed.
+#[derive(Debug)]
+pub struct SqliteStore {
+    read: SqlitePool,
+    /// The way to the writer; `None` once closed. Taking it out is how
+    /// `close` stops new writes while the writer drains what is queued.
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    /// The writer task, until `close` has waited for it.
+    writer: tokio::sync::Mutex<Option<JoinHandle<()>>>,
+    /// Consents sent to the writer and not yet answered.
+    pending: Arc<AtomicUsize>,
+}
+
+/// The options every connection shares.
+fn connect_options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // In WAL mode, NORMAL may lose the last commits on power loss; FULL
+        // fsyncs the WAL on every commit, which group commit makes cheap.
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(BUSY_TIMEOUT)
+}
+
+impl SqliteStore {
+    /// Opens the database at `path`, creating the file if it is missing
+    /// (not its directory), applies pending migrations, and starts the
+    /// writer task. Must be called inside a Tokio runtime.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let options = connect_options(path);
+        let mut write = options.connect().await?;
+        if let Err(error) = MIGRATOR.run_direct(&mut write).await {
+            close_quietly(write).await;
+            return Err(error.into());
+        }
+        let read = match SqlitePoolOptions::new()
+            .max_connections(READ_CONNECTIONS)
+            .connect_with(options.pragma("query_only", "ON"))
+            .await
+        {
+            Ok(pool) => pool,
+            Err(error) => {
+                close_quietly(write).await;
+                return Err(error.into());
+            }
+        };
+        let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
+        let writer = tokio::spawn(writer::run(write, queue));
+        Ok(SqliteStore {
+            read,
+            jobs: Mutex::new(Some(jobs)),
+            writer: tokio::sync::Mutex::new(Some(writer)),
+            pending: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    /// Creates the database at `path` if needed and applies pending
+    /// migrations, then closes it (`nexaguard migrate`).
+    pub async fn migrate_only(path: &Path) -> Result<(), StoreError> {
+        let mut conn = connect_options(path).connect().await?;
+        let migrated = MIGRATOR.run_direct(&mut conn).await;
+        conn.close().await?;
+        migrated.map_err(StoreError::from)
+    }
+
+    /// Sends a job to the writer and waits for its answer.
+    async fn submit<T>(&self, job: impl FnOnce(Reply<T>) -> Job) -> Result<T, StoreError> {
+        let sender = self
+            .jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or(StoreError::Closed)?;
+        let (reply, answer) = oneshot::channel();
+        // Sending to a queue whose writer is gone, or the writer going away
+        // without answering, can only happen while shutting down.
+        sender
+            .send(job(reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        drop(sender);
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+async fn close_quietly(conn: SqliteConnection) {
+    if let Err(error) = conn.close().await {
+        tracing::warn!(%error, "closing a SQLite connection failed");
+    }
+}
+
+/// A fresh public site key: a prefix naming the environment, then 128
+/// random bits as 32 lowercase hex digits.
+fn new_site_key(environment: Environment) -> String {
+    let prefix = match environment {
+        Environment::Production => "ngp_",
+        Environment::Staging => "ngs_",
+    };
+    format!("{prefix}{}", Uuid::new_v4().simple())
+}
+
+type TenantRow = (String, String, String);
+
+fn tenant_from_row((id, name, created_at): TenantRow) -> Result<Tenant, StoreError> {
+    Ok(Tenant {
+        id: TenantId(codec::uuid_from_db(&id)?),
+        name,
+        created_at: codec::timestamp_from_db(&created_at)?,
+    })
+}
+
+type SiteRow = (String, String, String, String, String, String, String);
+
+fn site_from_row(row: SiteRow) -> Result<Site, StoreError> {
+    let (id, tenant_id, name, origins, created_at, production_key, staging_key) = row;
+    Ok(Site {
+        id: SiteId(codec::uuid_from_db(&id)?),
+        tenant_id: TenantId(codec::uuid_from_db(&tenant_id)?),
+        name,
+        origins: codec::json_from_db("site origins", &origins)?,
+        production_key,
+        staging_key,
+        created_at: codec::timestamp_from_db(&created_at)?,
+    })
+}
+
+type ConfigRow = (String, String, i64, String, String);
+
+fn config_from_row(row: ConfigRow) -> Result<PublishedConfig, StoreError> {
+    let (site_id, environment, version, config_json, published_at) = row;
+    Ok(PublishedConfig {
+        site_id: SiteId(codec::uuid_from_db(&site_id)?),
+        environment: codec::environment_from_db(&environment)?,
+        version: codec::version_from_db(version)?,
+        config_json,
+        published_at: codec::timestamp_from_db(&published_at)?,
+    })
+}
+
+fn event_from_body(body: Option<(String,)>) -> Result<Option<ConsentEvent>, StoreError> {
+    body.map(|(body,)| codec::json_from_db("consent event", &body))
+        .transpose()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    async fn create_tenant(&self, name: &str) -> Result<Tenant, StoreError> {
+        let tenant = Tenant {
+            id: TenantId(Uuid::new_v4()),
+            name: name.to_owned(),
+            created_at: OffsetDateTime::now_utc(),
+        };
+        let id = codec::uuid_to_db(tenant.id.0);
+        let created_at = codec::timestamp_to_db(tenant.created_at)?;
+        let name = tenant.name.clone();
+        self.submit(|reply| Job::CreateTenant {
+            id,
+            name,
+            created_at,
+            reply,
+        })
+        .await?;
+        Ok(tenant)
+    }
+
+    async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        let rows: Vec<TenantRow> =
+            sqlx::query_as("SELECT id, name, created_at FROM tenants ORDER BY created_at, rowid")
+                .fetch_all(&self.read)
+                .await?;
+        rows.into_iter().map(tenant_from_row).collect()
+    }
+
+    async fn create_site(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        origins: &[String],
+    ) -> Result<Site, StoreError> {
+        let site = Site {
+            id: SiteId(Uuid::new_v4()),
+            tenant_id: tenant,
+            name: name.to_owned(),
+            origins: origins.to_vec(),
+            production_key: new_site_key(Environment::Production),
+            staging_key: new_site_key(Environment::Staging),
+            created_at: OffsetDateTime::now_utc(),
+        };
+        let id = codec::uuid_to_db(site.id.0);
+        let tenant_id = codec::uuid_to_db(tenant.0);
+        let origins_json = codec::json_to_db("site origins", origins)?;
+        let created_at = codec::timestamp_to_db(site.created_at)?;
+        let (name, production_key, staging_key) = (
+            site.name.clone(),
+            site.production_key.clone(),
+            site.staging_key.clone(),
+        );
+        self.submit(|reply| Job::CreateSite {
+            id,
+            tenant_id,
+            name,
+            origins_json,
+            created_at,
+            production_key,
+            staging_key,
+            reply,
+        })
+        .await?;
+        Ok(site)
+    }
+
+    async fn sites(&self) -> Result<Vec<Site>, StoreError> {
+        let rows: Vec<SiteRow> = sqlx::query_as(
+            "SELECT s.id, s.tenant_id, s.name, s.origins, s.created_at, p.key, t.key \
+             FROM sites AS s \
+             JOIN site_keys AS p ON p.site_id = s.id AND p.environment = 'production' \
+             JOIN site_keys AS t ON t.site_id = s.id AND t.environment = 'staging' \
+             ORDER BY s.created_at, s.rowid",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter().map(site_from_row).collect()
+    }
+
+    async fn publish_config(
+        &self,
+        site: SiteId,
+        environment: Environment,
+        config_json: &str,
+    ) -> Result<PublishedConfig, StoreError> {
+        let published_at = OffsetDateTime::now_utc();
+        let published_at_text = codec::timestamp_to_db(published_at)?;
+        let config = config_json.to_owned();
+        let version = self
+            .submit(|reply| Job::PublishConfig {
+                site_id: codec::uuid_to_db(site.0),
+                environment: environment.as_str(),
+                config_json: config,
+                published_at: published_at_text,
+                reply,
+            })
+            .await?;
+        Ok(PublishedConfig {
+            site_id: site,
+            environment,
+            version,
+            config_json: config_json.to_owned(),
+            published_at,
+        })
+    }
+
+    async fn latest_configs(&self) -> Result<Vec<PublishedConfig>, StoreError> {
+        let rows: Vec<ConfigRow> = sqlx::query_as(
+            "SELECT site_id, environment, version, config_json, published_at \
+             FROM site_configs AS c \
+             WHERE version = (SELECT max(version) FROM site_configs \
+                              WHERE site_id = c.site_id AND environment = c.environment) \
+             ORDER BY site_id, environment",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter().map(config_from_row).collect()
+    }
+
+    async fn record_consent(&self, consent: NewConsent) -> Result<RecordOutcome, StoreError> {
+        let NewConsent {
+            site_id,
+            event,
+            token_hash,
+            body_hash,
+        } = consent;
+        let prepared = PreparedConsent {
+            event_id: codec::uuid_to_db(event.event_id),
+            site_id: codec::uuid_to_db(site_id.0),
+            environment: event.environment.as_str(),
+            token_hash: token_hash.0,
+            body_hash,
+            recorded_at: event.recorded_at,
+            recorded_at_text: codec::timestamp_to_db(event.recorded_at)?,
+            body: codec::json_to_db("consent event", &event)?,
+        };
+        self.submit(|reply| {
+            Job::Record(RecordJob {
+                consent: prepared,
+                reply,
+                pending: PendingGuard::new(&self.pending),
+            })
+        })
+        .await
+    }
+
+    async fn latest_consent(
+        &self,
+        site: SiteId,
+        environment: Environment,
+        token: &TokenHash,
+    ) -> Result<Option<ConsentEvent>, StoreError> {
+        let body: Option<(String,)> = sqlx::query_as(
+            "SELECT body FROM consents \
+             WHERE site_id = ? AND environment = ? AND token_hash = ? \
+             ORDER BY recorded_at DESC, rowid DESC LIMIT 1",
+        )
+        .bind(codec::uuid_to_db(site.0))
+        .bind(environment.as_str())
+        .bind(token.as_bytes())
+        .fetch_optional(&self.read)
+        .await?;
+        event_from_body(body)
+    }
+
+    async fn consent_by_event_id(
+        &self,
+        site: SiteId,
+        environment: Environment,
+        event_id: Uuid,
+    ) -> Result<Option<ConsentEvent>, StoreError> {
+        let body: Option<(String,)> = sqlx::query_as(
+            "SELECT body FROM consents WHERE event_id = ? AND site_id = ? AND environment = ?",
+        )
+        .bind(codec::uuid_to_db(event_id))
+        .bind(codec::uuid_to_db(site.0))
+        .bind(environment.as_str())
+        .fetch_optional(&self.read)
+        .await?;
+        event_from_body(body)
+    }
+
+    async fn count_consents(
+        &self,
+        site: SiteId,
+        environment: Environment,
+    ) -> Result<u64, StoreError> {
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM consents WHERE site_id = ? AND environment = ?")
+                .bind(codec::uuid_to_db(site.0))
+                .bind(environment.as_str())
+                .fetch_one(&self.read)
+                .await?;
+        u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("consent count {count}")))
+    }
+
+    async fn delete_consents_before(&self, cutoff: OffsetDateTime) -> Result<u64, StoreError> {
+        let cutoff = codec::timestamp_to_db(cutoff)?;
+        let mut total: u64 = 0;
+        loop {
+            let deleted = self
+                .submit(|reply| Job::DeleteChunk {
+                    cutoff: cutoff.clone(),
+                    limit: DELETE_CHUNK,
+                    reply,
+                })
+                .await?;
+            total = total.saturating_add(deleted);
+            if i64::try_from(deleted).map_or(true, |deleted| deleted < DELETE_CHUNK) {
+                return Ok(total);
+            }
+        }
+    }
+
+    fn pending_writes(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+
+    async fn close(&self) {
+        // Dropping our sender ends the writer once the queue is empty and
+        // callers already sending have sent.
+        drop(
+            self.jobs
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
+        // Held across the wait so that a concurrent `close` returns only
+        // once the writer has finished too.
+        let mut writer = self.writer.lock().await;
+        if let Some(task) = writer.take() {
+            if let Err(error) = task.await {
+                tracing::error!(%error, "the SQLite writer task failed");
+            }
+        }
+        self.read.close().await;
+    }
+}

@@ -1,0 +1,711 @@
+//! The behaviour every `Store` backend must have, written once against the
+//! trait and run for each backend.
+//!
+//! A backend plugs in through [`Harness`] (open its store on a fresh
+//! database, reopen it, run raw SQL beside it) and one `store_tests!` line
+//! at the bottom of this file. A PostgreSQL backend is added by writing its
+//! harness and that one line.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use async_trait::async_trait;
+use nexaguard_consent::config::ConsentState;
+use nexaguard_consent::context::{DeviceClass, EventContext};
+use nexaguard_consent::event::{Action, ConsentEvent, ConsentModeStates, Source, SCHEMA_VERSION};
+use nexaguard_consent::token::TokenHash;
+use nexaguard_consent::Environment;
+use nexaguard_store::{NewConsent, RecordOutcome, Site, SiteId, SqliteStore, Store, StoreError};
+use sqlx::{ConnectOptions, Connection};
+use std::path::PathBuf;
+use std::sync::Arc;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+/// What a backend provides to the shared tests. Each test gets a harness on
+/// a database of its own.
+#[async_trait]
+trait Harness: Send + Sync {
+    /// Opens the store on this harness's database; again after a close, to
+    /// check what persisted.
+    async fn open(&self) -> Arc<dyn Store>;
+
+    /// Runs one SQL statement on a connection of its own, outside the
+    /// store, as an operator with a database shell would.
+    async fn execute_raw(&self, sql: &str) -> Result<u64, String>;
+}
+
+/// SQLite: a file in a temporary directory.
+struct SqliteHarness {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl SqliteHarness {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nexaguard.db");
+        SqliteHarness { _dir: dir, path }
+    }
+}
+
+#[async_trait]
+impl Harness for SqliteHarness {
+    async fn open(&self) -> Arc<dyn Store> {
+        Arc::new(SqliteStore::open(&self.path).await.unwrap())
+    }
+
+    async fn execute_raw(&self, sql: &str) -> Result<u64, String> {
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&self.path)
+            .connect()
+            .await
+            .unwrap();
+        let result = sqlx::query(sql).execute(&mut conn).await;
+        conn.close().await.unwrap();
+        result
+            .map(|done| done.rows_affected())
+            .map_err(|e| e.to_string())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Fixtures
+
+const TOKEN: TokenHash = TokenHash([7; 32]);
+const OTHER_TOKEN: TokenHash = TokenHash([8; 32]);
+
+/// A nanosecond-precise, non-UTC time: timestamps must round-trip exactly.
+const T0: OffsetDateTime = datetime!(2024-05-01 14:00:00.123456789 +02:00);
+
+async fn tenant_and_site(store: &dyn Store) -> Site {
+    let tenant = store.create_tenant("Acme").await.unwrap();
+    store
+        .create_site(tenant.id, "Shop", &["https://shop.example".to_owned()])
+        .await
+        .unwrap()
+}
+
+fn event(site: &Site, environment: Environment, recorded_at: OffsetDateTime) -> ConsentEvent {
+    ConsentEvent {
+        event_id: Uuid::new_v4(),
+        schema_version: SCHEMA_VERSION,
+        site_key: site.key(environment).to_owned(),
+        environment,
+        config_version: 1,
+        timestamp: recorded_at - Duration::milliseconds(250),
+        recorded_at,
+        action: Action::Custom,
+        source: Source::Banner,
+        tc_string: Some("CQAAAAAQAAAAAAAAAAENBOFgAAAAAAAAAAAAAAAAAAAA".to_owned()),
+        ac_string: None,
+        consent_mode: ConsentModeStates {
+            ad_storage: ConsentState::Denied,
+            ad_user_data: ConsentState::Denied,
+            ad_personalization: ConsentState::Denied,
+            analytics_storage: ConsentState::Granted,
+            functionality_storage: ConsentState::Granted,
+            personalization_storage: ConsentState::Denied,
+            security_storage: ConsentState::Granted,
+        },
+        purposes: vec![1, 7, 9],
+        custom_purposes: vec!["analytics".to_owned()],
+        vendors: vec![755],
+        custom_vendors: vec!["chat".to_owned()],
+        language: "de".to_owned(),
+        sdk_version: "0.1.0".to_owned(),
+        context: EventContext {
+            country: Some("DE".to_owned()),
+            device_class: DeviceClass::Desktop,
+        },
+        policy_warnings: vec!["purpose-one-treatment".to_owned()],
+    }
+}
+
+fn consent(site: &Site, event: ConsentEvent, token: TokenHash, body_hash: u8) -> NewConsent {
+    NewConsent {
+        site_id: site.id,
+        event,
+        token_hash: token,
+        body_hash: [body_hash; 32],
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The shared tests
+
+async fn tenants_and_sites(harness: &dyn Harness) {
+    let store = harness.open().await;
+    let acme = store.create_tenant("Acme").await.unwrap();
+    let globex = store.create_tenant("Globex").await.unwrap();
+    assert_ne!(acme.id, globex.id);
+    assert_eq!(
+        store.tenants().await.unwrap(),
+        vec![acme.clone(), globex.clone()]
+    );
+
+    let origins = vec![
+        "https://shop.example".to_owned(),
+        "https://www.shop.example".to_owned(),
+    ];
+    let shop = store.create_site(acme.id, "Shop", &origins).await.unwrap();
+    let blog = store.create_site(globex.id, "Blog", &[]).await.unwrap();
+    assert_eq!(shop.tenant_id, acme.id);
+    assert_eq!(shop.origins, origins);
+    assert_eq!(
+        store.sites().await.unwrap(),
+        vec![shop.clone(), blog.clone()]
+    );
+
+    for site in [&shop, &blog] {
+        for (environment, prefix) in [
+            (Environment::Production, "ngp_"),
+            (Environment::Staging, "ngs_"),
+        ] {
+            let key = site.key(environment);
+            assert_eq!(key.len(), 36, "{key}");
+            assert!(key.starts_with(prefix), "{key}");
+            assert!(
+                key[4..]
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+                "{key}"
+            );
+        }
+        assert_ne!(site.production_key, site.staging_key);
+    }
+    assert_ne!(shop.production_key, blog.production_key);
+    assert_ne!(shop.staging_key, blog.staging_key);
+
+    let unknown = nexaguard_store::TenantId(Uuid::new_v4());
+    assert!(matches!(
+        store.create_site(unknown, "Nowhere", &[]).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.sites().await.unwrap().len(), 2);
+    assert!(store.ping().await.is_ok());
+    store.close().await;
+}
+
+async fn config_versions(harness: &dyn Harness) {
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    let other = tenant_and_site(store.as_ref()).await;
+    assert!(store.latest_configs().await.unwrap().is_empty());
+
+    for version in 1..=3 {
+        let json = format!(r#"{{"version":{version}}}"#);
+        let published = store
+            .publish_config(site.id, Environment::Production, &json)
+            .await
+            .unwrap();
+        assert_eq!(published.version, version);
+        assert_eq!(published.config_json, json);
+        assert_eq!(published.environment, Environment::Production);
+    }
+    let staging = store
+        .publish_config(site.id, Environment::Staging, r#"{"staging":true}"#)
+        .await
+        .unwrap();
+    assert_eq!(staging.version, 1);
+    let other_config = store
+        .publish_config(other.id, Environment::Production, "{}")
+        .await
+        .unwrap();
+    assert_eq!(other_config.version, 1);
+
+    let latest = store.latest_configs().await.unwrap();
+    assert_eq!(latest.len(), 3, "{latest:?}");
+    let prod = latest
+        .iter()
+        .find(|c| c.site_id == site.id && c.environment == Environment::Production)
+        .unwrap();
+    assert_eq!(prod.version, 3);
+    assert_eq!(prod.config_json, r#"{"version":3}"#);
+    assert!(latest.contains(&staging));
+    assert!(latest.contains(&other_config));
+
+    assert!(matches!(
+        store
+            .publish_config(SiteId(Uuid::new_v4()), Environment::Production, "{}")
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    store.close().await;
+}
+
+async fn published_configs_are_immutable(harness: &dyn Harness) {
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    let published = store
+        .publish_config(site.id, Environment::Production, r#"{"v":1}"#)
+        .await
+        .unwrap();
+
+    // The raw connection itself works: the refusals below are the schema's.
+    assert_eq!(
+        harness
+            .execute_raw("UPDATE tenants SET name = name WHERE name = 'Acme'")
+            .await,
+        Ok(1)
+    );
+    let update = harness
+        .execute_raw(r#"UPDATE site_configs SET config_json = '{"v":666}'"#)
+        .await;
+    assert!(update.is_err(), "{update:?}");
+    let delete = harness.execute_raw("DELETE FROM site_configs").await;
+    assert!(delete.is_err(), "{delete:?}");
+
+    assert_eq!(store.latest_configs().await.unwrap(), vec![published]);
+    store.close().await;
+}
+
+async fn record_duplicate_and_conflict(harness: &dyn Harness) {
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    let first = event(&site, Environment::Production, T0);
+
+    let outcome = store
+        .record_consent(consent(&site, first.clone(), TOKEN, 1))
+        .await
+        .unwrap();
+    assert_eq!(outcome, RecordOutcome::Recorded { recorded_at: T0 });
+    assert_eq!(
+        store
+            .count_consents(site.id, Environment::Production)
+            .await
+            .unwrap(),
+        1
+    );
+
+    // A retry gets a later recorded_at from the server; the answer keeps the
+    // first one.
+    let mut retry = first.clone();
+    retry.recorded_at = T0 + Duration::seconds(30);
+    let outcome = store
+        .record_consent(consent(&site, retry.clone(), TOKEN, 1))
+        .await
+        .unwrap();
+    assert_eq!(outcome, RecordOutcome::Duplicate { recorded_at: T0 });
+
+    let mut reused = retry;
+    reused.action = Action::RejectAll;
+    let outcome = store
+        .record_consent(consent(&site, reused, TOKEN, 2))
+        .await
+        .unwrap();
+    assert_eq!(outcome, RecordOutcome::Conflict);
+
+    assert_eq!(
+        store
+            .count_consents(site.id, Environment::Production)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .count_consents(site.id, Environment::Staging)
+            .await
+            .unwrap(),
+        0
+    );
+    let stored = store
+        .consent_by_event_id(site.id, Environment::Production, first.event_id)
+        .await
+        .unwrap();
+    assert_eq!(stored.as_ref(), Some(&first));
+    assert_eq!(stored.unwrap().recorded_at, T0);
+    assert_eq!(
+        store
+            .consent_by_event_id(site.id, Environment::Staging, first.event_id)
+            .await
+            .unwrap(),
+        None
+    );
+    let other = tenant_and_site(store.as_ref()).await;
+    assert_eq!(
+        store
+            .consent_by_event_id(other.id, Environment::Production, first.event_id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.pending_writes(), 0);
+    store.close().await;
+}
+
+async fn duplicates_within_one_batch(harness: &dyn Harness) {
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    let first = event(&site, Environment::Production, T0);
+
+    // Sent together, these very likely share a batch: exactly one is new,
+    // the others are duplicates of it.
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            let mut copy = first.clone();
+            copy.recorded_at = T0 + Duration::milliseconds(i);
+            let new = consent(&site, copy, TOKEN, 1);
+            tokio::spawn(async move { store.record_consent(new).await.unwrap() })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    let recorded: Vec<_> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            RecordOutcome::Recorded { recorded_at } => Some(*recorded_at),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(recorded.len(), 1, "{outcomes:?}");
+    for outcome in &outcomes {
+        match outcome {
+            RecordOutcome::Recorded { .. } => {}
+            RecordOutcome::Duplicate { recorded_at } => assert_eq!(*recorded_at, recorded[0]),
+            RecordOutcome::Conflict => panic!("{outcomes:?}"),
+        }
+    }
+    assert_eq!(
+        store
+            .count_consents(site.id, Environment::Production)
+            .await
+            .unwrap(),
+        1
+    );
+    store.close().await;
+}
+
+async fn concurrent_records_are_all_committed(harness: &dyn Harness) {
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    let tasks: Vec<_> = (0..500)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            let new = consent(
+                &site,
+                event(
+                    &site,
+                    Environment::Production,
+                    T0 + Duration::milliseconds(i),
+                ),
+                TOKEN,
+                1,
+            );
+            tokio::spawn(async move { (new.event.recorded_at, store.record_consent(new).await) })
+        })
+        .collect();
+    for task in tasks {
+        let (recorded_at, outcome) = task.await.unwrap();
+        assert_eq!(outcome.unwrap(), RecordOutcome::Recorded { recorded_at });
+    }
+    assert_eq!(
+        store
+            .count_consents(site.id, Environment::Production)
+            .await
+            .unwrap(),
+        500
+    );
+    assert_eq!(store.pending_writes(), 0);
+    let latest = store
+        .latest_consent(site.id, Environment::Production, &TOKEN)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.recorded_at, T0 + Duration::milliseconds(499));
+    store.close().await;
+}
+
+async fn latest_consent_is_scoped(harness: &dyn Harness) {
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    let other_site = tenant_and_site(store.as_ref()).await;
+    let record = |site: &Site, event: ConsentEvent, token: TokenHash| {
+        let store = Arc::clone(&store);
+        let new = consent(site, event, token, 1);
+        async move {
+            assert!(matches!(
+                store.record_consent(new).await.unwrap(),
+                RecordOutcome::Recorded { .. }
+            ));
+        }
+    };
+    assert_eq!(
+        store
+            .latest_consent(site.id, Environment::Production, &TOKEN)
+            .await
+            .unwrap(),
+        None
+    );
+
+    let newest_production = event(&site, Environment::Production, T0 + Duration::hours(2));
+    // Recorded out of time order: "newest" is by recorded_at, not arrival.
+    record(&site, newest_production.clone(), TOKEN).await;
+    record(&site, event(&site, Environment::Production, T0), TOKEN).await;
+    // Newer still, but staging, another token, or another site.
+    let staging = event(&site, Environment::Staging, T0 + Duration::hours(5));
+    record(&site, staging.clone(), TOKEN).await;
+    record(
+        &site,
+        event(&site, Environment::Production, T0 + Duration::hours(6)),
+        OTHER_TOKEN,
+    )
+    .await;
+    record(
+        &other_site,
+        event(
+            &other_site,
+            Environment::Production,
+            T0 + Duration::hours(7),
+        ),
+        TOKEN,
+    )
+    .await;
+
+    let latest = store
+        .latest_consent(site.id, Environment::Production, &TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(latest, Some(newest_production.clone()));
+    let latest = store
+        .latest_consent(site.id, Environment::Staging, &TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(latest, Some(staging));
+    assert_eq!(
+        store
+            .latest_consent(site.id, Environment::Staging, &OTHER_TOKEN)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Equal recorded_at: the later insert wins.
+    let mut tie = event(
+        &site,
+        Environment::Production,
+        newest_production.recorded_at,
+    );
+    tie.action = Action::Withdraw;
+    record(&site, tie.clone(), TOKEN).await;
+    let latest = store
+        .latest_consent(site.id, Environment::Production, &TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(latest, Some(tie));
+    store.close().await;
+}
+
+async fn retention_deletes_before_the_cutoff(harness: &dyn Harness) {
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    for (days, environment) in [
+        (-400, Environment::Production),
+        (-200, Environment::Staging),
+        (-1, Environment::Production),
+        (0, Environment::Production),
+    ] {
+        let new = consent(
+            &site,
+            event(&site, environment, T0 + Duration::days(days)),
+            TOKEN,
+            1,
+        );
+        store.record_consent(new).await.unwrap();
+    }
+    let cutoff = T0 - Duration::days(1);
+    assert_eq!(store.delete_consents_before(cutoff).await.unwrap(), 2);
+    assert_eq!(
+        store
+            .count_consents(site.id, Environment::Production)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .count_consents(site.id, Environment::Staging)
+            .await
+            .unwrap(),
+        0
+    );
+    // The cutoff itself is kept: only strictly earlier records go.
+    assert_eq!(store.delete_consents_before(cutoff).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .delete_consents_before(T0 + Duration::nanoseconds(1))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .count_consents(site.id, Environment::Production)
+            .await
+            .unwrap(),
+        0
+    );
+    store.close().await;
+}
+
+async fn close_refuses_writes_and_data_persists(harness: &dyn Harness) {
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    let config = store
+        .publish_config(site.id, Environment::Production, r#"{"v":1}"#)
+        .await
+        .unwrap();
+    let first = event(&site, Environment::Production, T0);
+    store
+        .record_consent(consent(&site, first.clone(), TOKEN, 1))
+        .await
+        .unwrap();
+    let tenants = store.tenants().await.unwrap();
+
+    store.close().await;
+    let late = consent(&site, event(&site, Environment::Production, T0), TOKEN, 1);
+    assert!(matches!(
+        store.record_consent(late).await,
+        Err(StoreError::Closed)
+    ));
+    assert!(matches!(
+        store.create_tenant("Late").await,
+        Err(StoreError::Closed)
+    ));
+    store.close().await; // idempotent
+    assert_eq!(store.pending_writes(), 0);
+    drop(store);
+
+    let store = harness.open().await;
+    assert_eq!(store.tenants().await.unwrap(), tenants);
+    assert_eq!(store.sites().await.unwrap(), vec![site.clone()]);
+    assert_eq!(store.latest_configs().await.unwrap(), vec![config]);
+    assert_eq!(
+        store
+            .count_consents(site.id, Environment::Production)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .latest_consent(site.id, Environment::Production, &TOKEN)
+            .await
+            .unwrap(),
+        Some(first.clone())
+    );
+    // Idempotency holds across restarts.
+    assert_eq!(
+        store
+            .record_consent(consent(&site, first, TOKEN, 1))
+            .await
+            .unwrap(),
+        RecordOutcome::Duplicate { recorded_at: T0 }
+    );
+    // Versions continue where they were.
+    let next = store
+        .publish_config(site.id, Environment::Production, "{}")
+        .await
+        .unwrap();
+    assert_eq!(next.version, 2);
+    store.close().await;
+}
+
+async fn close_commits_everything_acknowledged(harness: &dyn Harness) {
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    let tasks: Vec<_> = (0..300)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            let new = consent(&site, event(&site, Environment::Production, T0), TOKEN, 1);
+            tokio::spawn(async move { store.record_consent(new).await })
+        })
+        .collect();
+    tokio::task::yield_now().await;
+    store.close().await;
+    let mut acknowledged = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(RecordOutcome::Recorded { .. }) => acknowledged += 1,
+            Err(StoreError::Closed) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(store.pending_writes(), 0);
+    drop(store);
+
+    let store = harness.open().await;
+    assert_eq!(
+        store
+            .count_consents(site.id, Environment::Production)
+            .await
+            .unwrap(),
+        acknowledged
+    );
+    store.close().await;
+}
+
+/// Runs every shared test against one backend, each as its own `#[test]`
+/// on a fresh harness. `$harness` is an expression making one.
+macro_rules! store_tests {
+    ($backend:ident, $harness:expr) => {
+        store_tests!(@cases $backend, $harness, [
+            tenants_and_sites,
+            config_versions,
+            published_configs_are_immutable,
+            record_duplicate_and_conflict,
+            duplicates_within_one_batch,
+            concurrent_records_are_all_committed,
+            latest_consent_is_scoped,
+            retention_deletes_before_the_cutoff,
+            close_refuses_writes_and_data_persists,
+            close_commits_everything_acknowledged,
+        ]);
+    };
+    (@cases $backend:ident, $harness:expr, [$($case:ident),* $(,)?]) => {
+        mod $backend {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let harness = $harness;
+                    super::$case(&harness).await;
+                }
+            )*
+        }
+    };
+}
+
+// One line per backend.
+store_tests!(sqlite, SqliteHarness::new());
+
+// ---------------------------------------------------------------------------
+// SQLite only
+
+#[tokio::test]
+async fn sqlite_file_is_in_wal_mode_and_migrations_are_idempotent() {
+    let harness = SqliteHarness::new();
+    SqliteStore::migrate_only(&harness.path).await.unwrap();
+    SqliteStore::migrate_only(&harness.path).await.unwrap();
+    let store = harness.open().await;
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&harness.path)
+        .connect()
+        .await
+        .unwrap();
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    conn.close().await.unwrap();
+    store.close().await;
+}
