@@ -12,7 +12,8 @@
 --
 -- Every request has its own eventId: RUN_ID, the thread number and a
 -- per-thread counter, in UUID form. A repeated id would be answered 201 as
--- an idempotent replay without storing anything, and count as a consent.
+-- an idempotent replay without storing anything: such answers (header
+-- idempotent-replayed) are counted apart, never as consents.
 
 local threads = {}
 local next_thread = 0
@@ -45,6 +46,7 @@ function init(args)
    run_id = args[4] or error("post.lua: RUN_ID argument missing")
    counter = 0
    created = 0
+   replayed = 0
    statuses = {}
    headers = {
       ["Content-Type"] = "application/json",
@@ -70,7 +72,12 @@ function request()
 end
 
 function response(status, headers, body)
-   if status == 201 then
+   if status == 201 and (headers["idempotent-replayed"] or headers["Idempotent-Replayed"]) then
+      -- A retry of a recorded event: nothing new was stored. Cannot happen
+      -- with distinct event ids; counted apart so that it could never
+      -- inflate the figure.
+      replayed = replayed + 1
+   elseif status == 201 then
       created = created + 1
    else
       statuses[status] = (statuses[status] or 0) + 1
@@ -86,6 +93,11 @@ function done(summary, latency, requests)
    local ok, others, breakdown = 0, 0, {}
    for _, thread in ipairs(threads) do
       ok = ok + thread:get("created")
+      local r = thread:get("replayed")
+      if r > 0 then
+         others = others + r
+         breakdown["201-replayed"] = (breakdown["201-replayed"] or 0) + r
+      end
       for status, n in pairs(thread:get("statuses")) do
          others = others + n
          breakdown[status] = (breakdown[status] or 0) + n

@@ -75,8 +75,15 @@ done
 # 10 minutes ahead of its clock or more than 30 days old.
 TIMESTAMP=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
-run_id() {
-    printf '%04x%04x' $((RANDOM)) $((RANDOM))
+# 8 hex digits for post.lua's event ids; a counter keeps them distinct
+# within this run, the random part across runs on the same data directory.
+# (Sets RUN_ID rather than printing it: a command substitution would run in a
+# subshell and lose the counter.)
+RUN_SEQ=0
+RUN_ID=
+next_run_id() {
+    RUN_SEQ=$((RUN_SEQ + 1))
+    RUN_ID=$(printf '%02x%06x' "$RUN_SEQ" $(( (RANDOM << 9 ^ RANDOM) & 0xffffff )))
 }
 
 # wait_for URL PID: until URL answers 2xx, or fail if PID died or 30 s passed.
@@ -108,17 +115,28 @@ stop() {
 }
 
 # measure NAME SCRIPT URL ARGS...: a warm-up then a measured wrk run; keeps
-# the RESULT line of the measured run in $WORK/NAME.result.
+# the RESULT line of the measured run in $WORK/NAME.result. post.lua gets a
+# fresh RUN_ID as its last argument in each run: the warm-up's event ids
+# replayed by the measured run would be answered 201 without storing anything.
 measure() {
     local name=$1 script=$2 url=$3
     shift 3
-    if [ "$WARMUP" != 0 ] && [ "$WARMUP" != 0s ]; then
-        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$script" "$url" -- "$@" \
-            >"$WORK/$name.warmup.log" 2>&1 || true
+    local extra=()
+    if [ "$(basename "$script")" = post.lua ]; then
+        next_run_id
+        extra=("$RUN_ID")
     fi
-    echo "-- $name: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s $(basename "$script") $url"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$script" "$url" -- "$@" \
-        2>&1 | tee "$WORK/$name.log" | grep -E '^(RESULT|post.lua|get.lua|  Latency|  [0-9]+% )' || true
+    if [ "$WARMUP" != 0 ] && [ "$WARMUP" != 0s ]; then
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$script" "$url" -- "$@" "${extra[@]+"${extra[@]}"}" \
+            >"$WORK/$name.warmup.log" 2>&1 || true
+        if [ ${#extra[@]} -gt 0 ]; then
+            next_run_id
+            extra=("$RUN_ID")
+        fi
+    fi
+    echo "-- $name: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s $(basename "$script") $url -- $* ${extra[*]+"${extra[*]}"}"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$script" "$url" -- "$@" "${extra[@]+"${extra[@]}"}" \
+        2>&1 | tee "$WORK/$name.log" | grep -E '^(RESULT|post.lua|get.lua|  [0-9]+% )' || true
     grep '^RESULT' "$WORK/$name.log" >"$WORK/$name.result" || {
         echo "run.sh: wrk gave no result for $name (see $WORK/$name.log)" >&2
         exit 1
@@ -166,7 +184,7 @@ for mode in $MODES; do
     curl -skf "$base/v1/sites/$site_key/config.json" -o "$WORK/config-$mode.json"
     echo "site key $site_key, config.json $(wc -c <"$WORK/config-$mode.json") bytes"
 
-    measure "$mode-consents" "$HERE/post.lua" "$base" "$site_key" "$ORIGIN" "$TIMESTAMP" "$(run_id)"
+    measure "$mode-consents" "$HERE/post.lua" "$base" "$site_key" "$ORIGIN" "$TIMESTAMP"
     curl -sk "$base/metrics" >"$WORK/metrics-$mode.txt"
     measure "$mode-config" "$HERE/get.lua" "$base" "$site_key"
     stop "$server"
@@ -197,7 +215,7 @@ for mode in $MODES; do
     echo_pid=$!
     PIDS+=("$echo_pid")
     wait_for "$echo_base/healthz" "$echo_pid"
-    measure "$mode-echo-post" "$HERE/post.lua" "$echo_base" "$site_key" "$ORIGIN" "$TIMESTAMP" "$(run_id)"
+    measure "$mode-echo-post" "$HERE/post.lua" "$echo_base" "$site_key" "$ORIGIN" "$TIMESTAMP"
     measure "$mode-echo-get" "$HERE/get.lua" "$echo_base" "$site_key"
     stop "$echo_pid"
 done

@@ -87,8 +87,28 @@ async fn demo_site_key(client: &reqwest::Client, base: &str) -> String {
     html[start..end].to_owned()
 }
 
+/// A TC string the demo site (CMP 300, sample GVL v42) accepts.
+fn tc_string() -> String {
+    use nexaguard_tcf::{PurposeSet, TcModel, Timestamp, VendorSet};
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    let mut m = TcModel::default();
+    m.created = Timestamp::from_unix_millis(now).unwrap();
+    m.last_updated = m.created;
+    m.cmp_id = 300;
+    m.cmp_version = 1;
+    m.vendor_list_version = 42;
+    m.policy_version = 5;
+    m.purpose_consents = PurposeSet::try_from(&[1u32, 2, 3, 4, 7][..]).unwrap();
+    m.vendor_consents = VendorSet::try_from(&[1u32, 2][..]).unwrap();
+    m.vendors_disclosed = Some(VendorSet::try_from(&[1u32, 2, 3, 5, 6][..]).unwrap());
+    nexaguard_tcf::encode(&m).unwrap()
+}
+
 fn event(site_key: &str) -> Value {
     json!({
+        "tcString": tc_string(),
+        "purposes": [1, 2, 3, 4, 7],
+        "vendors": [1, 2],
         "eventId": uuid::Uuid::new_v4(),
         "schemaVersion": 1,
         "siteKey": site_key,
@@ -102,7 +122,7 @@ fn event(site_key: &str) -> Value {
             "analytics_storage": "granted", "functionality_storage": "granted",
             "personalization_storage": "denied", "security_storage": "granted"
         },
-        "customPurposes": ["necessary", "analytics", "marketing"],
+        "customPurposes": ["necessary"],
         "language": "en",
         "sdkVersion": "test"
     })
@@ -294,7 +314,11 @@ fn tenants_sites_and_configs_are_managed_from_the_cli() {
     let site_id = site["id"].as_str().unwrap();
 
     let config = dir.path().join("site.json");
-    std::fs::write(&config, include_str!("../../server/assets/demo-site.json")).unwrap();
+    std::fs::write(
+        &config,
+        include_str!("../../server/tests/fixtures/opt-in-site.json"),
+    )
+    .unwrap();
     let out = bin()
         .args(["site", "config", "validate"])
         .arg(&config)

@@ -115,6 +115,10 @@ pub struct CustomPurpose {
     /// Strictly necessary purposes cannot be refused and are always granted.
     #[serde(default)]
     pub necessary: bool,
+    /// Cookies the SDK deletes when this purpose is withdrawn: exact names,
+    /// or prefixes ending in `*` (`_ga*`).
+    #[serde(default)]
+    pub cookies: Vec<String>,
 }
 
 /// A vendor of the site that is not on the Global Vendor List.
@@ -198,6 +202,12 @@ pub struct ConsentModeConfig {
     /// Defaults per region.
     #[serde(default)]
     pub defaults: Vec<RegionDefaults>,
+    /// gtag `url_passthrough`: pass ad click ids in URLs when storage is denied.
+    #[serde(default)]
+    pub url_passthrough: bool,
+    /// gtag `ads_data_redaction`: redact ad click ids when ad_storage is denied.
+    #[serde(default)]
+    pub ads_data_redaction: bool,
 }
 
 /// The banner's texts in one language.
@@ -265,6 +275,9 @@ pub struct Banner {
     /// Text colour, `#rrggbb`.
     #[serde(default = "default_text")]
     pub text_color: String,
+    /// Show a floating button that reopens the preferences after a choice.
+    #[serde(default = "default_true")]
+    pub floating_button: bool,
 }
 
 impl Default for Banner {
@@ -274,8 +287,13 @@ impl Default for Banner {
             primary_color: default_primary(),
             background_color: default_background(),
             text_color: default_text(),
+            floating_button: true,
         }
     }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_primary() -> String {
@@ -329,6 +347,10 @@ pub struct SiteConfig {
     pub cmp_version: u16,
     /// The publisher's country, ISO 3166-1 alpha-2.
     pub publisher_country: String,
+    /// Whether the GDPR applies to the site's visitors (`gdprApplies` in
+    /// the TCF API). Default true: a CMP is deployed because it does.
+    #[serde(default = "default_true")]
+    pub gdpr_applies: bool,
     /// IAB vendor ids the site works with.
     #[serde(default)]
     pub vendors: Vec<u32>,

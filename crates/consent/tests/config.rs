@@ -11,7 +11,7 @@ use nexaguard_consent::config::{ConfigError, SiteConfig, DEFAULT_CONSENT_LIFETIM
 use nexaguard_tcf::gvl::Gvl;
 
 const GVL: &str = include_str!("../../server/assets/gvl-sample.json");
-const DEMO: &str = include_str!("../../server/assets/demo-site.json");
+const DEMO: &str = include_str!("../../server/tests/fixtures/opt-in-site.json");
 
 fn gvl() -> Gvl {
     Gvl::from_json(GVL).unwrap()

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tower::ServiceExt;
 
-const OPT_IN_CONFIG: &str = include_str!("../assets/demo-site.json");
+const OPT_IN_CONFIG: &str = include_str!("fixtures/opt-in-site.json");
 const TCF_CONFIG: &str = include_str!("fixtures/tcf-site.json");
 const ORIGIN: &str = "https://shop.example";
 
