@@ -4,7 +4,7 @@
 --   wrk -t2 -c32 -d10s --latency -s post.lua https://localhost:18443 -- \
 --       SITE_KEY ORIGIN TIMESTAMP RUN_ID
 --
--- SITE_KEY   the demo site's production key (data-site-key on /demo/)
+-- SITE_KEY   the demo site's production key (ngp_..., on the /demo/ page)
 -- ORIGIN     one of the site's origins, e.g. https://localhost:18443
 -- TIMESTAMP  RFC 3339, taken once by the caller; the server refuses events
 --            more than 10 minutes ahead of its clock or older than 30 days

@@ -77,6 +77,19 @@ impl ConsentModeType {
         ConsentModeType::PersonalizationStorage,
         ConsentModeType::SecurityStorage,
     ];
+
+    /// Google's name for the type (`ad_storage`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentModeType::AdStorage => "ad_storage",
+            ConsentModeType::AdUserData => "ad_user_data",
+            ConsentModeType::AdPersonalization => "ad_personalization",
+            ConsentModeType::AnalyticsStorage => "analytics_storage",
+            ConsentModeType::FunctionalityStorage => "functionality_storage",
+            ConsentModeType::PersonalizationStorage => "personalization_storage",
+            ConsentModeType::SecurityStorage => "security_storage",
+        }
+    }
 }
 
 /// A Consent Mode value.

@@ -2,4 +2,4 @@
 document.addEventListener("nexaguard:consent", (e) => {
   document.getElementById("receipt").textContent = JSON.stringify(e.detail, null, 2);
 });
-document.getElementById("reopen").addEventListener("click", () => window.NexaGuard && window.NexaGuard.show());
+document.getElementById("reopen").addEventListener("click", () => window.NexaGuard && window.NexaGuard.showPreferences());

@@ -61,6 +61,16 @@ impl AppState {
         crate::metrics::handle();
         let registry = Registry::load(parts.store.as_ref(), &parts.gvl).await?;
         let gvl_json = serde_json::to_vec(&parts.gvl).unwrap_or_default();
+        let demo = parts.demo_site_key.as_deref().and_then(|key| {
+            let published = registry.get(key)?.published.as_ref()?;
+            Some((key.to_owned(), published.config.consent_mode.clone()))
+        });
+        let assets = routes::assets::Assets::new(demo.as_ref().map(|(site_key, consent_mode)| {
+            routes::assets::DemoSite {
+                site_key,
+                consent_mode,
+            }
+        }));
         Ok(AppState(Arc::new(Inner {
             store: parts.store,
             gvl: Arc::new(parts.gvl),
@@ -70,7 +80,7 @@ impl AppState {
             behind_proxy: parts.behind_proxy,
             registry: RwLock::new(Arc::new(registry)),
             gvl_response: Precompressed::new(gvl_json, "application/json", "public, max-age=3600"),
-            assets: routes::assets::Assets::new(parts.demo_site_key.as_deref()),
+            assets,
         })))
     }
 
@@ -114,6 +124,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/sites/{site_key}/config.json",
             get(routes::config::site_config),
         )
+        .route(
+            "/v1/sites/{site_key}/snippet.html",
+            get(routes::assets::snippet),
+        )
         .route("/v1/gvl/vendor-list.json", get(routes::config::vendor_list))
         .route("/v1/consents", post(routes::consents::record))
         .route(
@@ -135,6 +149,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(routes::health::metrics))
         .route("/sdk/v1/nexaguard.js", get(routes::assets::sdk))
+        .route("/sdk/v1/{file}", get(routes::assets::sdk_hashed))
         .route("/demo/", get(routes::assets::demo_page))
         .route("/demo/demo.js", get(routes::assets::demo_script))
         .route("/", get(routes::assets::index))

@@ -881,3 +881,55 @@ async fn documents_and_metrics_are_served() {
         "site keys must not become labels"
     );
 }
+
+#[tokio::test]
+async fn the_sdk_and_the_snippet_are_served() {
+    let h = harness().await;
+    let snippet = send(
+        &h.app,
+        get(&format!(
+            "/v1/sites/{}/snippet.html",
+            h.opt_in.production_key
+        )),
+    )
+    .await;
+    assert_eq!(snippet.status, StatusCode::OK);
+    let text = String::from_utf8(snippet.body).unwrap();
+    let hash = snippet.headers["x-nexaguard-stub-hash"].to_str().unwrap();
+    assert!(hash.starts_with("sha256-"), "{hash}");
+    let json_start = text.find('>').unwrap() + 1;
+    let json_end = text.find("</script>").unwrap();
+    let settings: Value = serde_json::from_str(&text[json_start..json_end]).unwrap();
+    assert_eq!(settings["siteKey"], json!(h.opt_in.production_key));
+    assert!(settings["integrity"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha384-"));
+    let defaults = &settings["consentDefaults"][0];
+    assert_eq!(defaults["security_storage"], "granted");
+    assert_eq!(defaults["ad_storage"], "denied");
+    assert_eq!(defaults["wait_for_update"], 500);
+
+    // The hashed URL serves the same bytes as the plain one, immutably.
+    let sdk_url = settings["sdkUrl"].as_str().unwrap();
+    let path = &sdk_url[sdk_url.find("/sdk/").unwrap()..];
+    let hashed = send(&h.app, get(path)).await;
+    assert_eq!(hashed.status, StatusCode::OK);
+    assert!(hashed.headers[header::CACHE_CONTROL]
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
+    let plain = send(&h.app, get("/sdk/v1/nexaguard.js")).await;
+    assert_eq!(plain.body, hashed.body);
+    assert_eq!(
+        send(&h.app, get("/sdk/v1/nexaguard-0000.js")).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The demo page allows exactly the stub, by hash.
+    let demo = send(&h.app, get("/demo/")).await;
+    let csp = demo.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains(&format!("'{hash}'")), "{csp}");
+}

@@ -82,7 +82,7 @@ async fn echo(body: Bytes) -> impl IntoResponse {
 /// About 2 KB of JSON, when no `--get-body` is given.
 fn default_get_body() -> Vec<u8> {
     let mut body = String::from("{\"items\":[");
-    for i in 0..40 {
+    for i in 0..56 {
         if i > 0 {
             body.push(',');
         }

@@ -1,40 +1,227 @@
-//! Static assets: the browser SDK, the demo page and the index page.
-
-use crate::precompressed::Precompressed;
-use axum::extract::State;
-use axum::http::{header, HeaderMap};
-use axum::response::{Html, IntoResponse, Response};
+//! Static assets: the browser SDK (built from sdk/ and committed in
+//! sdk/dist, so the server builds without Node), the installation snippet,
+//! the demo page and the index page.
 
 use crate::app::AppState;
+use crate::error::ApiError;
+use crate::headers::HTML_CSP;
+use crate::precompressed::Precompressed;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{Html, IntoResponse, Response};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use nexaguard_consent::config::{ConsentModeConfig, ConsentModeType, ConsentState};
+use serde::Serialize;
+use sha2::{Digest, Sha256, Sha384};
+use std::collections::BTreeMap;
 
-const SDK_JS: &str = include_str!("../../assets/nexaguard.js");
+const SDK_JS: &str = include_str!("../../../../sdk/dist/nexaguard.js");
+const STUB_JS: &str = include_str!("../../../../sdk/dist/stub.js");
 const DEMO_HTML: &str = include_str!("../../assets/demo.html");
 const DEMO_JS: &str = include_str!("../../assets/demo.js");
 const INDEX_HTML: &str = include_str!("../../assets/index.html");
 const JS: &str = "text/javascript; charset=utf-8";
+/// A year: the hashed SDK URL names one exact file forever.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// The assets, built once.
 pub struct Assets {
     sdk: Precompressed,
+    /// `/sdk/v1/nexaguard-<hash>.js`: the same bytes under a URL that
+    /// changes with them, so it can be cached forever.
+    sdk_hashed_path: String,
+    /// Subresource integrity of the SDK (`sha384-...`).
+    sdk_integrity: String,
+    /// CSP source of the inline stub (`'sha256-...'`).
+    stub_csp_hash: String,
     demo_js: Precompressed,
     demo_html: Option<String>,
 }
 
 impl Assets {
     /// Builds the assets; the demo page exists only with a demo site key.
-    pub fn new(demo_site_key: Option<&str>) -> Self {
-        Assets {
+    pub fn new(demo: Option<DemoSite<'_>>) -> Self {
+        let sdk_hash = hex::encode(Sha256::digest(SDK_JS.as_bytes()));
+        let sdk_hashed_path = format!("/sdk/v1/nexaguard-{}.js", sdk_hash.get(..16).unwrap_or(""));
+        let sdk_integrity = format!(
+            "sha384-{}",
+            STANDARD.encode(Sha384::digest(SDK_JS.as_bytes()))
+        );
+        let stub_csp_hash = format!(
+            "'sha256-{}'",
+            STANDARD.encode(Sha256::digest(STUB_JS.as_bytes()))
+        );
+        let mut assets = Assets {
             sdk: Precompressed::new(SDK_JS.as_bytes().to_vec(), JS, "public, max-age=300"),
+            sdk_hashed_path,
+            sdk_integrity,
+            stub_csp_hash,
             demo_js: Precompressed::new(DEMO_JS.as_bytes().to_vec(), JS, "no-cache"),
-            // Site keys are [a-z0-9_]; nothing to escape.
-            demo_html: demo_site_key.map(|key| DEMO_HTML.replace("{{SITE_KEY}}", key)),
-        }
+            demo_html: None,
+        };
+        assets.demo_html = demo.map(|d| {
+            let snippet = assets.snippet(d.site_key, &assets.sdk_hashed_path, d.consent_mode);
+            DEMO_HTML.replace("{{SNIPPET}}", &snippet)
+        });
+        assets
+    }
+
+    /// The installation snippet of a site: its settings as JSON, then the
+    /// inline stub, which loads the SDK from `sdk_url`.
+    fn snippet(&self, site_key: &str, sdk_url: &str, consent_mode: &ConsentModeConfig) -> String {
+        let settings = StubSettings {
+            site_key,
+            sdk_url,
+            integrity: &self.sdk_integrity,
+            consent_defaults: consent_defaults(consent_mode),
+            url_passthrough: consent_mode.url_passthrough,
+            ads_data_redaction: consent_mode.ads_data_redaction,
+        };
+        // `<` escaped so that no value can close the script element.
+        let json = serde_json::to_string(&settings)
+            .unwrap_or_default()
+            .replace('<', "\\u003c");
+        format!(
+            "<script type=\"application/json\" id=\"nexaguard-settings\">{json}</script>\n<script>{STUB_JS}</script>\n"
+        )
     }
 }
 
-/// `GET /sdk/v1/nexaguard.js`.
+/// What the demo page needs of the demo site.
+pub struct DemoSite<'a> {
+    /// The production site key.
+    pub site_key: &'a str,
+    /// Its Consent Mode settings.
+    pub consent_mode: &'a ConsentModeConfig,
+}
+
+/// The JSON the stub reads from `#nexaguard-settings`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StubSettings<'a> {
+    site_key: &'a str,
+    sdk_url: &'a str,
+    integrity: &'a str,
+    consent_defaults: Vec<BTreeMap<&'static str, serde_json::Value>>,
+    url_passthrough: bool,
+    ads_data_redaction: bool,
+}
+
+/// One `gtag('consent', 'default', ...)` argument per region group; types
+/// a group leaves out are denied.
+fn consent_defaults(config: &ConsentModeConfig) -> Vec<BTreeMap<&'static str, serde_json::Value>> {
+    let all_denied = [BTreeMap::new()];
+    let groups: Vec<_> = if config.defaults.is_empty() {
+        all_denied
+            .iter()
+            .map(|states| (Vec::new(), states, None))
+            .collect()
+    } else {
+        config
+            .defaults
+            .iter()
+            .map(|d| (d.regions.clone(), &d.states, d.wait_for_update_ms))
+            .collect()
+    };
+    groups
+        .into_iter()
+        .map(|(regions, states, wait)| {
+            let mut out = BTreeMap::new();
+            for kind in ConsentModeType::ALL {
+                let state = states.get(&kind).copied().unwrap_or(ConsentState::Denied);
+                out.insert(kind.as_str(), serde_json::json!(state));
+            }
+            if !regions.is_empty() {
+                out.insert("region", serde_json::json!(regions));
+            }
+            if let Some(ms) = wait {
+                out.insert("wait_for_update", serde_json::json!(ms));
+            }
+            out
+        })
+        .collect()
+}
+
+/// `GET /sdk/v1/nexaguard.js`: the current SDK, cached briefly.
 pub async fn sdk(State(state): State<AppState>, headers: HeaderMap) -> Response {
     state.assets.sdk.respond(&headers)
+}
+
+/// `GET /sdk/v1/{file}`: the SDK under its content-hashed name, immutable.
+pub async fn sdk_hashed(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if format!("/sdk/v1/{file}") != state.assets.sdk_hashed_path {
+        return ApiError::not_found("not_found", "no such SDK build").into_response();
+    }
+    let mut response = state.assets.sdk.respond(&headers);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+    response
+}
+
+/// `GET /v1/sites/{siteKey}/snippet.html`: the snippet to paste into the
+/// site's `<head>`, with the stub's CSP hash in `x-nexaguard-stub-hash`.
+pub async fn snippet(
+    State(state): State<AppState>,
+    Path(site_key): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let registry = state.registry();
+    let site = registry
+        .get(&site_key)
+        .ok_or_else(|| ApiError::not_found("unknown_site_key", "no site has this key"))?;
+    let published = site.published.as_ref().ok_or_else(|| {
+        ApiError::not_found(
+            "not_published",
+            "nothing is published to this environment yet",
+        )
+    })?;
+    let sdk_url = format!(
+        "{}{}",
+        public_base(&state, &headers),
+        state.assets.sdk_hashed_path
+    );
+    let body = state
+        .assets
+        .snippet(&site_key, &sdk_url, &published.config.consent_mode);
+    let mut response =
+        ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response();
+    if let Ok(value) = HeaderValue::from_str(state.assets.stub_csp_hash.trim_matches('\'')) {
+        response
+            .headers_mut()
+            .insert("x-nexaguard-stub-hash", value);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+/// The server's public origin as the client reached it.
+fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+        })
+        .unwrap_or("localhost");
+    let scheme = if state.behind_proxy {
+        headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .filter(|p| *p == "http" || *p == "https")
+            .unwrap_or("https")
+    } else {
+        "https"
+    };
+    format!("{scheme}://{host}")
 }
 
 /// `GET /demo/demo.js`.
@@ -42,11 +229,27 @@ pub async fn demo_script(State(state): State<AppState>, headers: HeaderMap) -> R
     state.assets.demo_js.respond(&headers)
 }
 
-/// `GET /demo/`: a page of the demo site with the banner.
+/// `GET /demo/`: a page of the demo site with the banner. Its CSP allows
+/// exactly the inline stub, by hash.
 pub async fn demo_page(State(state): State<AppState>) -> Response {
     match &state.assets.demo_html {
-        Some(html) => ([(header::CACHE_CONTROL, "no-cache")], Html(html.clone())).into_response(),
-        None => crate::routes::health::not_found().await.into_response(),
+        Some(html) => {
+            let csp = HTML_CSP.replace(
+                "script-src 'self'",
+                &format!("script-src 'self' {}", state.assets.stub_csp_hash),
+            );
+            let mut response =
+                ([(header::CACHE_CONTROL, "no-cache")], Html(html.clone())).into_response();
+            if let Ok(value) = HeaderValue::from_str(&csp) {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_SECURITY_POLICY, value);
+            }
+            response
+        }
+        None => {
+            ApiError::not_found("not_found", "the demo is off (start with --demo)").into_response()
+        }
     }
 }
 

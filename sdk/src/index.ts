@@ -1,0 +1,4 @@
+// Entry of dist/nexaguard.js.
+import { boot } from "./sdk";
+
+boot(window, document);

@@ -1,0 +1,19 @@
+// The pure parts of the SDK, bundled as an ES module for the unit tests
+// (test/.build/logic.mjs). Not part of dist/.
+export { consentModeFor, defaultsToGtag, hasConsentDefault } from "./consent-mode";
+export { cookieString, deletionDomains, matchCookieNames, parseCookies } from "./cookies";
+export { localized, primary, requestedLanguage, uiStrings, BUILT_IN_LANGUAGES } from "./i18n";
+export { reconsentReason } from "./reconsent";
+export { decodeStored, encodeStored } from "./stored";
+export {
+  acceptAllChoice,
+  isWithdrawal,
+  liPurposes,
+  pickStacks,
+  rejectAllChoice,
+  sanitizeChoice,
+  siteVendors,
+} from "./tcf-rules";
+export { contrast, readableOn, theme } from "./colour";
+export { backoff } from "./proof";
+export { requiredCategories } from "./blocking";

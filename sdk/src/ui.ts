@@ -1,0 +1,547 @@
+// The banner, the preference center and the floating reopen button, in an
+// open shadow root on <div id="nexaguard-host"> at the end of <body>. All of
+// it is position: fixed, so the page never moves. The DOM contract (the
+// data-nexaguard / data-action / data-purpose... attributes) is documented
+// in docs/js-api.md; the browser tests rely on it.
+
+import { theme } from "./colour";
+import { fill, localized, type Strings } from "./i18n";
+import { css } from "./styles";
+import { hasConsentBasis, hasLiBasis } from "./tcf-rules";
+import type { Choice, ConfigAnswer, GvlItem, GvlVendor, SiteConfig, VendorListJson } from "./types";
+
+type Child = Node | string | null | undefined | false | Child[];
+type Attrs = Record<string, string | number | boolean | null | undefined>;
+
+let doc: Document;
+
+/** Creates an element; attributes with false/null/undefined values are left out. */
+function h(tag: string, attrs?: Attrs | null, ...children: Child[]): HTMLElement {
+  const el = doc.createElement(tag);
+  if (attrs) {
+    for (const k in attrs) {
+      const v = attrs[k];
+      if (v === false || v == null) continue;
+      if (k === "text") el.textContent = String(v);
+      else el.setAttribute(k, v === true ? "" : String(v));
+    }
+  }
+  const add = (c: Child): void => {
+    if (Array.isArray(c)) c.forEach(add);
+    else if (c !== null && c !== undefined && c !== false) el.appendChild(typeof c === "string" ? doc.createTextNode(c) : c);
+  };
+  children.forEach(add);
+  return el;
+}
+
+const safeUrl = (u: string | null | undefined) => (u && /^https?:\/\//i.test(u) ? u : null);
+
+const FOCUSABLE = 'button:not([disabled]),input:not([disabled]),a[href],summary,[tabindex]:not([tabindex="-1"])';
+
+export interface UiModel {
+  answer: ConfigAnswer;
+  strings: Strings;
+  /** The site's vendors from the vendor list (TCF). */
+  vendors: GvlVendor[];
+  /** Purposes with a legitimate-interest signal. */
+  liPurposes: number[];
+  /** Stacks to present. */
+  stacks: number[];
+}
+
+export interface UiHandlers {
+  acceptAll(source: "banner" | "preference_center"): void;
+  rejectAll(source: "banner" | "preference_center"): void;
+  save(choice: Choice): void;
+  /** The preference center closed without a choice. */
+  dismissed(): void;
+  reopen(): void;
+  ui(type: "banner" | "preferences", open: boolean): void;
+}
+
+export class Ui {
+  private _host: HTMLElement | null = null;
+  private _root!: ShadowRoot;
+  private _banner: HTMLElement | null = null;
+  private _prefs: HTMLElement | null = null;
+  private _fab: HTMLElement | null = null;
+  private _returnFocus: HTMLElement | null = null;
+  private _config: SiteConfig;
+  private _vl: VendorListJson | undefined;
+  private _lang: string;
+  private _s: Strings;
+
+  constructor(
+    d: Document,
+    private _m: UiModel,
+    private _on: UiHandlers,
+  ) {
+    doc = d;
+    this._config = _m.answer.config;
+    this._vl = _m.answer.vendorList;
+    this._lang = _m.answer.language;
+    this._s = _m.strings;
+  }
+
+  private _mount(): ShadowRoot {
+    if (this._host && this._host.isConnected) return this._root;
+    const host = (this._host = doc.createElement("div"));
+    host.id = "nexaguard-host";
+    host.setAttribute("style", "position:fixed;top:0;left:0;width:0;height:0;z-index:2147483647;display:block");
+    const root = (this._root = host.attachShadow({ mode: "open" }));
+    const b = this._config.banner || {};
+    const t = theme(b.primaryColor, b.backgroundColor, b.textColor);
+    root.appendChild(h("style", { text: css(t) }));
+    root.addEventListener("keydown", (e) => this._onKey(e as KeyboardEvent));
+    doc.body.appendChild(host);
+    // Keeps keyboard focus inside a modal dialog.
+    doc.addEventListener("focusin", (e) => {
+      const d = this._modalDialog();
+      if (d && e.target !== host) this._focusInto(d);
+    });
+    return root;
+  }
+
+  private _modalDialog(): HTMLElement | null {
+    if (this._prefs) return this._prefs;
+    if (this._banner && this._banner.getAttribute("aria-modal") === "true") return this._banner;
+    return null;
+  }
+
+  private _rememberFocus(): void {
+    if (this._banner || this._prefs || this._returnFocus) return;
+    let a = doc.activeElement as HTMLElement | null;
+    if (a === this._host) a = this._root.activeElement as HTMLElement | null;
+    this._returnFocus = a && a !== doc.body ? a : null;
+  }
+
+  private _restoreFocus(): void {
+    const r = this._returnFocus;
+    this._returnFocus = null;
+    const target = r && r.isConnected ? r : this._fab;
+    if (target) target.focus();
+  }
+
+  private _focusInto(dialog: HTMLElement): void {
+    dialog.focus();
+  }
+
+  private _onKey(e: KeyboardEvent): void {
+    const dialog = this._prefs || this._banner;
+    if (!dialog) return;
+    if (e.key === "Escape" && this._prefs) {
+      e.preventDefault();
+      this._closePreferences();
+      this._on.dismissed();
+      return;
+    }
+    if (e.key !== "Tab") return;
+    const items = Array.prototype.filter.call(
+      dialog.querySelectorAll(FOCUSABLE),
+      (el: HTMLElement) => el.getClientRects().length > 0,
+    ) as HTMLElement[];
+    if (!items.length) return;
+    e.preventDefault();
+    const i = items.indexOf(this._root.activeElement as HTMLElement);
+    const n = items.length;
+    const next = e.shiftKey ? (i <= 0 ? n - 1 : i - 1) : i < 0 || i === n - 1 ? 0 : i + 1;
+    items[next].focus();
+  }
+
+  private _button(action: string, label: string, secondary?: boolean, onClick?: () => void): HTMLElement {
+    const b = h("button", { type: "button", "data-action": action, class: secondary ? "sec" : null }, label);
+    if (onClick) b.addEventListener("click", onClick);
+    return b;
+  }
+
+  private _name(map: Record<string, GvlItem> | undefined, id: number): string {
+    const it = map && map[String(id)];
+    return it ? it.name : "#" + id;
+  }
+
+  private _policyLink(): HTMLElement | null {
+    const texts = this._config.languages[this._lang] || this._config.languages[this._config.defaultLanguage];
+    const url = safeUrl(texts && texts.privacyPolicyUrl);
+    return url ? h("p", { class: "sm" }, h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, this._s.privacy)) : null;
+  }
+
+  /** The first layer. */
+  _showBanner(): void {
+    if (this._banner) return;
+    this._closePreferences();
+    this._rememberFocus();
+    const root = this._mount();
+    const s = this._s;
+    const layout = (this._config.banner && this._config.banner.layout) || "bar";
+    const modal = layout === "modal";
+    const tcf = this._config.regulation === "tcf";
+    const vl = this._vl;
+    let scope: HTMLElement[] = [];
+    if (tcf && vl) {
+      const covered: number[] = [];
+      const coveredF: number[] = [];
+      const names: string[] = [];
+      for (const id of this._m.stacks) {
+        const st = vl.stacks[String(id)];
+        names.push(st.name);
+        covered.push(...st.purposes);
+        coveredF.push(...st.specialFeatures);
+      }
+      (this._config.purposes || []).forEach((p) => covered.indexOf(p) < 0 && names.push(this._name(vl.purposes, p)));
+      const sf = (this._config.specialFeatures || []).filter((f) => coveredF.indexOf(f) < 0).map((f) => this._name(vl.specialFeatures, f));
+      scope = [
+        h("p", { class: "sm" }, h("strong", null, s.purposes + ": "), names.join("; ")),
+        sf.length ? h("p", { class: "sm" }, h("strong", null, s.specialFeatures + ": "), sf.join("; ")) : null,
+        h("p", { class: "sm" }, h("strong", null, s.vendors + ": "), String(this._m.vendors.length)),
+      ].filter(Boolean) as HTMLElement[];
+    }
+    const dialog = h(
+      "div",
+      {
+        class: "ng " + (modal ? "modal" : layout === "box" ? "box" : "bar"),
+        "data-nexaguard": "banner",
+        role: "dialog",
+        "aria-modal": modal ? "true" : null,
+        "aria-labelledby": "ng-bt",
+        "aria-describedby": "ng-bd",
+        tabindex: -1,
+        lang: this._lang,
+      },
+      h(
+        "div",
+        null,
+        h("h2", { id: "ng-bt" }, s.title),
+        h("p", { id: "ng-bd" }, s.description),
+        scope,
+        this._policyLink(),
+        h(
+          "div",
+          { class: "act" },
+          this._button("reject-all", s.rejectAll, false, () => this._on.rejectAll("banner")),
+          this._button("accept-all", s.acceptAll, false, () => this._on.acceptAll("banner")),
+          this._button("settings", s.manage, true, () => this._on.reopen()),
+        ),
+      ),
+    );
+    this._banner = dialog;
+    if (modal) root.appendChild((this._bannerDim = h("div", { class: "dim" })));
+    root.appendChild(dialog);
+    this._setFab(false);
+    this._focusInto(dialog);
+    this._on.ui("banner", true);
+  }
+
+  private _bannerDim: HTMLElement | null = null;
+
+  _hideBanner(): void {
+    if (!this._banner) return;
+    this._banner.remove();
+    if (this._bannerDim) this._bannerDim.remove();
+    this._banner = this._bannerDim = null;
+    this._on.ui("banner", false);
+  }
+
+  private _prefsDim: HTMLElement | null = null;
+
+  /** The preference center, with `current` (or the defaults: no consent, no objection) checked. */
+  _showPreferences(current: Choice | null): void {
+    if (this._prefs) return;
+    this._rememberFocus();
+    this._hideBanner();
+    const root = this._mount();
+    const s = this._s;
+    const tcf = this._config.regulation === "tcf";
+    const c: Choice = current || {
+      purposes: [],
+      li: this._m.liPurposes.slice(),
+      specialFeatures: [],
+      vendors: [],
+      vendorLi: this._m.vendors.filter(hasLiBasis).map((v) => v.id),
+      categories: [],
+    };
+    const body: HTMLElement[] = [h("p", { id: "ng-pd" }, s.description)];
+    const policy = this._policyLink();
+    if (policy) body.push(policy);
+    if (tcf && this._vl) body.push(...this._tcfSections(c, this._vl));
+    body.push(...this._categorySection(c, tcf));
+    const dialog = h(
+      "div",
+      {
+        class: "ng modal pref",
+        "data-nexaguard": "preferences",
+        role: "dialog",
+        "aria-modal": "true",
+        "aria-labelledby": "ng-pt",
+        "aria-describedby": "ng-pd",
+        tabindex: -1,
+        lang: this._lang,
+      },
+      h("div", { class: "ph" }, h("h2", { id: "ng-pt" }, s.preferences)),
+      this._button("close", "×", true, () => {
+        this._closePreferences();
+        this._on.dismissed();
+      }),
+      h("div", { class: "pb" }, body),
+      h(
+        "div",
+        { class: "pf act" },
+        this._button("reject-all", s.rejectAll, false, () => this._on.rejectAll("preference_center")),
+        this._button("accept-all", s.acceptAll, false, () => this._on.acceptAll("preference_center")),
+        this._button("save", s.save, true, () => this._on.save(this._readChoice())),
+      ),
+    );
+    const close = dialog.querySelector('[data-action="close"]') as HTMLElement;
+    close.className = "x";
+    close.setAttribute("aria-label", s.close);
+    this._prefsDim = h("div", { class: "dim" });
+    root.appendChild(this._prefsDim);
+    root.appendChild(dialog);
+    this._prefs = dialog;
+    this._setFab(false);
+    this._focusInto(dialog);
+    this._on.ui("preferences", true);
+  }
+
+  _closePreferences(): void {
+    if (!this._prefs) return;
+    this._prefs.remove();
+    if (this._prefsDim) this._prefsDim.remove();
+    this._prefs = this._prefsDim = null;
+    this._on.ui("preferences", false);
+  }
+
+  /** Closes everything after a choice and returns focus where it was. */
+  _closeAll(showFab: boolean): void {
+    const had = !!(this._banner || this._prefs);
+    this._hideBanner();
+    this._closePreferences();
+    this._setFab(showFab);
+    if (had) this._restoreFocus();
+  }
+
+  /** Shows or hides the floating reopen button. */
+  _setFab(show: boolean): void {
+    const want = show && !(this._config.banner && this._config.banner.floatingButton === false);
+    if (!want) {
+      if (this._fab) this._fab.remove();
+      this._fab = null;
+      return;
+    }
+    if (this._fab) return;
+    const root = this._mount();
+    const b = this._button("reopen", "", false, () => this._on.reopen());
+    b.className = "fab";
+    b.setAttribute("aria-label", this._s.reopen);
+    b.setAttribute("title", this._s.reopen);
+    b.innerHTML =
+      '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M12 2 4 5v6c0 5 3.4 9.7 8 11 4.6-1.3 8-6 8-11V5l-8-3zm-1.2 14.2-3.5-3.5 1.4-1.4 2.1 2.1 4.8-4.8 1.4 1.4-6.2 6.2z"/></svg>';
+    this._fab = b;
+    root.appendChild(b);
+  }
+
+  // -- preference center sections --
+
+  private _item(
+    key: string,
+    title: string,
+    details: Child[],
+    controls?: HTMLElement[],
+  ): HTMLElement {
+    const id = "ng-n-" + key;
+    const hasDetails = details.some((d) => (Array.isArray(d) ? d.length : !!d));
+    const head = hasDetails
+      ? h("details", null, h("summary", { id }, title), details)
+      : h("span", { id, class: "sm" }, h("strong", null, title));
+    return h("div", { class: "it" }, head, controls && controls.length ? h("div", { class: "ctl" }, controls) : null);
+  }
+
+  private _box(key: string, attr: string, value: string | number, checked: boolean, label: string, disabled?: boolean): HTMLElement {
+    const lid = "ng-l-" + key + "-" + attr;
+    return h(
+      "label",
+      null,
+      h("input", {
+        type: "checkbox",
+        [attr]: String(value),
+        checked,
+        disabled: !!disabled,
+        "aria-labelledby": "ng-n-" + key + " " + lid,
+      }),
+      h("span", { id: lid }, label),
+    );
+  }
+
+  private _tcfSections(c: Choice, vl: VendorListJson): HTMLElement[] {
+    const s = this._s;
+    const cfg = this._config;
+    const has = (xs: number[], x: number) => xs.indexOf(x) >= 0;
+    const out: HTMLElement[] = [];
+    const gvlItem = (map: Record<string, GvlItem>, id: number) => map[String(id)] || ({ id, name: "#" + id } as GvlItem);
+    const describe = (it: GvlItem) => [
+      it.description ? h("p", { class: "sm" }, it.description) : null,
+      it.illustrations && it.illustrations.length ? h("ul", { class: "sm" }, it.illustrations.map((x) => h("li", null, x))) : null,
+    ];
+    const purposes = cfg.purposes || [];
+    if (purposes.length) {
+      out.push(h("h3", null, s.purposes));
+      for (const id of purposes) {
+        const it = gvlItem(vl.purposes, id);
+        const controls = [this._box("p" + id, "data-purpose", id, has(c.purposes, id), s.consent)];
+        if (has(this._m.liPurposes, id)) controls.push(this._box("p" + id, "data-purpose-li", id, has(c.li, id), s.li));
+        out.push(this._item("p" + id, it.name, describe(it), controls));
+      }
+    }
+    const sfs = cfg.specialFeatures || [];
+    if (sfs.length) {
+      out.push(h("h3", null, s.specialFeatures));
+      for (const id of sfs) {
+        const it = gvlItem(vl.specialFeatures, id);
+        out.push(this._item("f" + id, it.name, describe(it), [this._box("f" + id, "data-special-feature", id, has(c.specialFeatures, id), s.consent)]));
+      }
+    }
+    if (this._m.stacks.length) {
+      out.push(h("h3", null, s.stacks));
+      for (const id of this._m.stacks) {
+        const st = vl.stacks[String(id)];
+        const inc = st.purposes.map((p) => this._name(vl.purposes, p)).concat(st.specialFeatures.map((f) => this._name(vl.specialFeatures, f)));
+        out.push(
+          this._item("s" + id, st.name, [st.description ? h("p", { class: "sm" }, st.description) : null, h("ul", { class: "sm" }, inc.map((x) => h("li", null, x)))]),
+        );
+      }
+    }
+    // Special purposes and features the vendors declare: disclosed, not choosable.
+    const union = (k: "specialPurposes" | "features") =>
+      this._m.vendors.reduce((acc: number[], v) => acc.concat(v[k].filter((x) => acc.indexOf(x) < 0)), []).sort((a, b) => a - b);
+    const sp = union("specialPurposes");
+    if (sp.length) {
+      out.push(h("h3", null, s.specialPurposes));
+      sp.forEach((id) => {
+        const it = gvlItem(vl.specialPurposes, id);
+        out.push(this._item("sp" + id, it.name, describe(it)));
+      });
+    }
+    const ft = union("features");
+    if (ft.length) {
+      out.push(h("h3", null, s.features));
+      ft.forEach((id) => {
+        const it = gvlItem(vl.features, id);
+        out.push(this._item("ft" + id, it.name, describe(it)));
+      });
+    }
+    const vendors = this._m.vendors;
+    const custom = cfg.customVendors || [];
+    if (vendors.length || custom.length) {
+      out.push(h("h3", null, s.vendors + " (" + (vendors.length + custom.length) + ")"));
+      for (const v of vendors) out.push(this._vendorItem(v, c, vl));
+      for (const v of custom) out.push(this._customVendorItem(v.id, v.name, v.purposes || [], v.privacyPolicyUrl));
+    }
+    return out;
+  }
+
+  private _vendorItem(v: GvlVendor, c: Choice, vl: VendorListJson): HTMLElement {
+    const s = this._s;
+    const names = (map: Record<string, GvlItem>, xs: number[]) => xs.map((x) => this._name(map, x)).join("; ");
+    const line = (label: string, text: string) => (text ? h("p", { class: "sm" }, h("strong", null, label + ": "), text) : null);
+    const r = v.dataRetention || {};
+    const retention: HTMLElement[] = [];
+    if (typeof r.stdRetention === "number") retention.push(h("p", { class: "sm" }, fill(s.retention, r.stdRetention)));
+    const extra = (map: Record<string, number> | undefined, items: Record<string, GvlItem>) => {
+      for (const k in map || {}) retention.push(h("p", { class: "sm" }, fill(s.retention, (map as Record<string, number>)[k]) + " (" + this._name(items, Number(k)) + ")"));
+    };
+    extra(r.purposes, vl.purposes);
+    extra(r.specialPurposes, vl.specialPurposes);
+    const urls = v.urls || [];
+    const lang = this._lang.toLowerCase().split("-")[0];
+    const url = urls.filter((u) => u.langId.toLowerCase() === lang)[0] || urls.filter((u) => u.langId === "en")[0] || urls[0];
+    const privacy = safeUrl(url && url.privacy);
+    const key = "v" + v.id;
+    const controls: HTMLElement[] = [];
+    if (hasConsentBasis(v)) controls.push(this._box(key, "data-vendor", v.id, c.vendors.indexOf(v.id) >= 0, s.consent));
+    if (hasLiBasis(v)) controls.push(this._box(key, "data-vendor-li", v.id, c.vendorLi.indexOf(v.id) >= 0, s.li));
+    return this._item(
+      key,
+      v.name,
+      [
+        line(s.purposes + " (" + s.consent + ")", names(vl.purposes, v.purposes)),
+        line(s.purposes + " (" + s.li + ")", names(vl.purposes, v.legIntPurposes)),
+        line(s.specialPurposes, names(vl.specialPurposes, v.specialPurposes)),
+        line(s.features, names(vl.features, v.features)),
+        line(s.specialFeatures, names(vl.specialFeatures, v.specialFeatures)),
+        retention,
+        privacy
+          ? h("p", { class: "sm" }, h("a", { href: privacy, target: "_blank", rel: "noopener noreferrer", "aria-label": s.privacy + ": " + v.name }, s.privacy))
+          : null,
+      ],
+      controls,
+    );
+  }
+
+  private _customVendorItem(id: string, name: string, purposes: string[], policy?: string | null): HTMLElement {
+    const s = this._s;
+    const cps = this._config.customPurposes || [];
+    const pnames = purposes.map((p) => {
+      const cp = cps.filter((x) => x.id === p)[0];
+      return cp ? localized(cp.name, this._lang, this._config.defaultLanguage) : p;
+    });
+    const url = safeUrl(policy);
+    return this._item("cv-" + id, name, [
+      pnames.length ? h("p", { class: "sm" }, h("strong", null, s.purposes + ": "), pnames.join("; ")) : null,
+      url ? h("p", { class: "sm" }, h("a", { href: url, target: "_blank", rel: "noopener noreferrer", "aria-label": s.privacy + ": " + name }, s.privacy)) : null,
+    ]);
+  }
+
+  private _categorySection(c: Choice, tcf: boolean): HTMLElement[] {
+    const cps = this._config.customPurposes || [];
+    if (!cps.length) return [];
+    const s = this._s;
+    const out: HTMLElement[] = [h("h3", null, s.categories)];
+    for (const p of cps) {
+      const desc = localized(p.description, this._lang, this._config.defaultLanguage);
+      const vendors = (this._config.customVendors || []).filter((v) => (v.purposes || []).indexOf(p.id) >= 0).map((v) => v.name);
+      const key = "c-" + p.id;
+      out.push(
+        this._item(
+          key,
+          localized(p.name, this._lang, this._config.defaultLanguage) || p.id,
+          [
+            desc ? h("p", { class: "sm" }, desc) : null,
+            !tcf && vendors.length ? h("p", { class: "sm" }, h("strong", null, s.vendors + ": "), vendors.join("; ")) : null,
+          ],
+          [
+            p.necessary
+              ? this._box(key, "data-category", p.id, true, s.always, true)
+              : this._box(key, "data-category", p.id, c.categories.indexOf(p.id) >= 0, s.consent),
+          ],
+        ),
+      );
+    }
+    if (!tcf) {
+      const custom = this._config.customVendors || [];
+      if (custom.length) {
+        out.push(h("h3", null, s.vendors + " (" + custom.length + ")"));
+        for (const v of custom) out.push(this._customVendorItem(v.id, v.name, v.purposes || [], v.privacyPolicyUrl));
+      }
+    }
+    return out;
+  }
+
+  /** The choice the preference center's checkboxes show. */
+  private _readChoice(): Choice {
+    const c: Choice = { purposes: [], li: [], specialFeatures: [], vendors: [], vendorLi: [], categories: [] };
+    const root = this._prefs as HTMLElement;
+    const read = (attr: string, into: (number | string)[], numeric: boolean) => {
+      root.querySelectorAll("input[" + attr + "]").forEach((el) => {
+        const i = el as HTMLInputElement;
+        const v = i.getAttribute(attr) as string;
+        if (i.checked) into.push(numeric ? Number(v) : v);
+      });
+    };
+    read("data-purpose", c.purposes, true);
+    read("data-purpose-li", c.li, true);
+    read("data-special-feature", c.specialFeatures, true);
+    read("data-vendor", c.vendors, true);
+    read("data-vendor-li", c.vendorLi, true);
+    read("data-category", c.categories, false);
+    return c;
+  }
+}
