@@ -171,16 +171,8 @@ pub async fn snippet(
     Path(site_key): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let registry = state.registry();
-    let site = registry
-        .get(&site_key)
-        .ok_or_else(|| ApiError::not_found("unknown_site_key", "no site has this key"))?;
-    let published = site.published.as_ref().ok_or_else(|| {
-        ApiError::not_found(
-            "not_published",
-            "nothing is published to this environment yet",
-        )
-    })?;
+    let site = super::site_env(&state, &site_key)?;
+    let published = super::published(&site)?;
     let sdk_url = format!(
         "{}{}",
         public_base(&state, &headers),

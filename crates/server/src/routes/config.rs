@@ -32,16 +32,8 @@ pub async fn site_config(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
-    let registry = state.registry();
-    let site = registry
-        .get(&site_key)
-        .ok_or_else(|| ApiError::not_found("unknown_site_key", "no site has this key"))?;
-    let published = site.published.as_ref().ok_or_else(|| {
-        ApiError::not_found(
-            "not_published",
-            format!("nothing is published to {} yet", site.environment),
-        )
-    })?;
+    let site = super::site_env(&state, &site_key)?;
+    let published = super::published(&site)?;
     let mut wanted: Vec<String> = query.lang.into_iter().collect();
     if let Some(header) = headers
         .get(header::ACCEPT_LANGUAGE)

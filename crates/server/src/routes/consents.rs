@@ -42,18 +42,9 @@ pub async fn record(
 ) -> Result<Response, ApiError> {
     rate_limit(&state, &headers, peer)?;
     let input = parse_event(&headers, body).await?;
-    let registry = state.registry();
-    let site = registry
-        .get(&input.site_key)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("unknown_site_key", "no site has this key"))?;
+    let site = super::site_env(&state, &input.site_key)?;
     check_origin(&site, &headers, true)?;
-    let published = site.published.as_ref().ok_or_else(|| {
-        ApiError::unprocessable(
-            "not_published",
-            "the site environment has no published configuration",
-        )
-    })?;
+    let published = super::published(&site)?;
     let now = OffsetDateTime::now_utc();
     let body_hash = canonical_hash(&input)?;
     let checked = check_event(
@@ -277,11 +268,7 @@ pub async fn restore(
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let token = ConsentToken::parse(&consent_token)
         .map_err(|e| ApiError::bad_request("invalid_consent_token", e.to_string()))?;
-    let registry = state.registry();
-    let site = registry
-        .get(&query.site_key)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("unknown_site_key", "no site has this key"))?;
+    let site = super::site_env(&state, &query.site_key)?;
     check_origin(&site, &headers, false)?;
     let hash: TokenHash = state.keys.hash(&token);
     let started = Instant::now();

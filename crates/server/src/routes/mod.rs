@@ -6,3 +6,27 @@ pub mod config;
 pub mod consents;
 pub mod docs;
 pub mod health;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::registry::{Published, SiteEnv};
+use std::sync::Arc;
+
+/// The site environment a public site key names, or 404.
+fn site_env(state: &AppState, site_key: &str) -> Result<Arc<SiteEnv>, ApiError> {
+    state
+        .registry()
+        .get(site_key)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("unknown_site_key", "no site has this key"))
+}
+
+/// The configuration published to a site environment, or 404.
+fn published(site: &SiteEnv) -> Result<&Published, ApiError> {
+    site.published.as_ref().ok_or_else(|| {
+        ApiError::not_found(
+            "not_published",
+            format!("nothing is published to {} yet", site.environment),
+        )
+    })
+}
