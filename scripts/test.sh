@@ -23,6 +23,13 @@ cargo build --locked -p nexaguard-cli
 npm ci --prefix tests/reference --no-audit --no-fund
 NEXAGUARD_BIN="$PWD/target/debug/nexaguard" node --test tests/reference/
 
+step "browser SDK: types, unit tests, budgets, committed build matches a fresh one"
+npm ci --prefix sdk --no-audit --no-fund
+npm --prefix sdk run typecheck
+npm --prefix sdk test
+npm --prefix sdk run size
+npm --prefix sdk run check-dist
+
 step "tools the server tests use"
 if ! command -v openssl >/dev/null 2>&1; then
   apt-get install -y openssl

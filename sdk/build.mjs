@@ -40,12 +40,28 @@ const common = {
   write: true,
 };
 
+// The GVL is always built from the vendor list in config.json; it is never
+// fetched (GVL.baseUrl stays unset, so the IAB library refuses to load one).
+// Its XMLHttpRequest helper is dead code: swap it for one that refuses,
+// which keeps the SDK within budget and makes "never fetch" explicit.
+const noFetch = {
+  name: "nexaguard-no-gvl-fetch",
+  setup(b) {
+    b.onLoad({ filter: /@iabtechlabtcf[\\/]core[\\/]lib[\\/]mjs[\\/]Json\.js$/ }, () => ({
+      contents:
+        "export class Json{static fetch(){return Promise.reject(new Error('NexaGuard: the GVL is never fetched'))}static post(){return Json.fetch()}}",
+      loader: "js",
+    }));
+  },
+};
+
 async function build(out) {
   mkdirSync(out, { recursive: true });
   await esbuild.build({
     ...common,
     entryPoints: ["src/index.ts"],
     outfile: join(out, "nexaguard.js"),
+    plugins: [noFetch],
     define: { __SDK_VERSION__: JSON.stringify(pkg.version) },
     banner: {
       js: `/*! NexaGuard SDK ${pkg.version} | Apache-2.0 | includes @iabtechlabtcf/core and @iabtechlabtcf/cmpapi (Apache-2.0) */`,

@@ -9,7 +9,6 @@ const KEYS = [
   "manage",
   "save",
   "close",
-  "preferences",
   "purposes",
   "specialPurposes",
   "features",
@@ -31,14 +30,14 @@ export type Strings = Record<StringKey | "title" | "description", string>;
 
 // One "|"-separated row per language, in KEYS order ({n} is a number).
 const ROWS: Record<string, string> = {
-  en: "Accept all|Reject all|Settings|Save choices|Close|Privacy preferences|Purposes|Special purposes|Features|Special features|Purpose groups|Vendors|Consent|Legitimate interest|Retention: {n} days|Privacy policy|Always active|Categories|Privacy settings",
-  de: "Alle akzeptieren|Alle ablehnen|Einstellungen|Auswahl speichern|Schließen|Datenschutz-Präferenzen|Zwecke|Besondere Zwecke|Funktionen|Besondere Funktionen|Zweckgruppen|Anbieter|Einwilligung|Berechtigtes Interesse|Speicherdauer: {n} Tage|Datenschutzerklärung|Immer aktiv|Kategorien|Datenschutz-Einstellungen",
-  fr: "Tout accepter|Tout refuser|Paramètres|Enregistrer mes choix|Fermer|Préférences de confidentialité|Finalités|Finalités spéciales|Fonctionnalités|Fonctionnalités spéciales|Groupes de finalités|Partenaires|Consentement|Intérêt légitime|Durée de conservation : {n} jours|Politique de confidentialité|Toujours actif|Catégories|Paramètres de confidentialité",
-  es: "Aceptar todo|Rechazar todo|Configuración|Guardar selección|Cerrar|Preferencias de privacidad|Finalidades|Finalidades especiales|Características|Características especiales|Grupos de finalidades|Proveedores|Consentimiento|Interés legítimo|Conservación: {n} días|Política de privacidad|Siempre activo|Categorías|Configuración de privacidad",
-  it: "Accetta tutto|Rifiuta tutto|Impostazioni|Salva le scelte|Chiudi|Preferenze sulla privacy|Finalità|Finalità speciali|Funzionalità|Funzionalità speciali|Gruppi di finalità|Fornitori|Consenso|Legittimo interesse|Conservazione: {n} giorni|Informativa sulla privacy|Sempre attivo|Categorie|Impostazioni privacy",
-  nl: "Alles accepteren|Alles weigeren|Instellingen|Keuzes opslaan|Sluiten|Privacyvoorkeuren|Doeleinden|Speciale doeleinden|Functies|Speciale functies|Groepen van doeleinden|Leveranciers|Toestemming|Gerechtvaardigd belang|Bewaartermijn: {n} dagen|Privacybeleid|Altijd actief|Categorieën|Privacy-instellingen",
-  pl: "Zaakceptuj wszystko|Odrzuć wszystko|Ustawienia|Zapisz wybór|Zamknij|Preferencje prywatności|Cele|Cele specjalne|Funkcje|Funkcje specjalne|Grupy celów|Dostawcy|Zgoda|Prawnie uzasadniony interes|Okres przechowywania: {n} dni|Polityka prywatności|Zawsze aktywne|Kategorie|Ustawienia prywatności",
-  pt: "Aceitar tudo|Rejeitar tudo|Definições|Guardar escolhas|Fechar|Preferências de privacidade|Finalidades|Finalidades especiais|Funcionalidades|Funcionalidades especiais|Grupos de finalidades|Fornecedores|Consentimento|Interesse legítimo|Conservação: {n} dias|Política de privacidade|Sempre ativo|Categorias|Definições de privacidade",
+  en: "Accept all|Reject all|Settings|Save choices|Close|Purposes|Special purposes|Features|Special features|Purpose groups|Vendors|Consent|Legitimate interest|Retention: {n} days|Privacy policy|Always active|Categories|Privacy settings",
+  de: "Alle akzeptieren|Alle ablehnen|Einstellungen|Auswahl speichern|Schließen|Zwecke|Besondere Zwecke|Funktionen|Besondere Funktionen|Zweckgruppen|Anbieter|Einwilligung|Berechtigtes Interesse|Speicherdauer: {n} Tage|Datenschutzerklärung|Immer aktiv|Kategorien|Datenschutz-Einstellungen",
+  fr: "Tout accepter|Tout refuser|Paramètres|Enregistrer mes choix|Fermer|Finalités|Finalités spéciales|Fonctionnalités|Fonctionnalités spéciales|Groupes de finalités|Partenaires|Consentement|Intérêt légitime|Durée de conservation : {n} jours|Politique de confidentialité|Toujours actif|Catégories|Paramètres de confidentialité",
+  es: "Aceptar todo|Rechazar todo|Configuración|Guardar selección|Cerrar|Finalidades|Finalidades especiales|Características|Características especiales|Grupos de finalidades|Proveedores|Consentimiento|Interés legítimo|Conservación: {n} días|Política de privacidad|Siempre activo|Categorías|Configuración de privacidad",
+  it: "Accetta tutto|Rifiuta tutto|Impostazioni|Salva le scelte|Chiudi|Finalità|Finalità speciali|Funzionalità|Funzionalità speciali|Gruppi di finalità|Fornitori|Consenso|Legittimo interesse|Conservazione: {n} giorni|Informativa sulla privacy|Sempre attivo|Categorie|Impostazioni privacy",
+  nl: "Alles accepteren|Alles weigeren|Instellingen|Keuzes opslaan|Sluiten|Doeleinden|Speciale doeleinden|Functies|Speciale functies|Groepen van doeleinden|Leveranciers|Toestemming|Gerechtvaardigd belang|Bewaartermijn: {n} dagen|Privacybeleid|Altijd actief|Categorieën|Privacy-instellingen",
+  pl: "Zaakceptuj wszystko|Odrzuć wszystko|Ustawienia|Zapisz wybór|Zamknij|Cele|Cele specjalne|Funkcje|Funkcje specjalne|Grupy celów|Dostawcy|Zgoda|Prawnie uzasadniony interes|Okres przechowywania: {n} dni|Polityka prywatności|Zawsze aktywne|Kategorie|Ustawienia prywatności",
+  pt: "Aceitar tudo|Rejeitar tudo|Definições|Guardar escolhas|Fechar|Finalidades|Finalidades especiais|Funcionalidades|Funcionalidades especiais|Grupos de finalidades|Fornecedores|Consentimento|Interesse legítimo|Conservação: {n} dias|Política de privacidade|Sempre ativo|Categorias|Definições de privacidade",
 };
 
 /** The languages with built-in strings. */
@@ -47,12 +46,6 @@ export const BUILT_IN_LANGUAGES = Object.keys(ROWS);
 /** The primary subtag of a language code, lowercase ("pt-BR" -> "pt"). */
 export function primary(lang: string): string {
   return (lang || "").toLowerCase().split(/[-_]/)[0];
-}
-
-/** The language to ask the server for: the browser's first preference, lowercase. */
-export function requestedLanguage(languages: readonly string[] | undefined, fallback?: string): string {
-  const first = (languages && languages[0]) || fallback || "";
-  return first.toLowerCase().replace(/_/g, "-");
 }
 
 /**

@@ -2,7 +2,8 @@
 // (test/.build/logic.mjs). Not part of dist/.
 export { consentModeFor, defaultsToGtag, hasConsentDefault } from "./consent-mode";
 export { cookieString, deletionDomains, matchCookieNames, parseCookies } from "./cookies";
-export { localized, primary, requestedLanguage, uiStrings, BUILT_IN_LANGUAGES } from "./i18n";
+export { localized, primary, uiStrings, BUILT_IN_LANGUAGES } from "./i18n";
+export { configUrl } from "./configurl";
 export { reconsentReason } from "./reconsent";
 export { decodeStored, encodeStored } from "./stored";
 export {

@@ -23,14 +23,13 @@ interface Pending {
   tries: number;
 }
 
-/** A random UUID v4. */
+/** A random UUID v4 (crypto.randomUUID needs a secure context; getRandomValues does not). */
 export function uuid(): string {
-  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 15) | 64;
-  b[8] = (b[8] & 63) | 128;
-  const h = Array.prototype.map.call(b, (x: number) => (x + 256).toString(16).slice(1)).join("");
-  return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  return crypto.randomUUID
+    ? crypto.randomUUID()
+    : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
+        (Number(c) ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (Number(c) / 4)))).toString(16),
+      );
 }
 
 /** Milliseconds to wait before attempt `tries + 1` (1 s, 2 s, 4 s, 8 s), or the server's Retry-After. */

@@ -6,9 +6,10 @@
 
 import type { NexaGuardApi, NexaGuardEvent, NexaGuardEventMap, UiEvent } from "../types/nexaguard";
 import { ScriptGate } from "./blocking";
+import { configUrl, type EarlyConfig } from "./configurl";
 import { consentModeFor, defaultsToGtag, hasConsentDefault } from "./consent-mode";
 import { CookieJar, STATE_COOKIE, TC_COOKIE, TOKEN_COOKIE } from "./cookies";
-import { requestedLanguage, uiStrings } from "./i18n";
+import { uiStrings } from "./i18n";
 import { ProofQueue, uuid } from "./proof";
 import { reconsentReason } from "./reconsent";
 import { decodeStored, encodeStored } from "./stored";
@@ -74,12 +75,13 @@ export class NexaGuard {
     private _d: Document,
     private _siteKey: string,
     private _base: string,
+    private _nonce?: string,
   ) {
     this._readyPromise = new Promise((r) => (this._resolveReady = r));
     this._gate = new ScriptGate(_d, (c) => this._allowed(c));
     const self = this;
     const whenReady = (fn: () => void) => {
-      this._readyPromise.then(() => this._answer && fn());
+      this._readyPromise.then(() => this._answer && this._whenBody(fn));
     };
     this.api = {
       version: SDK_VERSION,
@@ -88,8 +90,8 @@ export class NexaGuard {
       hasConsent: (x) => this._has(x),
       showBanner: () => whenReady(() => this._openBanner()),
       showPreferences: () => whenReady(() => this._openPreferences()),
-      acceptAll: () => this._readyPromise.then(() => self._choose(acceptAllChoice(this._config, this._vl()), "accept_all", "api")),
-      rejectAll: () => this._readyPromise.then(() => self._choose(rejectAllChoice(this._config), "reject_all", "api")),
+      acceptAll: () => this._loadedThen(() => self._choose(acceptAllChoice(this._config, this._vl()), "accept_all", "api")),
+      rejectAll: () => this._loadedThen(() => self._choose(rejectAllChoice(this._config), "reject_all", "api")),
       on: (event, cb) => {
         const list = this._listeners[event] as unknown[];
         if (!list || typeof cb !== "function") return;
@@ -106,6 +108,13 @@ export class NexaGuard {
       },
       reset: () => whenReady(() => this._reset()),
     };
+  }
+
+  private _loadedThen<T>(fn: () => T): Promise<T> {
+    return this._readyPromise.then(() => {
+      if (!this._answer) throw new Error("NexaGuard: the site configuration did not load");
+      return fn();
+    });
   }
 
   private _vl() {
@@ -134,11 +143,21 @@ export class NexaGuard {
 
   _start(): void {
     this._gate.start();
-    const nav = this._w.navigator || {};
-    const lang = requestedLanguage(nav.languages, nav.language);
-    const url =
-      this._base + "/v1/sites/" + encodeURIComponent(this._siteKey) + "/config.json" + (lang ? "?lang=" + encodeURIComponent(lang) : "");
-    fetch(url, { credentials: "omit" })
+    // Any element with data-nexaguard-open (a footer link, say) reopens the preferences.
+    this._d.addEventListener("click", (e) => {
+      const t = e.target as Element | null;
+      if (t && t.closest && t.closest("[data-nexaguard-open]")) {
+        e.preventDefault();
+        this.api.showPreferences();
+      }
+    });
+    const w = this._w;
+    const url = configUrl(this._base, this._siteKey, w.navigator || {});
+    const load = () => fetch(url, { credentials: "omit" });
+    // The stub may have started the request already.
+    const early = w.__nexaguardConfig as EarlyConfig | undefined;
+    w.__nexaguardConfig = undefined;
+    (early && early.u === url ? early.p.catch(load) : load())
       .then((r) => {
         if (!r.ok) throw new Error("config.json answered " + r.status);
         return r.json();
@@ -172,7 +191,7 @@ export class NexaGuard {
     const strings = uiStrings(a.language, config.languages[a.language], config.languages[config.defaultLanguage]);
     this._ui = new Ui(
       this._d,
-      { answer: a, strings, vendors, liPurposes: liPurposes(config, vendors), stacks: pickStacks(config, a.vendorList) },
+      { answer: a, strings, vendors, liPurposes: liPurposes(config, vendors), stacks: pickStacks(config, a.vendorList), nonce: this._nonce },
       {
         acceptAll: (source) => this._choose(acceptAllChoice(config, a.vendorList), "accept_all", source),
         rejectAll: (source) => this._choose(rejectAllChoice(config), "reject_all", source),
@@ -248,10 +267,20 @@ export class NexaGuard {
       this._apply(this._state as ConsentState);
       this._whenBody(() => this._ui._setFab(true));
     } else {
-      this._whenBody(() => this._openBanner());
+      // The banner first; the CMP API's cmpuishown in the next task, so
+      // that no single task grows long (a choice made before then sends it
+      // itself, see _choose).
+      this._whenBody(() => {
+        this._ui._showBanner();
+        setTimeout(() => this._choice || this._signalUiShown(), 0);
+      });
     }
-    this._proof.resume();
     this._markReady();
+    setTimeout(() => {
+      // Scripts of necessary categories run now, whatever the choice.
+      this._gate.scan();
+      this._proof.resume();
+    }, 0);
     if (this._encoder) {
       const warm = () => this._encoder && this._encoder.warm();
       if (w.requestIdleCallback) w.requestIdleCallback(warm, { timeout: 2000 });
@@ -301,16 +330,17 @@ export class NexaGuard {
 
   // -- choices --
 
+  /** IAB purpose consent (numbers) or a category; necessary categories always hold. */
   private _has(x: number | string): boolean {
-    if (typeof x === "number") return !!this._state && this._state.purposes.indexOf(x) >= 0;
+    const s = this._state;
+    if (typeof x === "number") return !!s && s.purposes.indexOf(x) >= 0;
     if (this._answer && necessaryCategories(this._config).indexOf(x) >= 0) return true;
-    return !!this._state && this._state.categories.indexOf(x) >= 0;
+    return !!s && s.categories.indexOf(x) >= 0;
   }
 
   /** Whether a blocked script's category (or IAB purpose, as digits) is granted. */
   private _allowed(c: string): boolean {
-    if (!this._state) return false;
-    return /^\d+$/.test(c) ? this._state.purposes.indexOf(Number(c)) >= 0 : this._state.categories.indexOf(c) >= 0;
+    return this._has(/^\d+$/.test(c) ? Number(c) : c);
   }
 
   private _makeState(c: Choice, tc: string | undefined, ts: number, configVersion: number): ConsentState {
@@ -463,7 +493,7 @@ export function boot(w: any, d: Document): void {
     // keep the page's origin
   }
   installTcfStub(w, d);
-  const sdk = new NexaGuard(w, d, siteKey, base);
+  const sdk = new NexaGuard(w, d, siteKey, base, (script && script.nonce) || undefined);
   w.NexaGuard = sdk.api;
   if (!siteKey) {
     console.error("NexaGuard: no site key (data-site-key on the script tag)");

@@ -31,9 +31,9 @@ function b64urlDecode(s: string): string {
   return atob(b + "===".slice((b.length + 3) % 4));
 }
 
-/** The cookie value of a stored choice. Ids are ASCII (slugs), so btoa is safe after escaping. */
+/** The cookie value of a stored choice. Its JSON is ASCII (numbers and slug ids), so btoa takes it. */
 export function encodeStored(s: StoredChoice): string {
-  return b64urlEncode(unescape(encodeURIComponent(JSON.stringify(s))));
+  return b64urlEncode(JSON.stringify(s));
 }
 
 const isList = (x: unknown) => Array.isArray(x);
@@ -42,7 +42,7 @@ const isList = (x: unknown) => Array.isArray(x);
 export function decodeStored(value: string | undefined): StoredChoice | null {
   if (!value) return null;
   try {
-    const o = JSON.parse(decodeURIComponent(escape(b64urlDecode(value))));
+    const o = JSON.parse(b64urlDecode(value));
     if (o && o.v === 1 && o.cv > 0 && o.ts > 0 && [o.c, o.p, o.f, o.q, o.w].every(isList)) return o as StoredChoice;
   } catch (_) {
     // unreadable: treated as absent

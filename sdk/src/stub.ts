@@ -5,6 +5,7 @@
 // the SDK asynchronously. Budget: 1 KB gzipped.
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
+import { configUrl } from "./configurl";
 import { installTcfStub } from "./tcfstub";
 
 const w = window as any;
@@ -32,6 +33,15 @@ if (s.sdkUrl) {
   el.src = s.sdkUrl;
   if (s.integrity) el.integrity = s.integrity;
   el.crossOrigin = "anonymous";
-  el.setAttribute("data-site-key", s.siteKey || "");
-  (d.head || d.documentElement).appendChild(el);
+  // Under a nonce-based Content-Security-Policy the SDK gets the stub's nonce.
+  el.nonce = ((d.currentScript as HTMLScriptElement) || el).nonce;
+  el.setAttribute("data-site-key", s.siteKey);
+  d.head.appendChild(el);
+  // Start loading the configuration now rather than after the SDK arrived.
+  try {
+    const u = configUrl(new URL(s.sdkUrl).origin, s.siteKey, navigator);
+    w.__nexaguardConfig = { u, p: fetch(u, { credentials: "omit" }) };
+  } catch (_) {
+    // the SDK fetches it itself
+  }
 }

@@ -8,17 +8,16 @@
 
 export function installTcfStub(w: any, d: Document): void {
   if (typeof w.__tcfapi === "function") return;
+  // Holds the arguments objects of the calls (spread by the CmpApi on takeover).
   const queue: unknown[][] = [];
   const api: any = function () {
     // eslint-disable-next-line prefer-rest-params
     const args = arguments;
     if (!args.length) return queue;
     if (args[0] === "ping") {
-      if (typeof args[2] === "function") {
-        args[2]({ gdprApplies: undefined, cmpLoaded: false, cmpStatus: "stub", apiVersion: "2.3" }, true);
-      }
+      args[2]({ gdprApplies: undefined, cmpLoaded: false, cmpStatus: "stub", apiVersion: "2.3" }, true);
     } else {
-      queue.push([].slice.call(args));
+      queue.push(args as unknown as unknown[]);
     }
   };
   api.a = queue;
@@ -30,7 +29,6 @@ export function installTcfStub(w: any, d: Document): void {
       const f = d.createElement("iframe");
       f.style.display = "none";
       f.name = "__tcfapiLocator";
-      f.title = "__tcfapiLocator";
       d.body.appendChild(f);
     } else {
       setTimeout(addFrame, 5);
@@ -47,7 +45,7 @@ export function installTcfStub(w: any, d: Document): void {
       return;
     }
     const c = m && m.__tcfapiCall;
-    if (!c || typeof w.__tcfapi !== "function") return;
+    if (!c || !w.__tcfapi) return;
     w.__tcfapi(
       c.command,
       c.version,

@@ -5,7 +5,7 @@
 // in docs/js-api.md; the browser tests rely on it.
 
 import { theme } from "./colour";
-import { fill, localized, type Strings } from "./i18n";
+import { fill, localized, primary, type Strings } from "./i18n";
 import { css } from "./styles";
 import { hasConsentBasis, hasLiBasis } from "./tcf-rules";
 import type { Choice, ConfigAnswer, GvlItem, GvlVendor, SiteConfig, VendorListJson } from "./types";
@@ -34,6 +34,13 @@ function h(tag: string, attrs?: Attrs | null, ...children: Child[]): HTMLElement
   return el;
 }
 
+/** A small paragraph. */
+const sm = (...c: Child[]) => h("p", { class: "sm" }, c);
+
+/** A link opening in a new tab. */
+const link = (href: string, text: string, label?: string) =>
+  h("a", { href, target: "_blank", rel: "noopener noreferrer", "aria-label": label }, text);
+
 const safeUrl = (u: string | null | undefined) => (u && /^https?:\/\//i.test(u) ? u : null);
 
 const FOCUSABLE = 'button:not([disabled]),input:not([disabled]),a[href],summary,[tabindex]:not([tabindex="-1"])';
@@ -47,6 +54,8 @@ export interface UiModel {
   liPurposes: number[];
   /** Stacks to present. */
   stacks: number[];
+  /** The SDK script's CSP nonce, for a <style> fallback. */
+  nonce?: string;
 }
 
 export interface UiHandlers {
@@ -70,6 +79,8 @@ export class Ui {
   private _vl: VendorListJson | undefined;
   private _lang: string;
   private _s: Strings;
+  /** lang="en" for the vendor list's texts (English) when the UI is in another language. */
+  private _en: string | null;
 
   constructor(
     d: Document,
@@ -81,23 +92,33 @@ export class Ui {
     this._vl = _m.answer.vendorList;
     this._lang = _m.answer.language;
     this._s = _m.strings;
+    this._en = primary(this._lang) === "en" ? null : "en";
   }
 
   private _mount(): ShadowRoot {
     if (this._host && this._host.isConnected) return this._root;
     const host = (this._host = doc.createElement("div"));
     host.id = "nexaguard-host";
-    host.setAttribute("style", "position:fixed;top:0;left:0;width:0;height:0;z-index:2147483647;display:block");
+    // Styles go through the CSSOM (style property, constructed style sheet),
+    // which a Content-Security-Policy without 'unsafe-inline' allows.
+    host.style.cssText = "position:fixed;top:0;left:0;width:0;height:0;z-index:2147483647;display:block";
     const root = (this._root = host.attachShadow({ mode: "open" }));
     const b = this._config.banner || {};
-    const t = theme(b.primaryColor, b.backgroundColor, b.textColor);
-    root.appendChild(h("style", { text: css(t) }));
+    const text = css(theme(b.primaryColor, b.backgroundColor, b.textColor));
+    try {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(text);
+      (root as ShadowRoot & { adoptedStyleSheets: CSSStyleSheet[] }).adoptedStyleSheets = [sheet];
+    } catch (_) {
+      // Browsers without constructed style sheets: a <style> element, with the SDK script's nonce.
+      root.appendChild(h("style", { text, nonce: this._m.nonce }));
+    }
     root.addEventListener("keydown", (e) => this._onKey(e as KeyboardEvent));
     doc.body.appendChild(host);
     // Keeps keyboard focus inside a modal dialog.
     doc.addEventListener("focusin", (e) => {
       const d = this._modalDialog();
-      if (d && e.target !== host) this._focusInto(d);
+      if (d && e.target !== host) d.focus();
     });
     return root;
   }
@@ -120,10 +141,6 @@ export class Ui {
     this._returnFocus = null;
     const target = r && r.isConnected ? r : this._fab;
     if (target) target.focus();
-  }
-
-  private _focusInto(dialog: HTMLElement): void {
-    dialog.focus();
   }
 
   private _onKey(e: KeyboardEvent): void {
@@ -162,7 +179,7 @@ export class Ui {
   private _policyLink(): HTMLElement | null {
     const texts = this._config.languages[this._lang] || this._config.languages[this._config.defaultLanguage];
     const url = safeUrl(texts && texts.privacyPolicyUrl);
-    return url ? h("p", { class: "sm" }, h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, this._s.privacy)) : null;
+    return url ? sm(link(url, this._s.privacy)) : null;
   }
 
   /** The first layer. */
@@ -190,9 +207,9 @@ export class Ui {
       (this._config.purposes || []).forEach((p) => covered.indexOf(p) < 0 && names.push(this._name(vl.purposes, p)));
       const sf = (this._config.specialFeatures || []).filter((f) => coveredF.indexOf(f) < 0).map((f) => this._name(vl.specialFeatures, f));
       scope = [
-        h("p", { class: "sm" }, h("strong", null, s.purposes + ": "), names.join("; ")),
-        sf.length ? h("p", { class: "sm" }, h("strong", null, s.specialFeatures + ": "), sf.join("; ")) : null,
-        h("p", { class: "sm" }, h("strong", null, s.vendors + ": "), String(this._m.vendors.length)),
+        sm(h("strong", null, s.purposes + ": "), h("span", { lang: this._en }, names.join("; "))),
+        sf.length ? sm(h("strong", null, s.specialFeatures + ": "), h("span", { lang: this._en }, sf.join("; "))) : null,
+        sm(h("strong", null, s.vendors + ": "), String(this._m.vendors.length + (this._config.customVendors || []).length)),
       ].filter(Boolean) as HTMLElement[];
     }
     const dialog = h(
@@ -227,7 +244,7 @@ export class Ui {
     if (modal) root.appendChild((this._bannerDim = h("div", { class: "dim" })));
     root.appendChild(dialog);
     this._setFab(false);
-    this._focusInto(dialog);
+    dialog.focus();
     this._on.ui("banner", true);
   }
 
@@ -276,7 +293,7 @@ export class Ui {
         tabindex: -1,
         lang: this._lang,
       },
-      h("div", { class: "ph" }, h("h2", { id: "ng-pt" }, s.preferences)),
+      h("div", { class: "ph" }, h("h2", { id: "ng-pt" }, s.reopen)),
       this._button("close", "×", true, () => {
         this._closePreferences();
         this._on.dismissed();
@@ -298,7 +315,7 @@ export class Ui {
     root.appendChild(dialog);
     this._prefs = dialog;
     this._setFab(false);
-    this._focusInto(dialog);
+    dialog.focus();
     this._on.ui("preferences", true);
   }
 
@@ -333,8 +350,16 @@ export class Ui {
     b.className = "fab";
     b.setAttribute("aria-label", this._s.reopen);
     b.setAttribute("title", this._s.reopen);
-    b.innerHTML =
-      '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M12 2 4 5v6c0 5 3.4 9.7 8 11 4.6-1.3 8-6 8-11V5l-8-3zm-1.2 14.2-3.5-3.5 1.4-1.4 2.1 2.1 4.8-4.8 1.4 1.4-6.2 6.2z"/></svg>';
+    // A shield with a tick (built with the DOM: no innerHTML under Trusted Types).
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = doc.createElementNS(ns, "svg");
+    const path = doc.createElementNS(ns, "path");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    path.setAttribute("d", "M12 2 4 5v6c0 5 3.4 9.7 8 11 4.6-1.3 8-6 8-11V5l-8-3zm-1.2 14.2-3.5-3.5 1.4-1.4 2.1 2.1 4.8-4.8 1.4 1.4-6.2 6.2z");
+    svg.appendChild(path);
+    b.appendChild(svg);
     this._fab = b;
     root.appendChild(b);
   }
@@ -346,12 +371,14 @@ export class Ui {
     title: string,
     details: Child[],
     controls?: HTMLElement[],
+    gvl?: boolean,
   ): HTMLElement {
     const id = "ng-n-" + key;
+    const lang = gvl ? this._en : null;
     const hasDetails = details.some((d) => (Array.isArray(d) ? d.length : !!d));
     const head = hasDetails
-      ? h("details", null, h("summary", { id }, title), details)
-      : h("span", { id, class: "sm" }, h("strong", null, title));
+      ? h("details", { lang }, h("summary", { id }, title), details)
+      : h("span", { id, class: "sm", lang }, h("strong", null, title));
     return h("div", { class: "it" }, head, controls && controls.length ? h("div", { class: "ctl" }, controls) : null);
   }
 
@@ -378,7 +405,7 @@ export class Ui {
     const out: HTMLElement[] = [];
     const gvlItem = (map: Record<string, GvlItem>, id: number) => map[String(id)] || ({ id, name: "#" + id } as GvlItem);
     const describe = (it: GvlItem) => [
-      it.description ? h("p", { class: "sm" }, it.description) : null,
+      it.description ? sm(it.description) : null,
       it.illustrations && it.illustrations.length ? h("ul", { class: "sm" }, it.illustrations.map((x) => h("li", null, x))) : null,
     ];
     const purposes = cfg.purposes || [];
@@ -388,7 +415,7 @@ export class Ui {
         const it = gvlItem(vl.purposes, id);
         const controls = [this._box("p" + id, "data-purpose", id, has(c.purposes, id), s.consent)];
         if (has(this._m.liPurposes, id)) controls.push(this._box("p" + id, "data-purpose-li", id, has(c.li, id), s.li));
-        out.push(this._item("p" + id, it.name, describe(it), controls));
+        out.push(this._item("p" + id, it.name, describe(it), controls, true));
       }
     }
     const sfs = cfg.specialFeatures || [];
@@ -396,7 +423,7 @@ export class Ui {
       out.push(h("h3", null, s.specialFeatures));
       for (const id of sfs) {
         const it = gvlItem(vl.specialFeatures, id);
-        out.push(this._item("f" + id, it.name, describe(it), [this._box("f" + id, "data-special-feature", id, has(c.specialFeatures, id), s.consent)]));
+        out.push(this._item("f" + id, it.name, describe(it), [this._box("f" + id, "data-special-feature", id, has(c.specialFeatures, id), s.consent)], true));
       }
     }
     if (this._m.stacks.length) {
@@ -405,29 +432,19 @@ export class Ui {
         const st = vl.stacks[String(id)];
         const inc = st.purposes.map((p) => this._name(vl.purposes, p)).concat(st.specialFeatures.map((f) => this._name(vl.specialFeatures, f)));
         out.push(
-          this._item("s" + id, st.name, [st.description ? h("p", { class: "sm" }, st.description) : null, h("ul", { class: "sm" }, inc.map((x) => h("li", null, x)))]),
+          this._item("s" + id, st.name, [st.description ? sm(st.description) : null, h("ul", { class: "sm" }, inc.map((x) => h("li", null, x)))], undefined, true),
         );
       }
     }
     // Special purposes and features the vendors declare: disclosed, not choosable.
-    const union = (k: "specialPurposes" | "features") =>
-      this._m.vendors.reduce((acc: number[], v) => acc.concat(v[k].filter((x) => acc.indexOf(x) < 0)), []).sort((a, b) => a - b);
-    const sp = union("specialPurposes");
-    if (sp.length) {
-      out.push(h("h3", null, s.specialPurposes));
-      sp.forEach((id) => {
-        const it = gvlItem(vl.specialPurposes, id);
-        out.push(this._item("sp" + id, it.name, describe(it)));
+    (["specialPurposes", "features"] as const).forEach((k) => {
+      const ids = this._m.vendors.reduce((acc: number[], v) => acc.concat(v[k].filter((x) => acc.indexOf(x) < 0)), []).sort((a, b) => a - b);
+      if (ids.length) out.push(h("h3", null, s[k]));
+      ids.forEach((id) => {
+        const it = gvlItem(vl[k], id);
+        out.push(this._item(k + id, it.name, describe(it), undefined, true));
       });
-    }
-    const ft = union("features");
-    if (ft.length) {
-      out.push(h("h3", null, s.features));
-      ft.forEach((id) => {
-        const it = gvlItem(vl.features, id);
-        out.push(this._item("ft" + id, it.name, describe(it)));
-      });
-    }
+    });
     const vendors = this._m.vendors;
     const custom = cfg.customVendors || [];
     if (vendors.length || custom.length) {
@@ -441,12 +458,13 @@ export class Ui {
   private _vendorItem(v: GvlVendor, c: Choice, vl: VendorListJson): HTMLElement {
     const s = this._s;
     const names = (map: Record<string, GvlItem>, xs: number[]) => xs.map((x) => this._name(map, x)).join("; ");
-    const line = (label: string, text: string) => (text ? h("p", { class: "sm" }, h("strong", null, label + ": "), text) : null);
+    const line = (label: string, text: string) =>
+      text ? sm(h("strong", null, label + ": "), h("span", { lang: this._en }, text)) : null;
     const r = v.dataRetention || {};
     const retention: HTMLElement[] = [];
-    if (typeof r.stdRetention === "number") retention.push(h("p", { class: "sm" }, fill(s.retention, r.stdRetention)));
+    if (typeof r.stdRetention === "number") retention.push(sm(fill(s.retention, r.stdRetention)));
     const extra = (map: Record<string, number> | undefined, items: Record<string, GvlItem>) => {
-      for (const k in map || {}) retention.push(h("p", { class: "sm" }, fill(s.retention, (map as Record<string, number>)[k]) + " (" + this._name(items, Number(k)) + ")"));
+      for (const k in map || {}) retention.push(sm(fill(s.retention, (map as Record<string, number>)[k]) + " (" + this._name(items, Number(k)) + ")"));
     };
     extra(r.purposes, vl.purposes);
     extra(r.specialPurposes, vl.specialPurposes);
@@ -469,7 +487,7 @@ export class Ui {
         line(s.specialFeatures, names(vl.specialFeatures, v.specialFeatures)),
         retention,
         privacy
-          ? h("p", { class: "sm" }, h("a", { href: privacy, target: "_blank", rel: "noopener noreferrer", "aria-label": s.privacy + ": " + v.name }, s.privacy))
+          ? sm(link(privacy, s.privacy, s.privacy + ": " + v.name))
           : null,
       ],
       controls,
@@ -485,8 +503,8 @@ export class Ui {
     });
     const url = safeUrl(policy);
     return this._item("cv-" + id, name, [
-      pnames.length ? h("p", { class: "sm" }, h("strong", null, s.purposes + ": "), pnames.join("; ")) : null,
-      url ? h("p", { class: "sm" }, h("a", { href: url, target: "_blank", rel: "noopener noreferrer", "aria-label": s.privacy + ": " + name }, s.privacy)) : null,
+      pnames.length ? sm(h("strong", null, s.purposes + ": "), pnames.join("; ")) : null,
+      url ? sm(link(url, s.privacy, s.privacy + ": " + name)) : null,
     ]);
   }
 
@@ -504,8 +522,8 @@ export class Ui {
           key,
           localized(p.name, this._lang, this._config.defaultLanguage) || p.id,
           [
-            desc ? h("p", { class: "sm" }, desc) : null,
-            !tcf && vendors.length ? h("p", { class: "sm" }, h("strong", null, s.vendors + ": "), vendors.join("; ")) : null,
+            desc ? sm(desc) : null,
+            !tcf && vendors.length ? sm(h("strong", null, s.vendors + ": "), vendors.join("; ")) : null,
           ],
           [
             p.necessary

@@ -36,7 +36,8 @@ pub struct Assets {
     /// CSP source of the inline stub (`'sha256-...'`).
     stub_csp_hash: String,
     demo_js: Precompressed,
-    demo_html: Option<String>,
+    /// The demo site's key and Consent Mode settings, when the demo is on.
+    demo: Option<(String, ConsentModeConfig)>,
 }
 
 impl Assets {
@@ -52,19 +53,14 @@ impl Assets {
             "'sha256-{}'",
             STANDARD.encode(Sha256::digest(STUB_JS.as_bytes()))
         );
-        let mut assets = Assets {
+        Assets {
             sdk: Precompressed::new(SDK_JS.as_bytes().to_vec(), JS, "public, max-age=300"),
             sdk_hashed_path,
             sdk_integrity,
             stub_csp_hash,
             demo_js: Precompressed::new(DEMO_JS.as_bytes().to_vec(), JS, "no-cache"),
-            demo_html: None,
-        };
-        assets.demo_html = demo.map(|d| {
-            let snippet = assets.snippet(d.site_key, &assets.sdk_hashed_path, d.consent_mode);
-            DEMO_HTML.replace("{{SNIPPET}}", &snippet)
-        });
-        assets
+            demo: demo.map(|d| (d.site_key.to_owned(), d.consent_mode.clone())),
+        }
     }
 
     /// The installation snippet of a site: its settings as JSON, then the
@@ -145,7 +141,17 @@ fn consent_defaults(config: &ConsentModeConfig) -> Vec<BTreeMap<&'static str, se
 
 /// `GET /sdk/v1/nexaguard.js`: the current SDK, cached briefly.
 pub async fn sdk(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    state.assets.sdk.respond(&headers)
+    public_script(state.assets.sdk.respond(&headers))
+}
+
+/// Sites load the SDK cross-origin with `crossorigin="anonymous"` (for
+/// subresource integrity), which needs CORS; the script is public.
+fn public_script(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
 }
 
 /// `GET /sdk/v1/{file}`: the SDK under its content-hashed name, immutable.
@@ -157,7 +163,7 @@ pub async fn sdk_hashed(
     if format!("/sdk/v1/{file}") != state.assets.sdk_hashed_path {
         return ApiError::not_found("not_found", "no such SDK build").into_response();
     }
-    let mut response = state.assets.sdk.respond(&headers);
+    let mut response = public_script(state.assets.sdk.respond(&headers));
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
@@ -223,15 +229,22 @@ pub async fn demo_script(State(state): State<AppState>, headers: HeaderMap) -> R
 
 /// `GET /demo/`: a page of the demo site with the banner. Its CSP allows
 /// exactly the inline stub, by hash.
-pub async fn demo_page(State(state): State<AppState>) -> Response {
-    match &state.assets.demo_html {
-        Some(html) => {
+pub async fn demo_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match &state.assets.demo {
+        Some((site_key, consent_mode)) => {
+            // The stub needs the SDK's absolute URL: the API is at its origin.
+            let sdk_url = format!(
+                "{}{}",
+                public_base(&state, &headers),
+                state.assets.sdk_hashed_path
+            );
+            let snippet = state.assets.snippet(site_key, &sdk_url, consent_mode);
+            let html = DEMO_HTML.replace("{{SNIPPET}}", &snippet);
             let csp = HTML_CSP.replace(
                 "script-src 'self'",
                 &format!("script-src 'self' {}", state.assets.stub_csp_hash),
             );
-            let mut response =
-                ([(header::CACHE_CONTROL, "no-cache")], Html(html.clone())).into_response();
+            let mut response = ([(header::CACHE_CONTROL, "no-cache")], Html(html)).into_response();
             if let Ok(value) = HeaderValue::from_str(&csp) {
                 response
                     .headers_mut()
