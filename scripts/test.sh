@@ -37,3 +37,11 @@ fi
 
 step "cargo test"
 cargo test --workspace --locked
+
+step "browser tests: the SDK against the real server in headless Chromium"
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get install -y chromium
+fi
+cargo build --locked -p nexaguard-cli
+npm ci --prefix tests/browser --no-audit --no-fund
+NEXAGUARD_BIN="$PWD/target/debug/nexaguard" node --test tests/browser/

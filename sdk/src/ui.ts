@@ -155,7 +155,7 @@ export class Ui {
     if (e.key !== "Tab") return;
     const items = Array.prototype.filter.call(
       dialog.querySelectorAll(FOCUSABLE),
-      (el: HTMLElement) => el.getClientRects().length > 0,
+      (el: HTMLElement) => el.getClientRects().length > 0 && inOpenDetails(el, dialog),
     ) as HTMLElement[];
     if (!items.length) return;
     e.preventDefault();
@@ -562,4 +562,13 @@ export class Ui {
     read("data-category", c.categories, false);
     return c;
   }
+}
+
+// Chromium gives controls inside a closed <details> boxes, but they cannot
+// take focus: only a closed details' own summary is reachable.
+function inOpenDetails(el: HTMLElement, stop: HTMLElement): boolean {
+  for (let p = el.parentElement; p && p !== stop; p = p.parentElement) {
+    if (p.tagName === "DETAILS" && !(p as HTMLDetailsElement).open && !(el.tagName === "SUMMARY" && el.parentElement === p)) return false;
+  }
+  return true;
 }

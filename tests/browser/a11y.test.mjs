@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { definePage, openPage, repoJson, setup, withContext } from './lib/harness.mjs';
 import { sortNum } from './lib/expect.mjs';
 import {
-  PREFS, banner, bannerButton, consentToken, deepFocus, pageErrors, prefs, reopenButton,
+  BANNER, PREFS, banner, bannerButton, consentToken, deepFocus, pageErrors, prefs, reopenButton,
   storedConsent,
 } from './lib/sdk.mjs';
 
@@ -32,7 +32,7 @@ after(async () => {
   await env?.close();
 });
 
-const describeFocus = (f) => (f ? `${f.tag}${f.type ? `[type=${f.type}]` : ''} ${f.attrs}`.trim() : 'nothing');
+const describeFocus = (f) => (f ? `${f.tag}${f.id ? `#${f.id}` : ''}${f.type ? `[type=${f.type}]` : ''} ${f.attrs}`.trim() : 'nothing');
 
 /**
  * Presses `key` until `want(focus)` holds, at most `max` times; every focus
@@ -60,18 +60,36 @@ const focusIn = (page, where) => page.waitForFunction((w) => {
   throw new Error(`focus is not inside ${where} but on ${describeFocus(await deepFocus(page))} (${e.message})`);
 });
 
-test('keyboard only: banner, preference center (trapped focus, Space, Escape), a saved choice', async () => {
+const inPrefs = (f) => f?.inPrefs;
+
+/** The number of focusable controls in the open preference center (an upper bound). */
+const focusableInPrefs = (page) => page.locator(PREFS).evaluate((el) => el.querySelectorAll(
+  'button, input, select, textarea, summary, a[href], [tabindex]:not([tabindex="-1"])',
+).length);
+
+/** Opens the banner on a fresh page and moves by keyboard into the preference center. */
+async function keyboardToPreferences(ctx, name) {
+  const url = await definePage(ctx, { key: demoKey, name });
+  const page = await openPage(ctx, url);
+  await banner(page).waitFor({ state: 'visible' });
+  await focusIn(page, '[data-nexaguard="banner"]');
+  await pressUntil(page, 'Tab', (f) => f?.inBanner && f?.action === 'settings', { what: 'the settings button', max: 30 });
+  await page.keyboard.press('Enter');
+  await prefs(page).waitFor({ state: 'visible' });
+  await focusIn(page, '[data-nexaguard="preferences"]');
+  return page;
+}
+
+test('keyboard: focus moves into the banner, Tab reaches its buttons, the preference center traps and cycles focus', async () => {
   const { server, browser } = env;
   await withContext(browser, server, async (ctx) => {
-    const url = await definePage(ctx, { key: demoKey, name: 'keyboard' });
+    const url = await definePage(ctx, { key: demoKey, name: 'keyboard-trap' });
     const page = await openPage(ctx, url);
     await banner(page).waitFor({ state: 'visible' });
     await focusIn(page, '[data-nexaguard="banner"]');
 
     // Tab reaches all three banner buttons, each with a visible focus indicator.
     const reached = new Set();
-    const f0 = await deepFocus(page);
-    if (f0.inBanner && f0.action) reached.add(f0.action);
     for (let i = 0; i < 30 && reached.size < 3; i += 1) {
       await page.keyboard.press('Tab');
       const f = await deepFocus(page);
@@ -82,26 +100,42 @@ test('keyboard only: banner, preference center (trapped focus, Space, Escape), a
     }
     assert.deepEqual([...reached].sort(), ['accept-all', 'reject-all', 'settings'], 'Tab reaches every banner button');
 
-    const inPrefs = (f) => f?.inPrefs;
     await pressUntil(page, 'Tab', (f) => f?.inBanner && f?.action === 'settings', { what: 'the settings button', max: 30 });
     await page.keyboard.press('Enter');
     await prefs(page).waitFor({ state: 'visible' });
     await focusIn(page, '[data-nexaguard="preferences"]');
 
-    // The trap: more Tabs (and Shift+Tabs) than there are focusable elements never leave.
-    const focusable = await page.locator(PREFS).evaluate((el) => el.querySelectorAll(
-      'button, input, select, textarea, summary, a[href], [tabindex]:not([tabindex="-1"])',
-    ).length);
+    // More Tabs (then Shift+Tabs) than there are focusable controls: every one
+    // moves focus, never out of the dialog, and goes all the way round (the
+    // close button at the top and the save button at the bottom both reached).
+    const focusable = await focusableInPrefs(page);
     assert.ok(focusable >= 4, `the preference center has focusable controls (${focusable})`);
     for (const key of ['Tab', 'Shift+Tab']) {
       const path = [];
+      const actions = new Set();
+      let prev = await deepFocus(page);
       for (let i = 0; i < focusable + 3; i += 1) {
         await page.keyboard.press(key);
         const f = await deepFocus(page);
         path.push(describeFocus(f));
         assert.ok(inPrefs(f), `${key} #${i + 1} left the preference center for ${describeFocus(f)}; path: ${path.join(' → ')}`);
+        assert.notEqual(f.index, prev.index, `${key} #${i + 1} did not move focus off ${describeFocus(f)}; path: ${path.join(' → ')}`);
+        if (f.action) actions.add(f.action);
+        prev = f;
+      }
+      for (const action of ['close', 'save', 'accept-all', 'reject-all']) {
+        assert.ok(actions.has(action), `${focusable + 3} × ${key} never reached button ${action}; path: ${path.join(' → ')}`);
       }
     }
+    assert.equal(pageErrors(ctx), null);
+  });
+});
+
+test('keyboard: Space toggles, Escape closes back to the banner, a choice saved by keyboard alone is recorded', async () => {
+  const { server, browser } = env;
+  await withContext(browser, server, async (ctx) => {
+    const page = await keyboardToPreferences(ctx, 'keyboard-choice');
+    const focusable = await focusableInPrefs(page);
 
     // Space toggles a purpose checkbox.
     const box = await pressUntil(page, 'Tab', (f) => f?.purpose, { stay: inPrefs, what: 'a purpose checkbox', max: focusable + 3 });
@@ -110,13 +144,14 @@ test('keyboard only: banner, preference center (trapped focus, Space, Escape), a
     assert.equal(toggled.purpose, box.purpose, 'focus stays on the checkbox');
     assert.equal(toggled.checked, !box.checked, `Space toggles purpose ${box.purpose}`);
 
-    // Escape closes the preference center; focus goes back to the banner.
+    // Escape closes the preference center; the banner is back, with focus.
     await page.keyboard.press('Escape');
     await prefs(page).waitFor({ state: 'hidden' });
-    assert.ok(await banner(page).isVisible(), 'Escape closes only the preference center; the banner stays');
+    await banner(page).waitFor({ state: 'visible' });
     await focusIn(page, '[data-nexaguard="banner"]');
 
-    // A whole choice by keyboard: settings, purpose 1 on, save.
+    // A whole choice by keyboard: settings, purpose 1 ticked, save (reached
+    // backwards: the shortest way from the first purpose).
     await pressUntil(page, 'Tab', (f) => f?.inBanner && f?.action === 'settings', { what: 'the settings button', max: 30 });
     await page.keyboard.press('Enter');
     await prefs(page).waitFor({ state: 'visible' });
@@ -124,11 +159,10 @@ test('keyboard only: banner, preference center (trapped focus, Space, Escape), a
     const p1 = await pressUntil(page, 'Tab', (f) => f?.purpose === '1', { stay: inPrefs, what: 'purpose 1', max: focusable + 3 });
     if (!p1.checked) await page.keyboard.press('Space');
     assert.equal((await deepFocus(page)).checked, true, 'purpose 1 ticked by Space');
-    // Any other purpose ticked by the earlier Space (if it survived Escape) stays as it is: read it back.
     const ticked = await page.locator(`${PREFS} input[data-purpose]`).evaluateAll(
       (els) => els.filter((e) => e.checked).map((e) => Number(e.getAttribute('data-purpose'))),
     );
-    await pressUntil(page, 'Tab', (f) => f?.action === 'save', { stay: inPrefs, what: 'the save button', max: focusable + 3 });
+    await pressUntil(page, 'Shift+Tab', (f) => f?.action === 'save', { stay: inPrefs, what: 'the save button', max: focusable + 3 });
     await page.keyboard.press('Enter');
     await prefs(page).waitFor({ state: 'hidden' });
     await banner(page).waitFor({ state: 'hidden' });
@@ -136,17 +170,19 @@ test('keyboard only: banner, preference center (trapped focus, Space, Escape), a
     const token = await consentToken(page);
     const stored = await storedConsent(server, token, demoKey);
     assert.equal(stored.event.action, 'custom', 'a custom choice is stored');
+    assert.equal(stored.event.source, 'preference_center', 'made in the preference center');
     assert.deepEqual(sortNum(stored.event.purposes), sortNum(ticked), 'the stored purposes are the ones ticked by keyboard');
     assert.ok(stored.event.purposes.includes(1), 'purpose 1 is granted');
     assert.equal(await page.evaluate(() => window.NexaGuard.hasConsent(1)), true, 'hasConsent(1)');
 
-    // The floating button is reachable and opens the preference center by keyboard too.
-    await reopenButton(page).focus();
+    // The floating button opens the preference center by keyboard too.
+    await pressUntil(page, 'Tab', (f) => f?.action === 'reopen', { what: 'the floating reopen button', max: 30 });
     await page.keyboard.press('Enter');
     await prefs(page).waitFor({ state: 'visible' });
     await focusIn(page, '[data-nexaguard="preferences"]');
     await page.keyboard.press('Escape');
     await prefs(page).waitFor({ state: 'hidden' });
+    assert.equal(await banner(page).isVisible(), false, 'closing the reopened preference center does not bring the banner back');
     assert.equal(pageErrors(ctx), null);
   });
 });
@@ -173,6 +209,24 @@ async function assertNoViolations(page, where) {
 }
 
 describe('axe-core finds no WCAG 2.x A/AA violations', () => {
+  test('control: axe-core sees into the SDK\'s shadow root (a nameless button planted there is reported)', async () => {
+    const { server, browser } = env;
+    await withContext(browser, server, async (ctx) => {
+      const url = await definePage(ctx, { key: demoKey, name: 'axe-control' });
+      const page = await openPage(ctx, url);
+      await banner(page).waitFor({ state: 'visible' });
+      await page.locator(BANNER).evaluate((el) => {
+        const b = document.createElement('button');
+        b.setAttribute('data-test-planted', '');
+        el.appendChild(b);
+      });
+      const violations = await axeViolations(page);
+      const planted = violations.find((v) => v.id === 'button-name');
+      assert.ok(planted && planted.nodes.some((n) => n.html.includes('data-test-planted')),
+        `axe-core did not report the planted nameless button: ${JSON.stringify(violations)}`);
+    });
+  });
+
   for (const [label, siteKey] of [['TCF demo site', () => demoKey], ['opt-in site', () => optIn.key]]) {
     test(`${label}: banner, preference center (expanded), floating button`, async () => {
       const { server, browser } = env;

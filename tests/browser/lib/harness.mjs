@@ -4,8 +4,9 @@
 //
 // Test pages are not files: a context routes https://localhost:PORT/test/*.html
 // (and the same path on https://127.0.0.1:PORT, a second origin the demo site
-// allows, for cross-origin frames) to HTML built here, so the page's origin is
-// one the site allows while /sdk and /v1 requests reach the real server.
+// allows, for cross-origin frames, and on any origin a test defines a page
+// for) to HTML built here, so the page's origin is one the site allows while
+// /sdk and /v1 requests reach the real server.
 //
 // Environment:
 //   NEXAGUARD_BIN   the binary (default target/debug/nexaguard)
@@ -290,14 +291,14 @@ export class Server {
   }
 
   /**
-   * Creates a site allowing both test origins, publishes `config` to its
-   * production environment and waits until the server serves it.
-   * Returns { id, key, version }.
+   * Creates a site allowing both test origins (or `origins`), publishes
+   * `config` to its production environment and waits until the server
+   * serves it. Returns { id, key, version }.
    */
-  async createSite(name, config) {
+  async createSite(name, config, origins = [this.origin, this.otherOrigin]) {
     const site = this.cli([
       'site', 'create', '--tenant', this.tenantId(), '--name', name,
-      '--origin', this.origin, '--origin', this.otherOrigin,
+      ...origins.flatMap((o) => ['--origin', o]),
     ]);
     const key = site.siteKeys?.production;
     if (!site.id || !/^ngp_/.test(key ?? '')) {
@@ -322,8 +323,10 @@ export class Server {
   waitForConfigVersion(key, version, timeout = 20_000) {
     return poll(`config.json of ${key} to serve configVersion ${version}`, async () => {
       const res = await this.request('GET', `/v1/sites/${key}/config.json`);
-      if (res.status !== 200) return { status: res.status };
-      return res.json().configVersion >= version;
+      if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${res.text.slice(0, 200)}`);
+      const served = res.json().configVersion;
+      if (served < version) throw new Error(`serves configVersion ${served}`);
+      return true;
     }, { timeout, interval: 250 });
   }
 
@@ -377,7 +380,8 @@ export async function newContext(browser, server, options = {}) {
   const pages = new Map();
   const testUrl = (url) => {
     const u = new URL(url);
-    return (u.origin === server.origin || u.origin === server.otherOrigin) && u.pathname.startsWith('/test/');
+    return u.pathname.startsWith('/test/')
+      && (u.origin === server.origin || u.origin === server.otherOrigin || pages.has(u.origin + u.pathname));
   };
   await context.route(testUrl, (route) => {
     const u = new URL(route.request().url());

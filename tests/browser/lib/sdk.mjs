@@ -143,6 +143,9 @@ export function deepFocus(page) {
     const style = getComputedStyle(a);
     return {
       tag: a.tagName.toLowerCase(),
+      id: a.id || null,
+      /** Position in its tree: tells apart elements that look alike. */
+      index: Array.prototype.indexOf.call(a.getRootNode().querySelectorAll('*'), a),
       type: a.getAttribute('type'),
       action: a.getAttribute('data-action'),
       purpose: a.getAttribute('data-purpose'),

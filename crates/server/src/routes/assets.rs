@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use crate::headers::HTML_CSP;
 use crate::precompressed::Precompressed;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -175,13 +175,14 @@ pub async fn sdk_hashed(
 pub async fn snippet(
     State(state): State<AppState>,
     Path(site_key): Path<String>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let site = super::site_env(&state, &site_key)?;
     let published = super::published(&site)?;
     let sdk_url = format!(
         "{}{}",
-        public_base(&state, &headers),
+        public_base(&state, &headers, &uri),
         state.assets.sdk_hashed_path
     );
     let body = state
@@ -200,11 +201,13 @@ pub async fn snippet(
     Ok(response)
 }
 
-/// The server's public origin as the client reached it.
-fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+/// The server's public origin as the client reached it: the Host header
+/// (HTTP/1.1) or the request's authority (HTTP/2 has no Host header).
+fn public_base(state: &AppState, headers: &HeaderMap, uri: &Uri) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
         .filter(|h| {
             h.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
@@ -229,13 +232,13 @@ pub async fn demo_script(State(state): State<AppState>, headers: HeaderMap) -> R
 
 /// `GET /demo/`: a page of the demo site with the banner. Its CSP allows
 /// exactly the inline stub, by hash.
-pub async fn demo_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn demo_page(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     match &state.assets.demo {
         Some((site_key, consent_mode)) => {
             // The stub needs the SDK's absolute URL: the API is at its origin.
             let sdk_url = format!(
                 "{}{}",
-                public_base(&state, &headers),
+                public_base(&state, &headers, &uri),
                 state.assets.sdk_hashed_path
             );
             let snippet = state.assets.snippet(site_key, &sdk_url, consent_mode);
