@@ -1,19 +1,20 @@
--- wrk script for bench/ingest: posts distinct valid consent events for the
--- demo site and counts the 201 answers (durably recorded consents).
+-- wrk script for bench/ingest: posts distinct valid consent events and
+-- counts the 201 answers (durably recorded consents).
 --
 --   wrk -t2 -c32 -d10s --latency -s post.lua https://localhost:18443 -- \
---       SITE_KEY ORIGIN TIMESTAMP RUN_ID
+--       EVENTS_FILE ORIGIN RUN_ID
 --
--- SITE_KEY   the demo site's production key (ngp_..., on the /demo/ page)
--- ORIGIN     one of the site's origins, e.g. https://localhost:18443
--- TIMESTAMP  RFC 3339, taken once by the caller; the server refuses events
---            more than 10 minutes ahead of its clock or older than 30 days
--- RUN_ID     8 hex digits, different per run, so event ids never repeat
+-- EVENTS_FILE  event templates, one JSON body per line, written by
+--              events.py from the site's config.json; "@EVENT_ID@" marks
+--              where the event id goes
+-- ORIGIN       one of the site's origins, e.g. https://localhost:18443
+-- RUN_ID       8 hex digits, different for every wrk run
 --
--- Every request has its own eventId: RUN_ID, the thread number and a
+-- Every request has its own eventId: RUN_ID, the wrk thread number and a
 -- per-thread counter, in UUID form. A repeated id would be answered 201 as
 -- an idempotent replay without storing anything: such answers (header
--- idempotent-replayed) are counted apart, never as consents.
+-- idempotent-replayed) are counted apart, never as consents. The templates
+-- are used in turn (accept all, reject all, custom).
 
 local threads = {}
 local next_thread = 0
@@ -24,26 +25,22 @@ function setup(thread)
    table.insert(threads, thread)
 end
 
--- The three bodies the demo banner can send (see
--- crates/server/assets/demo-site.json): opt-in categories, no IAB purposes
--- or vendors, no TC string.
-local choices = {
-   { action = "accept_all",
-     purposes = '["necessary","analytics","marketing"]', vendors = '["demo-analytics"]',
-     analytics = "granted", ads = "granted" },
-   { action = "reject_all",
-     purposes = '["necessary"]', vendors = '[]',
-     analytics = "denied", ads = "denied" },
-   { action = "custom",
-     purposes = '["necessary","analytics"]', vendors = '["demo-analytics"]',
-     analytics = "granted", ads = "denied" },
-}
-
 function init(args)
-   site_key = args[1] or error("post.lua: SITE_KEY argument missing")
-   origin = args[2] or error("post.lua: ORIGIN argument missing")
-   timestamp = args[3] or error("post.lua: TIMESTAMP argument missing")
-   run_id = args[4] or error("post.lua: RUN_ID argument missing")
+   local file = args[1] or error("post.lua: EVENTS_FILE argument missing")
+   local origin = args[2] or error("post.lua: ORIGIN argument missing")
+   run_id = args[3] or error("post.lua: RUN_ID argument missing")
+   -- Each template split around the placeholder once, so that a request
+   -- costs two concatenations.
+   templates = {}
+   for line in io.lines(file) do
+      local at = line:find("@EVENT_ID@", 1, true)
+      if at then
+         table.insert(templates, { line:sub(1, at - 1), line:sub(at + 10) })
+      end
+   end
+   if #templates == 0 then
+      error("post.lua: no event template in " .. file)
+   end
    counter = 0
    created = 0
    replayed = 0
@@ -58,24 +55,12 @@ end
 function request()
    counter = counter + 1
    local event_id = string.format("%s-%04x-4000-8000-%012x", run_id, thread_no, counter)
-   local c = choices[(counter % 3) + 1]
-   local body = '{"eventId":"' .. event_id .. '","schemaVersion":1,'
-      .. '"siteKey":"' .. site_key .. '","environment":"production","configVersion":1,'
-      .. '"timestamp":"' .. timestamp .. '","action":"' .. c.action .. '","source":"banner",'
-      .. '"consentMode":{"ad_storage":"' .. c.ads .. '","ad_user_data":"' .. c.ads .. '",'
-      .. '"ad_personalization":"' .. c.ads .. '","analytics_storage":"' .. c.analytics .. '",'
-      .. '"functionality_storage":"granted","personalization_storage":"denied",'
-      .. '"security_storage":"granted"},'
-      .. '"customPurposes":' .. c.purposes .. ',"customVendors":' .. c.vendors .. ','
-      .. '"language":"en","sdkVersion":"bench-1"}'
-   return wrk.format("POST", "/v1/consents", headers, body)
+   local t = templates[(counter % #templates) + 1]
+   return wrk.format("POST", "/v1/consents", headers, t[1] .. event_id .. t[2])
 end
 
 function response(status, headers, body)
    if status == 201 and (headers["idempotent-replayed"] or headers["Idempotent-Replayed"]) then
-      -- A retry of a recorded event: nothing new was stored. Cannot happen
-      -- with distinct event ids; counted apart so that it could never
-      -- inflate the figure.
       replayed = replayed + 1
    elseif status == 201 then
       created = created + 1

@@ -5,11 +5,15 @@
 # fetches the demo site's config.json, over HTTPS and over plain HTTP
 # (--plain-http-behind-proxy), and puts the same load in the same run on a
 # bare axum server (bench/ingest/echo) to get ratios that do not depend on the
-# machine's speed of the day. See bench/ingest/README.md.
+# machine's speed of the day. The server and the baseline run side by side
+# and are measured in alternation, ROUNDS times, so that a change in the
+# machine's background load hits both sides of a ratio alike; the figures
+# printed are medians over the rounds. See bench/ingest/README.md.
 #
 # Settings (environment variables):
 #   DURATION=10s     length of each measured wrk run
-#   WARMUP=2s        length of the unmeasured wrk run before each one (0 = none)
+#   ROUNDS=3         measurements of each kind, alternating server and baseline
+#   WARMUP=2s        unmeasured wrk run before the first round of each kind (0 = none)
 #   THREADS=2        wrk threads
 #   CONNECTIONS=32   wrk connections
 #   PORT=18443       port of the consent server
@@ -24,6 +28,7 @@ ROOT=$(pwd)
 HERE="$ROOT/bench/ingest"
 
 DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-2s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
@@ -40,7 +45,7 @@ ECHO_BIN="$ECHO_TARGET/release/nexaguard-bench-echo"
 # https://127.0.0.1:PORT (crates/server/src/demo.rs), in both transports.
 ORIGIN="https://localhost:$PORT"
 
-for tool in wrk curl; do
+for tool in wrk curl python3; do
     if ! command -v "$tool" >/dev/null; then
         echo "run.sh: $tool is missing (Debian/Ubuntu: apt-get install -y $tool)" >&2
         exit 1
@@ -105,7 +110,7 @@ wait_for() {
 
 # stop PID: SIGTERM (graceful shutdown) and wait.
 stop() {
-    local pid=$1 rest=()
+    local pid=$1 rest=() p
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     for p in "${PIDS[@]}"; do
@@ -114,38 +119,69 @@ stop() {
     PIDS=("${rest[@]+"${rest[@]}"}")
 }
 
-# measure NAME SCRIPT URL ARGS...: a warm-up then a measured wrk run; keeps
-# the RESULT line of the measured run in $WORK/NAME.result. post.lua gets a
-# fresh RUN_ID as its last argument in each run: the warm-up's event ids
-# replayed by the measured run would be answered 201 without storing anything.
-measure() {
-    local name=$1 script=$2 url=$3
-    shift 3
+# wrk_run NAME DURATION SCRIPT URL ARGS...: one wrk run; its output in
+# $WORK/NAME.log. post.lua gets a fresh RUN_ID as its last argument in every
+# run: event ids of an earlier run, replayed, would be answered 201 without
+# storing anything.
+wrk_run() {
+    local name=$1 duration=$2 script=$3 url=$4
+    shift 4
     local extra=()
     if [ "$(basename "$script")" = post.lua ]; then
         next_run_id
         extra=("$RUN_ID")
     fi
-    if [ "$WARMUP" != 0 ] && [ "$WARMUP" != 0s ]; then
-        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$script" "$url" -- "$@" "${extra[@]+"${extra[@]}"}" \
-            >"$WORK/$name.warmup.log" 2>&1 || true
-        if [ ${#extra[@]} -gt 0 ]; then
-            next_run_id
-            extra=("$RUN_ID")
-        fi
-    fi
-    echo "-- $name: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s $(basename "$script") $url -- $* ${extra[*]+"${extra[*]}"}"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$script" "$url" -- "$@" "${extra[@]+"${extra[@]}"}" \
-        2>&1 | tee "$WORK/$name.log" | grep -E '^(RESULT|post.lua|get.lua|  [0-9]+% )' || true
-    grep '^RESULT' "$WORK/$name.log" >"$WORK/$name.result" || {
-        echo "run.sh: wrk gave no result for $name (see $WORK/$name.log)" >&2
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$duration" --latency -s "$script" "$url" \
+        -- "$@" "${extra[@]+"${extra[@]}"}" >"$WORK/$name.log" 2>&1 || true
+    if ! grep -q '^RESULT' "$WORK/$name.log"; then
+        echo "run.sh: wrk gave no result for $name:" >&2
+        cat "$WORK/$name.log" >&2
         exit 1
-    }
+    fi
 }
 
-# field NAME KEY: a value from a RESULT line.
+# measure NAME ROUND SCRIPT URL ARGS...: a warm-up in round 1, then the
+# measured run; prints its RESULT line.
+measure() {
+    local name=$1 round=$2 script=$3 url=$4
+    shift 4
+    if [ "$round" = 1 ] && [ "$WARMUP" != 0 ] && [ "$WARMUP" != 0s ]; then
+        wrk_run "$name.warmup" "$WARMUP" "$script" "$url" "$@"
+    fi
+    wrk_run "$name.r$round" "$DURATION" "$script" "$url" "$@"
+    printf '  %-16s round %d  %s\n' "$name" "$round" "$(grep '^RESULT' "$WORK/$name.r$round.log" | cut -d' ' -f2-)"
+    grep '^post.lua' "$WORK/$name.r$round.log" | head -n1 || true
+}
+
+# field FILE KEY: a value from the RESULT line of a wrk log.
 field() {
-    sed -n "s/.* $2=\([^ ]*\).*/\1/p" "$WORK/$1.result"
+    sed -n "s/^RESULT.* $2=\([^ ]*\).*/\1/p" "$1"
+}
+
+# median VALUES...: the median (the lower middle for an even count).
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
+
+# med NAME KEY: the median of KEY over the rounds of NAME.
+med() {
+    local name=$1 key=$2 values=() r
+    for r in $(seq 1 "$ROUNDS"); do
+        values+=("$(field "$WORK/$name.r$r.log" "$key")")
+    done
+    median "${values[@]}"
+}
+
+# ratios NAME BASELINE: the median over rounds of NAME's ok/s divided by the
+# baseline's ok/s in the same round.
+ratios() {
+    local name=$1 baseline=$2 values=() r a b
+    for r in $(seq 1 "$ROUNDS"); do
+        a=$(field "$WORK/$name.r$r.log" ok_per_s)
+        b=$(field "$WORK/$baseline.r$r.log" ok_per_s)
+        values+=("$(awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print 0 }')")
+    done
+    median "${values[@]}"
 }
 
 # metric_mean METRICS_FILE NAME LABEL: mean of a Prometheus histogram, in ms.
@@ -156,7 +192,8 @@ metric_mean() {
     awk -v s="$sum" -v c="$count" 'BEGIN { if (c > 0) printf "%.3f", 1000 * s / c; else print "n/a" }'
 }
 
-echo "== $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); wrk $THREADS threads, $CONNECTIONS connections, $DURATION per run"
+echo "== $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "== wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS rounds, warm-up $WARMUP"
 
 for mode in $MODES; do
     case $mode in
@@ -166,8 +203,10 @@ for mode in $MODES; do
     esac
     data="$WORK/data-$mode"
     base="$scheme://127.0.0.1:$PORT"
+    echo_base="$scheme://127.0.0.1:$ECHO_PORT"
     echo
-    echo "== $mode: nexaguard serve --demo ${proxy_flag[*]}"
+    echo "== $mode: nexaguard serve --demo --data-dir $data --listen 127.0.0.1:$PORT" \
+        "--rate-limit-per-minute 100000000 --rate-limit-burst 100000000 ${proxy_flag[*]}"
     "$SERVER_BIN" serve --demo --data-dir "$data" --listen "127.0.0.1:$PORT" \
         --rate-limit-per-minute 100000000 --rate-limit-burst 100000000 "${proxy_flag[@]}" \
         >"$WORK/server-$mode.log" 2>&1 &
@@ -184,67 +223,78 @@ for mode in $MODES; do
     # The uncompressed config.json, which the echo baseline serves as its GET body.
     curl -skf "$base/v1/sites/$site_key/config.json" -o "$WORK/config-$mode.json"
     echo "site key $site_key, config.json $(wc -c <"$WORK/config-$mode.json") bytes"
+    # Valid events for the published configuration (TC strings included for a
+    # TCF site), checked against the server's own vendor list.
+    curl -skf "$base/v1/gvl/vendor-list.json" -o "$WORK/vendor-list-$mode.json"
+    python3 "$HERE/events.py" "$WORK/config-$mode.json" "$WORK/vendor-list-$mode.json" \
+        "$TIMESTAMP" "$SERVER_BIN" "$WORK/events-$mode.txt"
 
-    measure "$mode-consents" "$HERE/post.lua" "$base" "$site_key" "$ORIGIN" "$TIMESTAMP"
-    curl -sk "$base/metrics" >"$WORK/metrics-$mode.txt"
-    measure "$mode-config" "$HERE/get.lua" "$base" "$site_key"
-    stop "$server"
-
-    # Every 201 must be a row: count them when the table is where we expect it.
-    rows=n/a
-    if command -v sqlite3 >/dev/null; then
-        rows=$(sqlite3 "$data/nexaguard.db" 'SELECT count(*) FROM consents' 2>/dev/null || echo n/a)
-    fi
-    echo "$rows" >"$WORK/$mode-rows"
-    warm=$(sed -n 's/^RESULT ok=\([0-9]*\).*/\1/p' "$WORK/$mode-consents.warmup.log" 2>/dev/null || true)
-    echo $(( ${warm:-0} + $(field "$mode-consents" ok) )) >"$WORK/$mode-created"
-    metric_mean "$WORK/metrics-$mode.txt" nexaguard_store_operation_duration_seconds 'operation="record_consent"' \
-        >"$WORK/$mode-store-ms"
-    metric_mean "$WORK/metrics-$mode.txt" nexaguard_http_request_duration_seconds 'route="/v1/consents".*status="201"' \
-        >"$WORK/$mode-request-ms"
-
-    echo
-    echo "== $mode: echo baseline"
+    # The baseline, over the same transport: HTTPS with the server's own
+    # generated certificate and key, or plain HTTP.
     if [ "$mode" = https ]; then
         tls_args=(--tls-cert "$data/tls/cert.pem" --tls-key "$data/tls/key.pem")
     else
         tls_args=()
     fi
-    echo_base="$scheme://127.0.0.1:$ECHO_PORT"
     "$ECHO_BIN" --listen "127.0.0.1:$ECHO_PORT" --get-body "$WORK/config-$mode.json" "${tls_args[@]}" \
         >"$WORK/echo-$mode.log" 2>&1 &
     echo_pid=$!
     PIDS+=("$echo_pid")
     wait_for "$echo_base/healthz" "$echo_pid"
-    measure "$mode-echo-post" "$HERE/post.lua" "$echo_base" "$site_key" "$ORIGIN" "$TIMESTAMP"
-    measure "$mode-echo-get" "$HERE/get.lua" "$echo_base" "$site_key"
+
+    for round in $(seq 1 "$ROUNDS"); do
+        measure "$mode-consents" "$round" "$HERE/post.lua" "$base" "$WORK/events-$mode.txt" "$ORIGIN"
+        measure "$mode-echo-post" "$round" "$HERE/post.lua" "$echo_base" "$WORK/events-$mode.txt" "$ORIGIN"
+        measure "$mode-config" "$round" "$HERE/get.lua" "$base" "$site_key"
+        measure "$mode-echo-get" "$round" "$HERE/get.lua" "$echo_base" "$site_key"
+    done
+
+    curl -sk "$base/metrics" >"$WORK/metrics-$mode.txt"
     stop "$echo_pid"
+    stop "$server"
+
+    # Every 201 must be a row (the server is stopped: everything is committed).
+    rows=n/a
+    if command -v sqlite3 >/dev/null; then
+        rows=$(sqlite3 "$data/nexaguard.db" 'SELECT count(*) FROM consents' 2>/dev/null || echo n/a)
+    fi
+    created=0
+    for log in "$WORK/$mode-consents".*.log; do
+        created=$((created + $(field "$log" ok)))
+    done
+    echo "$rows" >"$WORK/$mode-rows"
+    echo "$created" >"$WORK/$mode-created"
+    metric_mean "$WORK/metrics-$mode.txt" nexaguard_store_operation_duration_seconds 'operation="record_consent"' \
+        >"$WORK/$mode-store-ms"
+    metric_mean "$WORK/metrics-$mode.txt" nexaguard_http_request_duration_seconds 'route="/v1/consents".*status="201"' \
+        >"$WORK/$mode-request-ms"
 done
 
-ratio() {
-    awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
-}
 verdict() {
-    awk -v r="$1" -v t="$2" 'BEGIN { if (r == "n/a") print "n/a"; else if (r + 0 >= t) print "met"; else print "NOT MET" }'
+    awk -v r="$1" -v t="$2" 'BEGIN { if (r + 0 >= t) print "met"; else print "NOT MET" }'
 }
 
 echo
-echo "== results (ok/s counts only 201 for POST, 200 for GET)"
-printf '%-6s %-26s %10s %9s %9s %9s\n' mode run ok/s p50_ms p99_ms non-ok
+echo "== results: medians over $ROUNDS rounds (ok/s counts only 201 for POST, 200 for GET)"
+printf '%-6s %-12s %10s %9s %9s %9s\n' mode run ok/s p50_ms p99_ms non-ok
 for mode in $MODES; do
     for run in consents echo-post config echo-get; do
         name="$mode-$run"
-        printf '%-6s %-26s %10s %9s %9s %9s\n' "$mode" "$run" "$(field "$name" ok_per_s)" \
-            "$(field "$name" p50_ms)" "$(field "$name" p99_ms)" \
-            "$(( $(field "$name" others) + $(field "$name" errors) ))"
+        non_ok=0
+        for r in $(seq 1 "$ROUNDS"); do
+            log="$WORK/$name.r$r.log"
+            non_ok=$((non_ok + $(field "$log" others) + $(field "$log" errors)))
+        done
+        printf '%-6s %-12s %10s %9s %9s %9s\n' "$mode" "$run" "$(med "$name" ok_per_s)" \
+            "$(med "$name" p50_ms)" "$(med "$name" p99_ms)" "$non_ok"
     done
 done
 echo
 for mode in $MODES; do
-    consents=$(ratio "$(field "$mode-consents" ok_per_s)" "$(field "$mode-echo-post" ok_per_s)")
-    config=$(ratio "$(field "$mode-config" ok_per_s)" "$(field "$mode-echo-get" ok_per_s)")
-    echo "$mode: durable consents/s = $(field "$mode-consents" ok_per_s)" \
-        "(p50 $(field "$mode-consents" p50_ms) ms, p99 $(field "$mode-consents" p99_ms) ms)"
+    consents=$(ratios "$mode-consents" "$mode-echo-post")
+    config=$(ratios "$mode-config" "$mode-echo-get")
+    echo "$mode: durable consents/s = $(med "$mode-consents" ok_per_s)" \
+        "(p50 $(med "$mode-consents" p50_ms) ms, p99 $(med "$mode-consents" p99_ms) ms)"
     echo "$mode:   consents/s / echo POST = $consents (target >= 0.5: $(verdict "$consents" 0.5))"
     echo "$mode:   config.json / echo GET = $config (target >= 0.8: $(verdict "$config" 0.8))"
     created=$(cat "$WORK/$mode-created")
@@ -256,6 +306,7 @@ for mode in $MODES; do
     else
         check="MISSING $((created - rows)) acknowledged events"
     fi
-    echo "$mode:   201s (warm-up and measured run) $created, consent rows after shutdown $rows: $check"
-    echo "$mode:   server-side mean of a 201 POST $(cat "$WORK/$mode-request-ms") ms, of which store record_consent $(cat "$WORK/$mode-store-ms") ms (incl. warm-up)"
+    echo "$mode:   201s (warm-up included) $created, consent rows after shutdown $rows: $check"
+    echo "$mode:   server-side mean of a 201 POST $(cat "$WORK/$mode-request-ms") ms," \
+        "of which store record_consent $(cat "$WORK/$mode-store-ms") ms"
 done
