@@ -1,7 +1,8 @@
 // TC strings through the IAB's @iabtechlabtcf/core, and the __tcfapi CMP
 // API through @iabtechlabtcf/cmpapi. Only TCModel, TCString and GVL are
 // imported from core; the GVL is built from the server's compact per-site
-// vendor list, never fetched.
+// vendor list, never fetched (the bundle's GVL class is shims/gvl.js, see
+// build.mjs).
 
 import { CmpApi, CmpApiModel } from "@iabtechlabtcf/cmpapi";
 import { GVL, TCModel, TCString } from "@iabtechlabtcf/core";
