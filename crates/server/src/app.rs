@@ -97,10 +97,13 @@ impl AppState {
     /// another node). Returns whether anything changed.
     pub async fn refresh_sites(&self) -> Result<bool, nexaguard_store::StoreError> {
         let current = self.registry();
-        if !current.is_stale(self.store.as_ref()).await? {
+        let Some(fresh) = current
+            .reload_if_changed(self.store.as_ref(), &self.gvl)
+            .await?
+        else {
             return Ok(false);
-        }
-        let fresh = Arc::new(Registry::load(self.store.as_ref(), &self.gvl).await?);
+        };
+        let fresh = Arc::new(fresh);
         match self.0.registry.write() {
             Ok(mut r) => *r = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,

@@ -72,11 +72,20 @@ impl Registry {
         Ok(Registry::build(sites, configs, gvl))
     }
 
-    /// Whether the store holds something this snapshot lacks.
-    pub async fn is_stale(&self, store: &dyn Store) -> Result<bool, StoreError> {
+    /// A new snapshot if the store holds something this one lacks (a site
+    /// or a published version), else `None`: the answers are rebuilt only
+    /// when something changed.
+    pub async fn reload_if_changed(
+        &self,
+        store: &dyn Store,
+        gvl: &Gvl,
+    ) -> Result<Option<Registry>, StoreError> {
         let sites = store.sites().await?;
         let configs = store.latest_configs().await?;
-        Ok(sites.len() != self.site_count || fingerprint(&configs) != self.fingerprint)
+        if sites.len() == self.site_count && fingerprint(&configs) == self.fingerprint {
+            return Ok(None);
+        }
+        Ok(Some(Registry::build(sites, configs, gvl)))
     }
 
     fn build(sites: Vec<Site>, configs: Vec<PublishedConfig>, gvl: &Gvl) -> Registry {
