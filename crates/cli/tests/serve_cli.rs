@@ -82,9 +82,11 @@ async fn demo_site_key(client: &reqwest::Client, base: &str) -> String {
         .text()
         .await
         .unwrap();
-    let start = html.find("data-site-key=\"").unwrap() + "data-site-key=\"".len();
-    let end = html[start..].find('"').unwrap() + start;
-    html[start..end].to_owned()
+    // The page embeds the installation snippet, whose settings name the key.
+    let start = html.find("\"siteKey\":\"").unwrap() + "\"siteKey\":\"".len();
+    let key = &html[start..start + 36];
+    assert!(key.starts_with("ngp_"), "{key}");
+    key.to_owned()
 }
 
 /// A TC string the demo site (CMP 300, sample GVL v42) accepts.
