@@ -30,8 +30,30 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A running server, killed if the test fails before it stops it.
+struct Running(Option<Child>);
+
+impl Running {
+    fn child(&mut self) -> &mut Child {
+        self.0.as_mut().unwrap()
+    }
+
+    fn take(mut self) -> Child {
+        self.0.take().unwrap()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Starts the server and waits until it prints that it listens.
-fn start(data_dir: &Path, port: u16) -> Child {
+fn start(data_dir: &Path, port: u16) -> Running {
     let mut child = bin()
         .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
         // The test posts as fast as it can from one address.
@@ -61,7 +83,7 @@ fn start(data_dir: &Path, port: u16) -> Child {
     }
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    child
+    Running(Some(child))
 }
 
 fn client(data_dir: &Path) -> reqwest::Client {
@@ -184,8 +206,8 @@ async fn acknowledged_consents_survive_sigkill() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    server.kill().unwrap(); // SIGKILL
-    server.wait().unwrap();
+    server.child().kill().unwrap(); // SIGKILL
+    server.child().wait().unwrap();
     for p in posters {
         p.await.unwrap();
     }
@@ -197,14 +219,14 @@ async fn acknowledged_consents_survive_sigkill() {
     );
 
     // Restart on the same data, then stop it cleanly (SIGTERM: exit 0).
-    let server = start(dir.path(), port);
+    let mut server = start(dir.path(), port);
     assert_eq!(
         demo_site_key(&http, &base).await,
         key,
         "the demo site is reused, not recreated"
     );
-    sigterm(&server);
-    let status = wait_with_timeout(server, Duration::from_secs(20));
+    sigterm(server.child());
+    let status = wait_with_timeout(server.take(), Duration::from_secs(20));
     assert!(status.success(), "SIGTERM exit: {status:?}");
 
     let store = SqliteStore::open(&dir.path().join("nexaguard.db"))
