@@ -384,6 +384,104 @@ async fn duplicates_within_one_batch(harness: &dyn Harness) {
     store.close().await;
 }
 
+async fn conflicts_within_one_batch(harness: &dyn Harness) {
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    let first = event(&site, Environment::Production, T0);
+
+    // One id, two bodies, sent together: whichever body is recorded, the
+    // other copies of it are duplicates and the copies of the other body
+    // are conflicts, within a batch as across batches.
+    let tasks: Vec<_> = (0..50u8)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            let mut copy = first.clone();
+            copy.recorded_at = T0 + Duration::milliseconds(i.into());
+            let hash = 1 + i % 2;
+            let new = consent(&site, copy, TOKEN, hash);
+            tokio::spawn(async move { (hash, store.record_consent(new).await.unwrap()) })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    let recorded: Vec<_> = outcomes
+        .iter()
+        .filter_map(|(hash, o)| match o {
+            RecordOutcome::Recorded { recorded_at } => Some((*hash, *recorded_at)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(recorded.len(), 1, "{outcomes:?}");
+    let (recorded_hash, recorded_at) = recorded[0];
+    for (hash, outcome) in &outcomes {
+        match outcome {
+            RecordOutcome::Recorded { .. } => {}
+            RecordOutcome::Duplicate { recorded_at: at } => {
+                assert_eq!(*hash, recorded_hash, "{outcomes:?}");
+                assert_eq!(*at, recorded_at);
+            }
+            RecordOutcome::Conflict => assert_ne!(*hash, recorded_hash, "{outcomes:?}"),
+        }
+    }
+    assert_eq!(
+        store
+            .count_consents(site.id, Environment::Production)
+            .await
+            .unwrap(),
+        1
+    );
+    store.close().await;
+}
+
+async fn a_refused_event_fails_only_itself(harness: &dyn Harness) {
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    // A site that does not exist: the database refuses the row (foreign
+    // key). Sent among good events, it very likely shares their batch,
+    // which must then not fail them, nor acknowledge it.
+    let mut unknown = site.clone();
+    unknown.id = SiteId(Uuid::new_v4());
+    let tasks: Vec<_> = (0..51)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            let target = if i == 25 { &unknown } else { &site };
+            let new = consent(
+                target,
+                event(
+                    target,
+                    Environment::Production,
+                    T0 + Duration::milliseconds(i),
+                ),
+                TOKEN,
+                1,
+            );
+            tokio::spawn(async move { (i, store.record_consent(new).await) })
+        })
+        .collect();
+    for task in tasks {
+        let (i, outcome) = task.await.unwrap();
+        if i == 25 {
+            assert!(outcome.is_err(), "{outcome:?}");
+        } else {
+            assert!(
+                matches!(outcome, Ok(RecordOutcome::Recorded { .. })),
+                "{outcome:?}"
+            );
+        }
+    }
+    assert_eq!(
+        store
+            .count_consents(site.id, Environment::Production)
+            .await
+            .unwrap(),
+        50
+    );
+    assert_eq!(store.pending_writes(), 0);
+    store.close().await;
+}
+
 async fn concurrent_records_are_all_committed(harness: &dyn Harness) {
     let store = harness.open().await;
     let site = tenant_and_site(store.as_ref()).await;
@@ -663,6 +761,8 @@ macro_rules! store_tests {
             published_configs_are_immutable,
             record_duplicate_and_conflict,
             duplicates_within_one_batch,
+            conflicts_within_one_batch,
+            a_refused_event_fails_only_itself,
             concurrent_records_are_all_committed,
             latest_consent_is_scoped,
             retention_deletes_before_the_cutoff,
