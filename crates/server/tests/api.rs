@@ -844,6 +844,7 @@ async fn documents_and_metrics_are_served() {
     let openapi = send(&h.app, get("/v1/openapi.json")).await.json();
     assert!(openapi["paths"]["/v1/consents"]["post"].is_object());
     assert!(openapi["paths"]["/v1/sites/{site_key}/config.json"]["get"].is_object());
+    assert!(openapi["paths"]["/v1/sites/{site_key}/snippet.html"]["get"].is_object());
     let schema = send(&h.app, get("/v1/schema/consent-event.json"))
         .await
         .json();

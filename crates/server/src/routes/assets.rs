@@ -172,6 +172,12 @@ pub async fn sdk_hashed(
 
 /// `GET /v1/sites/{siteKey}/snippet.html`: the snippet to paste into the
 /// site's `<head>`, with the stub's CSP hash in `x-nexaguard-stub-hash`.
+#[utoipa::path(get, path = "/v1/sites/{site_key}/snippet.html",
+    params(("site_key" = String, Path, description = "public site key")),
+    responses(
+        (status = 200, description = "the installation snippet (settings JSON and inline stub)", content_type = "text/plain"),
+        (status = 404, description = "unknown site key or nothing published", body = crate::error::ErrorBody),
+    ))]
 pub async fn snippet(
     State(state): State<AppState>,
     Path(site_key): Path<String>,

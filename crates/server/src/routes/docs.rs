@@ -2,7 +2,7 @@
 //! both generated from the code.
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{config, consents, health};
+use crate::routes::{assets, config, consents, health};
 use axum::Json;
 use nexaguard_consent::event::{ConsentEventInput, Receipt};
 use utoipa::OpenApi;
@@ -16,6 +16,7 @@ use utoipa::OpenApi;
         consents::restore,
         config::site_config,
         config::vendor_list,
+        assets::snippet,
         health::healthz,
         health::readyz,
     ),
