@@ -10,7 +10,8 @@
 use super::codec;
 use crate::{RecordOutcome, StoreError};
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -197,45 +198,61 @@ type KnownEvent = (Vec<u8>, String);
 
 /// Records `jobs`: all or nothing.
 ///
-/// The statements per batch do not grow with its size: one lookup of every
-/// id of the batch, duplicates and conflicts resolved in memory (within the
-/// batch too), then one multi-row insert of the new events. Each statement
-/// is a round trip to the connection's worker thread, which, not SQLite, is
-/// what bounded the writer when it ran two statements per event.
+/// The statements per batch do not grow with its size, and in the common
+/// case there is one: a multi-row `INSERT ... ON CONFLICT DO NOTHING
+/// RETURNING event_id` of the first event of each id. Ids it did not insert
+/// were stored before; a second statement looks them up to tell duplicates
+/// from conflicts. Each statement is a round trip to the connection's
+/// worker thread, which, not SQLite, is what bounds the writer.
 ///
-/// A batch that fits one chunk needs no explicit transaction: its one
-/// insert is a transaction of its own (autocommit), committed and fsynced
-/// before the statement succeeds, which saves two more round trips. Should
-/// another process insert one of its ids between the lookup and the insert,
-/// the insert fails (no `ON CONFLICT`), so nothing is committed and the
-/// caller's one-by-one retry tells the duplicate. Larger batches run in one
-/// `BEGIN IMMEDIATE` transaction so that their chunks commit together.
+/// A batch that fits one chunk needs no explicit transaction: its insert is
+/// a transaction of its own (autocommit), committed and fsynced before the
+/// statement succeeds, so nobody is answered before their row is durable.
+/// Larger batches run in one `BEGIN IMMEDIATE` transaction so that their
+/// chunks commit together.
 async fn record_batch(
     conn: &mut SqliteConnection,
     jobs: &[RecordJob],
 ) -> Result<Vec<RecordOutcome>, StoreError> {
     if jobs.len() <= CHUNK {
-        return lookup_and_insert(conn, jobs).await;
+        return insert_then_resolve(conn, jobs).await;
     }
     // IMMEDIATE takes the write lock up front, so the transaction cannot
     // fail half-way for want of it. An error drops `tx`, which rolls back.
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let outcomes = lookup_and_insert(&mut tx, jobs).await?;
+    let outcomes = insert_then_resolve(&mut tx, jobs).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
 
 /// The statements of `record_batch`, in whatever transaction it chose.
-async fn lookup_and_insert(
+async fn insert_then_resolve(
     conn: &mut SqliteConnection,
     jobs: &[RecordJob],
 ) -> Result<Vec<RecordOutcome>, StoreError> {
-    let known = lookup_known(conn, jobs).await?;
+    // The first event of the batch with each id is the one inserted; later
+    // ones with the same id are answered against it (or against the stored
+    // row, if the id was stored before).
+    let mut first: HashMap<&str, &PreparedConsent> = HashMap::new();
+    let mut candidates: Vec<&PreparedConsent> = Vec::new();
+    for job in jobs {
+        let consent = &job.consent;
+        if let Entry::Vacant(slot) = first.entry(consent.event_id.as_str()) {
+            slot.insert(consent);
+            candidates.push(consent);
+        }
+    }
+    let mut inserted: HashSet<String> = HashSet::with_capacity(candidates.len());
+    for chunk in candidates.chunks(CHUNK) {
+        inserted.extend(insert_chunk(conn, chunk).await?);
+    }
+    let stored_before: Vec<&str> = candidates
+        .iter()
+        .map(|c| c.event_id.as_str())
+        .filter(|id| !inserted.contains(*id))
+        .collect();
+    let known = lookup_known(conn, &stored_before).await?;
 
-    // The first event of the batch with each new id, by id: later events
-    // with the same id are answered against it, as if it were committed.
-    let mut first_new: HashMap<&str, &PreparedConsent> = HashMap::new();
-    let mut inserts: Vec<&PreparedConsent> = Vec::new();
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
         let consent = &job.consent;
@@ -248,43 +265,41 @@ async fn lookup_and_insert(
             } else {
                 RecordOutcome::Conflict
             }
-        } else if let Some(first) = first_new.get(id) {
-            if first.body_hash == consent.body_hash {
-                RecordOutcome::Duplicate {
-                    recorded_at: first.recorded_at,
-                }
-            } else {
-                RecordOutcome::Conflict
-            }
+        } else if !inserted.contains(id) {
+            // Not inserted, yet not found: deleted meanwhile by another
+            // process. Fail the batch; the one-by-one retry settles it.
+            return Err(StoreError::Corrupt(format!(
+                "event {id} was neither inserted nor found"
+            )));
         } else {
-            first_new.insert(id, consent);
-            inserts.push(consent);
-            RecordOutcome::Recorded {
-                recorded_at: consent.recorded_at,
+            match first.get(id) {
+                Some(f) if std::ptr::eq(*f, consent) => RecordOutcome::Recorded {
+                    recorded_at: consent.recorded_at,
+                },
+                Some(f) if f.body_hash == consent.body_hash => RecordOutcome::Duplicate {
+                    recorded_at: f.recorded_at,
+                },
+                _ => RecordOutcome::Conflict,
             }
         };
         outcomes.push(outcome);
     }
-
-    for chunk in inserts.chunks(CHUNK) {
-        insert_chunk(conn, chunk).await?;
-    }
     Ok(outcomes)
 }
 
-/// The rows already stored for the ids of `jobs`, by id.
+/// The stored rows of `ids`, by id.
 async fn lookup_known(
     conn: &mut SqliteConnection,
-    jobs: &[RecordJob],
+    ids: &[&str],
 ) -> Result<HashMap<String, KnownEvent>, StoreError> {
     let mut known = HashMap::new();
-    for chunk in jobs.chunks(CHUNK) {
+    for chunk in ids.chunks(CHUNK) {
         let mut lookup = QueryBuilder::<Sqlite>::new(
             "SELECT event_id, body_hash, recorded_at FROM consents WHERE event_id IN (",
         );
-        let mut ids = lookup.separated(", ");
-        for job in chunk {
-            ids.push_bind(job.consent.event_id.as_str());
+        let mut separated = lookup.separated(", ");
+        for id in chunk {
+            separated.push_bind(*id);
         }
         lookup.push(")");
         let rows: Vec<(String, Vec<u8>, String)> =
@@ -297,13 +312,12 @@ async fn lookup_known(
     Ok(known)
 }
 
-/// Inserts `consents`, whose ids are neither stored nor repeated, in one
-/// statement. No `ON CONFLICT`: a row that cannot be inserted fails the
-/// statement, and with it the batch.
+/// Inserts `consents` (distinct ids) in one statement, skipping ids that
+/// are stored already; returns the ids it inserted.
 async fn insert_chunk(
     conn: &mut SqliteConnection,
     consents: &[&PreparedConsent],
-) -> Result<(), StoreError> {
+) -> Result<Vec<String>, StoreError> {
     let mut insert = QueryBuilder::<Sqlite>::new(
         "INSERT INTO consents \
              (event_id, site_id, environment, token_hash, body_hash, recorded_at, body) ",
@@ -317,14 +331,9 @@ async fn insert_chunk(
             .push_bind(consent.recorded_at_text.as_str())
             .push_bind(consent.body.as_str());
     });
-    let inserted = insert.build().execute(&mut *conn).await?.rows_affected();
-    if inserted != consents.len() as u64 {
-        return Err(StoreError::Corrupt(format!(
-            "inserting {} consents inserted {inserted}",
-            consents.len()
-        )));
-    }
-    Ok(())
+    insert.push(" ON CONFLICT (event_id) DO NOTHING RETURNING event_id");
+    let ids: Vec<(String,)> = insert.build_query_as().fetch_all(&mut *conn).await?;
+    Ok(ids.into_iter().map(|(id,)| id).collect())
 }
 
 /// Runs one job that is not a consent, in a transaction of its own.
