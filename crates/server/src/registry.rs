@@ -19,8 +19,9 @@ pub struct SiteEnv {
     pub site: Site,
     /// Which of its environments the key names.
     pub environment: Environment,
-    /// The published configuration, if any has been published.
-    pub published: Option<Published>,
+    /// The published configuration, if any has been published. Shared
+    /// between snapshots while its version stays the same.
+    pub published: Option<Arc<Published>>,
 }
 
 /// A published configuration, parsed, with its answers.
@@ -69,7 +70,7 @@ impl Registry {
     pub async fn load(store: &dyn Store, gvl: &Gvl) -> Result<Registry, StoreError> {
         let sites = store.sites().await?;
         let configs = store.latest_configs().await?;
-        Ok(Registry::build(sites, configs, gvl))
+        Ok(Registry::build(sites, configs, gvl, None))
     }
 
     /// A new snapshot if the store holds something this one lacks (a site
@@ -85,10 +86,18 @@ impl Registry {
         if sites.len() == self.site_count && fingerprint(&configs) == self.fingerprint {
             return Ok(None);
         }
-        Ok(Some(Registry::build(sites, configs, gvl)))
+        Ok(Some(Registry::build(sites, configs, gvl, Some(self))))
     }
 
-    fn build(sites: Vec<Site>, configs: Vec<PublishedConfig>, gvl: &Gvl) -> Registry {
+    /// Indexes `sites` with their newest `configs`. Answers of a version
+    /// that `previous` already built are reused: one publish recompresses
+    /// only its own site environment, not every site's.
+    fn build(
+        sites: Vec<Site>,
+        configs: Vec<PublishedConfig>,
+        gvl: &Gvl,
+        previous: Option<&Registry>,
+    ) -> Registry {
         let site_count = sites.len();
         let fingerprint = fingerprint(&configs);
         let mut latest: HashMap<(SiteId, Environment), PublishedConfig> = HashMap::new();
@@ -101,9 +110,16 @@ impl Registry {
             origins.extend(site.origins.iter().cloned());
             for environment in Environment::ALL {
                 let key = site.key(environment).to_owned();
-                let published = latest
-                    .remove(&(site.id, environment))
-                    .and_then(|c| publish(&key, c, gvl));
+                let published = latest.remove(&(site.id, environment)).and_then(|c| {
+                    let built = previous
+                        .and_then(|r| r.get(&key))
+                        .and_then(|s| s.published.as_ref())
+                        .filter(|p| p.version == c.version);
+                    match built {
+                        Some(p) => Some(Arc::clone(p)),
+                        None => publish(&key, c, gvl).map(Arc::new),
+                    }
+                });
                 let entry = SiteEnv {
                     site: site.clone(),
                     environment,

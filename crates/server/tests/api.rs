@@ -30,6 +30,7 @@ const ORIGIN: &str = "https://shop.example";
 
 struct Harness {
     app: Router,
+    state: AppState,
     store: Arc<dyn Store>,
     opt_in: Site,
     tcf: Site,
@@ -66,9 +67,10 @@ async fn harness_with(limit: (u32, u32)) -> Harness {
     .await
     .unwrap();
     let peer: SocketAddr = "192.0.2.1:5000".parse().unwrap();
-    let app = router(state).layer(MockConnectInfo(peer));
+    let app = router(state.clone()).layer(MockConnectInfo(peer));
     Harness {
         app,
+        state,
         store,
         opt_in,
         tcf,
@@ -933,4 +935,40 @@ async fn the_sdk_and_the_snippet_are_served() {
         .to_str()
         .unwrap();
     assert!(csp.contains(&format!("'{hash}'")), "{csp}");
+}
+
+#[tokio::test]
+async fn a_publish_rebuilds_only_its_own_site_environment() {
+    let h = harness().await;
+    let before = h.state.registry();
+    assert!(
+        !h.state.refresh_sites().await.unwrap(),
+        "nothing changed yet"
+    );
+    h.store
+        .publish_config(h.tcf.id, Environment::Production, TCF_CONFIG)
+        .await
+        .unwrap();
+    assert!(h.state.refresh_sites().await.unwrap());
+    let after = h.state.registry();
+    let published = |r: &nexaguard_server::registry::Registry, key: &str| {
+        r.get(key).unwrap().published.clone().unwrap()
+    };
+    let (old, new) = (
+        published(&before, &h.tcf.production_key),
+        published(&after, &h.tcf.production_key),
+    );
+    assert_eq!((old.version, new.version), (1, 2));
+    for key in [&h.tcf.staging_key, &h.opt_in.production_key] {
+        assert!(
+            Arc::ptr_eq(&published(&before, key), &published(&after, key)),
+            "{key} was rebuilt though its version did not change"
+        );
+    }
+    let answer = send(
+        &h.app,
+        get(&format!("/v1/sites/{}/config.json", h.tcf.production_key)),
+    )
+    .await;
+    assert_eq!(answer.json()["configVersion"], 2);
 }

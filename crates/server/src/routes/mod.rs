@@ -23,7 +23,7 @@ fn site_env(state: &AppState, site_key: &str) -> Result<Arc<SiteEnv>, ApiError> 
 
 /// The configuration published to a site environment, or 404.
 fn published(site: &SiteEnv) -> Result<&Published, ApiError> {
-    site.published.as_ref().ok_or_else(|| {
+    site.published.as_deref().ok_or_else(|| {
         ApiError::not_found(
             "not_published",
             format!("nothing is published to {} yet", site.environment),
