@@ -120,7 +120,9 @@ const OWNER: &[Permission] = &[
     ManageTenant,
 ];
 // Least privilege: operating the installation needs no tenant's consent data.
-const PLATFORM_OPERATOR: &[Permission] = &[ManageTenants, RotateKeys];
+// The audit permissions give the operator the platform's own chain only:
+// every audit read is scoped to the caller's chain.
+const PLATFORM_OPERATOR: &[Permission] = &[ViewAudit, ExportAudit, ManageTenants, RotateKeys];
 
 impl Role {
     /// Every role, in the order the documentation lists them.
@@ -334,7 +336,7 @@ mod tests {
     fn platform_operator_sees_no_tenant_data() {
         assert_eq!(
             Role::PlatformOperator.permissions(),
-            &[ManageTenants, RotateKeys]
+            &[ViewAudit, ExportAudit, ManageTenants, RotateKeys]
         );
         assert!(!Role::PlatformOperator.allows(ViewConsents));
         let tenant_roles = Role::ALL.into_iter().filter(|r| !r.is_platform());

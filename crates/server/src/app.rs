@@ -1,5 +1,6 @@
 //! The application: shared state and the router.
 
+use crate::admin::AdminHttp;
 use crate::precompressed::Precompressed;
 use crate::ratelimit::Limiter;
 use crate::registry::Registry;
@@ -31,6 +32,8 @@ pub struct Inner {
     /// Whether the client address comes from `X-Forwarded-For` (behind a
     /// proxy) rather than the TCP peer.
     pub behind_proxy: bool,
+    /// The admin API, when enabled.
+    pub admin: Option<AdminHttp>,
     registry: RwLock<Arc<Registry>>,
     pub(crate) gvl_response: Precompressed,
     pub(crate) assets: routes::assets::Assets,
@@ -52,6 +55,8 @@ pub struct StateParts {
     pub behind_proxy: bool,
     /// The production site key the demo page uses, if the demo is on.
     pub demo_site_key: Option<String>,
+    /// The admin API, when enabled.
+    pub admin: Option<AdminHttp>,
 }
 
 impl AppState {
@@ -78,6 +83,7 @@ impl AppState {
             limiter: parts.limiter,
             country_header: parts.country_header,
             behind_proxy: parts.behind_proxy,
+            admin: parts.admin,
             registry: RwLock::new(Arc::new(registry)),
             gvl_response: Precompressed::new(gvl_json, "application/json", "public, max-age=3600"),
             assets,
@@ -148,6 +154,7 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .merge(api)
+        .merge(crate::admin::router(&state))
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(routes::health::metrics))

@@ -8,7 +8,9 @@
 //! - [`app`]: shared state and the router; handlers live in `routes`;
 //! - [`run`]: start-up and shutdown of the whole server.
 
+pub mod admin;
 pub mod app;
+mod body;
 pub mod demo;
 pub mod error;
 pub mod gvl_source;

@@ -13,6 +13,16 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Network(IpAddr);
 
+impl std::fmt::Display for Network {
+    /// `192.0.2.0/24` or `2001:db8::/64`: what the audit log keeps.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            IpAddr::V4(v4) => write!(f, "{v4}/24"),
+            IpAddr::V6(v6) => write!(f, "{v6}/64"),
+        }
+    }
+}
+
 impl Network {
     /// The /24 (IPv4) or /64 (IPv6) containing `ip`.
     pub fn of(ip: IpAddr) -> Self {

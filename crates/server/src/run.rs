@@ -1,6 +1,9 @@
 //! `nexaguard serve`: everything from settings to a graceful exit.
 
+use crate::admin::AdminHttp;
 use crate::app::{self, AppState, StateParts};
+use nexaguard_admin::Admin;
+use nexaguard_audit::{Action, Actor, ChainId, Outcome};
 use crate::ratelimit::Limiter;
 use crate::serve::{serve, Transport};
 use crate::settings::Settings;
@@ -17,6 +20,10 @@ use time::OffsetDateTime;
 /// How often the server looks for sites and configurations published by
 /// the CLI or another node.
 const REFRESH_EVERY: Duration = Duration::from_secs(5);
+
+/// Sign-in attempts (and other public admin requests) per client network.
+const ADMIN_ATTEMPTS_PER_MINUTE: u32 = 30;
+const ADMIN_ATTEMPTS_BURST: u32 = 10;
 
 /// How often expired consent records are removed.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
@@ -41,6 +48,15 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .map(HeaderName::try_from)
         .transpose()
         .context("country_header is not a valid header name")?;
+    let admin = crate::admin::open(
+        &settings.data_dir,
+        &settings.database_path(),
+        Arc::clone(&store),
+        Arc::new(gvl.clone()),
+        keys.clone(),
+    )
+    .await?;
+    audit_lifecycle(&admin, Action::ServerStarted).await;
     let state = AppState::new(StateParts {
         store: Arc::clone(&store),
         gvl,
@@ -49,6 +65,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         country_header,
         behind_proxy: settings.plain_http_behind_proxy,
         demo_site_key: demo_site.as_ref().map(|s| s.production_key.clone()),
+        admin: Some(AdminHttp {
+            admin: Arc::clone(&admin),
+            limiter: Limiter::new(ADMIN_ATTEMPTS_PER_MINUTE, ADMIN_ATTEMPTS_BURST),
+        }),
     })
     .await?;
     let background = spawn_background(state.clone(), settings.retention_days);
@@ -84,10 +104,27 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     )
     .await;
     background.abort();
+    audit_lifecycle(&admin, Action::ServerStopped).await;
     // In-flight requests are done; commit whatever they queued.
     store.close().await;
     tracing::info!("stopped");
     result
+}
+
+/// Records a server start or stop in the platform's audit chain.
+async fn audit_lifecycle(admin: &Admin, action: Action) {
+    let entry = nexaguard_admin::principal::audit_entry(
+        ChainId::Platform,
+        Actor::System,
+        action,
+        "server".to_owned(),
+        Outcome::Success,
+        None,
+        serde_json::json!({"version": env!("CARGO_PKG_VERSION")}),
+    );
+    if let Err(error) = admin.store().append_audit(entry).await {
+        tracing::warn!(%error, "auditing a server lifecycle event failed");
+    }
 }
 
 fn print_urls(scheme: &str, addr: SocketAddr, demo: bool) {
@@ -102,6 +139,7 @@ fn print_urls(scheme: &str, addr: SocketAddr, demo: bool) {
         println!("  Demo page:   {scheme}://{host}/demo/");
     }
     println!("  OpenAPI:     {scheme}://{host}/v1/openapi.json");
+    println!("  Admin API:   {scheme}://{host}/admin/api/v1/session");
     println!("  Consent API: {scheme}://{host}/v1/consents");
     println!("  Health:      {scheme}://{host}/healthz  {scheme}://{host}/readyz  {scheme}://{host}/metrics");
     println!();

@@ -9,21 +9,7 @@ use std::path::Path;
 /// Reads the consent token keys from `data_dir/secrets/token.keys`,
 /// creating them (mode 0600) on first start.
 pub fn token_keys(data_dir: &Path) -> anyhow::Result<TokenKeys> {
-    let dir = data_dir.join("secrets");
-    let path = dir.join("token.keys");
-    let bytes = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            restrict_dir(&dir)?;
-            let mut fresh = vec![0u8; 2 * KEY_LEN];
-            rand::rng().fill_bytes(&mut fresh);
-            write_private(&path, &fresh)?;
-            tracing::info!(path = %path.display(), "generated consent token keys");
-            fresh
-        }
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
+    let bytes = random_secret(data_dir, "token.keys", 2 * KEY_LEN)?;
     let (issue, hash) = bytes
         .split_at_checked(KEY_LEN)
         .context("token.keys is too short")?;
@@ -32,6 +18,42 @@ pub fn token_keys(data_dir: &Path) -> anyhow::Result<TokenKeys> {
         .try_into()
         .context("token.keys is damaged (wrong length)")?;
     Ok(TokenKeys::new(issue, hash))
+}
+
+/// Reads the key CSRF tokens are derived with from
+/// `data_dir/secrets/csrf.key`, creating it on first start. Every node of
+/// an installation needs the same file.
+pub fn csrf_key(data_dir: &Path) -> anyhow::Result<[u8; 32]> {
+    let bytes = random_secret(data_dir, "csrf.key", 32)?;
+    bytes
+        .as_slice()
+        .try_into()
+        .context("csrf.key is damaged (wrong length)")
+}
+
+/// The key-encryption key file: `data_dir/secrets/kek.json`.
+pub fn kek_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("secrets").join("kek.json")
+}
+
+/// Reads `data_dir/secrets/{name}`, or creates it with `len` random bytes
+/// (mode 0600, in a 0700 directory).
+fn random_secret(data_dir: &Path, name: &str, len: usize) -> anyhow::Result<Vec<u8>> {
+    let dir = data_dir.join("secrets");
+    let path = dir.join(name);
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            restrict_dir(&dir)?;
+            let mut fresh = vec![0u8; len];
+            rand::rng().fill_bytes(&mut fresh);
+            write_private(&path, &fresh)?;
+            tracing::info!(path = %path.display(), "generated a server secret");
+            Ok(fresh)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
 }
 
 #[cfg(unix)]

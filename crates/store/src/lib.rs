@@ -10,6 +10,7 @@
 //! Every backend passes the same tests (`tests/store.rs`), so a new one is
 //! one more module and one more line in that test file.
 
+pub mod admin;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -19,7 +20,8 @@ use nexaguard_consent::Environment;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-pub use sqlite::SqliteStore;
+pub use admin::AdminStore;
+pub use sqlite::{SqliteAdminStore, SqliteStore};
 
 /// A tenant's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -134,6 +136,9 @@ pub enum StoreError {
     /// The named tenant or site does not exist.
     #[error("{0} not found")]
     NotFound(String),
+    /// The change contradicts what is stored (a taken e-mail address).
+    #[error("{0}")]
+    Conflict(String),
     /// The store is shutting down and takes no more writes.
     #[error("the store is closed")]
     Closed,

@@ -12,8 +12,11 @@
 //! The schema lives in `migrations/`, embedded in the binary and applied on
 //! every open.
 
+mod admin;
 mod codec;
 mod writer;
+
+pub use admin::SqliteAdminStore;
 
 use crate::{
     NewConsent, PublishedConfig, RecordOutcome, Site, SiteId, Store, StoreError, Tenant, TenantId,

@@ -4,7 +4,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::metrics;
 use crate::registry::SiteEnv;
-use axum::body::{to_bytes, Body};
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -120,7 +120,7 @@ fn rate_limit(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Result
 
 /// The client's address: the TCP peer, or behind a proxy the address the
 /// proxy appended last to `X-Forwarded-For` (the one hop we trust).
-fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+pub(crate) fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
     if state.behind_proxy {
         let forwarded = headers
             .get("x-forwarded-for")
@@ -135,34 +135,7 @@ fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr 
 }
 
 async fn parse_event(headers: &HeaderMap, body: Body) -> Result<ConsentEventInput, ApiError> {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the event as application/json",
-        ));
-    }
-    let bytes = to_bytes(body, MAX_EVENT_BYTES).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("the event must be at most {MAX_EVENT_BYTES} bytes"),
-        )
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        use serde_json::error::Category;
-        match e.classify() {
-            Category::Data => ApiError::unprocessable("invalid_event", e.to_string()),
-            Category::Syntax | Category::Eof | Category::Io => {
-                ApiError::bad_request("invalid_json", e.to_string())
-            }
-        }
-    })
+    crate::body::json(headers, body, MAX_EVENT_BYTES, "the event", "invalid_event").await
 }
 
 /// Browsers always send Origin on cross-origin POSTs; it must be one of the

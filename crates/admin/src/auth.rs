@@ -1,0 +1,519 @@
+//! Signing in and staying signed in: passwords, the second factor
+//! (TOTP and recovery codes), sessions, API tokens, lockout.
+
+use crate::error::AdminError;
+use crate::keys::Scope;
+use crate::principal::{audit_entry, chain_of, Authentication, Principal};
+use crate::Admin;
+use nexaguard_access::{
+    check_session, generate_recovery_codes, hash_password, hash_recovery_code, verify_dummy,
+    verify_password, ApiTokenSecret, SessionSecret, Throttle, TotpError, TotpSecret,
+};
+use nexaguard_audit::{Action, Actor, Outcome};
+use nexaguard_store::admin::{SessionRecord, User, UserChange, UserId};
+use serde_json::json;
+use time::OffsetDateTime;
+
+/// The issuer name authenticator apps show.
+const TOTP_ISSUER: &str = "NexaGuard";
+
+/// Sessions are touched at most this often, so that every request of a busy
+/// console does not write.
+const TOUCH_EVERY: time::Duration = time::Duration::minutes(1);
+
+/// What a sign-in gives.
+#[derive(Debug)]
+pub struct SignedIn {
+    /// The new session's id, for the cookie. Shown once, stored hashed.
+    pub session: SessionSecret,
+    /// What the session must do before anything else.
+    pub next: NextStep,
+}
+
+/// The second-factor state of a fresh session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NextStep {
+    /// Nothing: the session may act.
+    Ready,
+    /// Enter the TOTP code (or a recovery code).
+    MfaCode,
+    /// Enrol a second factor (the role requires one).
+    MfaEnrolment,
+}
+
+/// A TOTP enrolment offered to the user.
+#[derive(Debug)]
+pub struct Enrolment {
+    /// The `otpauth://` URI for a QR code.
+    pub provisioning_uri: String,
+    /// The secret in base32, for typing in by hand.
+    pub secret_base32: String,
+}
+
+/// A confirmed enrolment.
+#[derive(Debug)]
+pub struct Enrolled {
+    /// The session's new id: a step-up gets a fresh one.
+    pub session: SessionSecret,
+    /// The recovery codes, shown this once.
+    pub recovery_codes: Vec<String>,
+}
+
+fn unix_seconds(at: OffsetDateTime) -> u64 {
+    u64::try_from(at.unix_timestamp()).unwrap_or(0)
+}
+
+fn retry_after(duration: time::Duration) -> u64 {
+    u64::try_from(duration.whole_seconds()).unwrap_or(0).max(1)
+}
+
+impl Admin {
+    /// Signs in with an e-mail address and a password. Unknown addresses
+    /// and wrong passwords get the same answer and take the same time;
+    /// every failure is audited (without the address).
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        network: Option<String>,
+    ) -> Result<SignedIn, AdminError> {
+        let now = OffsetDateTime::now_utc();
+        let index = self.keys.email_index(email).await?;
+        let Some(user) = self.store.user_by_email_index(&index).await? else {
+            verify_dummy(password);
+            self.store
+                .append_audit(audit_entry(
+                    chain_of(None),
+                    Actor::System,
+                    Action::LoginFailed,
+                    "user:unknown".to_owned(),
+                    Outcome::Failure,
+                    network,
+                    json!({"reason": "unknown_account"}),
+                ))
+                .await?;
+            return Err(AdminError::BadCredentials);
+        };
+        let user_audit = |action, outcome, details| {
+            audit_entry(
+                chain_of(user.tenant),
+                Actor::User(user.id.0),
+                action,
+                format!("user:{}", user.id.0),
+                outcome,
+                network.clone(),
+                details,
+            )
+        };
+        if let Some(remaining) = user.throttle.locked(now) {
+            self.store
+                .append_audit(user_audit(
+                    Action::LoginFailed,
+                    Outcome::Denied,
+                    json!({"reason": "locked"}),
+                ))
+                .await?;
+            return Err(AdminError::Locked {
+                retry_after_secs: retry_after(remaining),
+            });
+        }
+        if !verify_password(password, &user.password_hash) {
+            self.record_failure(&user, now, &user_audit, "wrong_password")
+                .await?;
+            return Err(AdminError::BadCredentials);
+        }
+        if user.throttle != Throttle::default() {
+            self.store
+                .update_user(
+                    user.tenant,
+                    user.id,
+                    UserChange::Throttle(Throttle::default()),
+                    None,
+                )
+                .await?;
+        }
+        let session = SessionSecret::generate();
+        self.store
+            .create_session(session_record(&session, user.id, false, now), None)
+            .await?;
+        self.store
+            .append_audit(user_audit(Action::LoginSucceeded, Outcome::Success, json!({})))
+            .await?;
+        let next = if user.has_mfa() {
+            NextStep::MfaCode
+        } else if user.role.requires_mfa() {
+            NextStep::MfaEnrolment
+        } else {
+            NextStep::Ready
+        };
+        Ok(SignedIn { session, next })
+    }
+
+    /// Counts a failed password or code against the account, auditing the
+    /// failure and, when it starts one, the lockout.
+    async fn record_failure(
+        &self,
+        user: &User,
+        now: OffsetDateTime,
+        user_audit: &impl Fn(Action, Outcome, serde_json::Value) -> nexaguard_store::admin::AuditAppend,
+        reason: &str,
+    ) -> Result<(), AdminError> {
+        let after = user.throttle.record_failure(now);
+        let failed = match reason {
+            "wrong_code" => Action::MfaFailed,
+            _ => Action::LoginFailed,
+        };
+        self.store
+            .update_user(
+                user.tenant,
+                user.id,
+                UserChange::Throttle(after),
+                Some(user_audit(
+                    failed,
+                    Outcome::Failure,
+                    json!({"reason": reason, "failures": after.failures}),
+                )),
+            )
+            .await?;
+        if Throttle::just_locked(&user.throttle, &after) {
+            tracing::warn!(
+                target: "security",
+                event = "lockout",
+                user = %user.id.0,
+                failures = after.failures,
+                "account locked after repeated failures"
+            );
+            self.store
+                .append_audit(user_audit(
+                    Action::Lockout,
+                    Outcome::Denied,
+                    json!({"failures": after.failures}),
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The caller behind a session id: checks the timeouts (an expired
+    /// session is removed) and that the user still exists.
+    pub async fn authenticate_session(
+        &self,
+        secret: &SessionSecret,
+        network: Option<String>,
+    ) -> Result<Principal, AdminError> {
+        let now = OffsetDateTime::now_utc();
+        let id_hash = secret.hash();
+        let session = self
+            .store
+            .session(&id_hash)
+            .await?
+            .ok_or(AdminError::Unauthenticated)?;
+        if let Err(expiry) = check_session(session.created_at, session.last_seen_at, now) {
+            self.store.revoke_session(&id_hash, None).await?;
+            return Err(AdminError::SessionExpired(expiry));
+        }
+        let user = self
+            .store
+            .user(session.user)
+            .await?
+            .ok_or(AdminError::Unauthenticated)?;
+        if now - session.last_seen_at >= TOUCH_EVERY {
+            self.store.touch_session(&id_hash, now).await?;
+        }
+        Ok(Principal {
+            actor: Actor::User(user.id.0),
+            tenant: user.tenant,
+            role: user.role,
+            auth: Authentication::Session {
+                id_hash,
+                user: user.id,
+                mfa_verified: session.mfa_verified,
+                mfa_enrolled: user.has_mfa(),
+            },
+            network,
+        })
+    }
+
+    /// The caller behind an API token.
+    pub async fn authenticate_token(
+        &self,
+        secret: &ApiTokenSecret,
+        network: Option<String>,
+    ) -> Result<Principal, AdminError> {
+        let now = OffsetDateTime::now_utc();
+        let token = self
+            .store
+            .api_token_by_hash(&secret.hash())
+            .await?
+            .ok_or(AdminError::Unauthenticated)?;
+        if token.revoked_at.is_some() {
+            return Err(AdminError::TokenRevoked);
+        }
+        if token.expires_at <= now {
+            return Err(AdminError::TokenExpired);
+        }
+        if token
+            .last_used_at
+            .map_or(true, |last| now - last >= TOUCH_EVERY)
+        {
+            self.store.touch_api_token(token.id, now).await?;
+        }
+        Ok(Principal {
+            actor: Actor::Token(token.id.0),
+            tenant: Some(token.tenant),
+            role: token.role,
+            auth: Authentication::Token { id: token.id },
+            network,
+        })
+    }
+
+    fn session_user(principal: &Principal) -> Result<([u8; 32], UserId), AdminError> {
+        match principal.auth {
+            Authentication::Session { id_hash, user, .. } => Ok((id_hash, user)),
+            Authentication::Token { .. } => Err(AdminError::Forbidden(
+                "this needs a signed-in user, not an API token".to_owned(),
+            )),
+        }
+    }
+
+    async fn load_user(&self, id: UserId) -> Result<User, AdminError> {
+        self.store
+            .user(id)
+            .await?
+            .ok_or(AdminError::Unauthenticated)
+    }
+
+    /// Starts (or restarts) TOTP enrolment. A user who already has a second
+    /// factor must have given it in this session.
+    pub async fn start_enrolment(
+        &self,
+        principal: &Principal,
+        account_label: &str,
+    ) -> Result<Enrolment, AdminError> {
+        let (_, user_id) = Self::session_user(principal)?;
+        if let Authentication::Session {
+            mfa_enrolled: true,
+            mfa_verified: false,
+            ..
+        } = principal.auth
+        {
+            return Err(AdminError::MfaRequired);
+        }
+        let user = self.load_user(user_id).await?;
+        let secret = TotpSecret::generate();
+        let sealed = self
+            .keys
+            .seal(
+                Scope::of(user.tenant),
+                &totp_context(user.id),
+                secret.as_bytes(),
+            )
+            .await?;
+        self.store
+            .update_user(user.tenant, user.id, UserChange::TotpOffered(sealed), None)
+            .await?;
+        let provisioning_uri = secret
+            .provisioning_uri(TOTP_ISSUER, account_label)
+            .map_err(|e| AdminError::invalid("bad_label", e.to_string()))?;
+        Ok(Enrolment {
+            provisioning_uri,
+            secret_base32: secret.base32(),
+        })
+    }
+
+    /// Confirms enrolment with a code from the offered secret: the secret
+    /// becomes the user's, recovery codes are made, and the session gets a
+    /// new id with the second factor given.
+    pub async fn confirm_enrolment(
+        &self,
+        principal: &Principal,
+        code: &str,
+    ) -> Result<Enrolled, AdminError> {
+        let (old_hash, user_id) = Self::session_user(principal)?;
+        let user = self.load_user(user_id).await?;
+        let sealed = user.totp_pending_sealed.clone().ok_or_else(|| {
+            AdminError::invalid("no_enrolment", "start an enrolment first")
+        })?;
+        let secret = self.open_totp(&user, &sealed).await?;
+        let now = OffsetDateTime::now_utc();
+        let step = match secret.verify(code, unix_seconds(now), None) {
+            Ok(step) => step,
+            Err(TotpError::Malformed) => {
+                return Err(AdminError::invalid("bad_code", "a code is six digits"))
+            }
+            Err(_) => return Err(AdminError::BadCode),
+        };
+        let recovery_codes = generate_recovery_codes();
+        let recovery_hashes = recovery_codes.iter().map(|c| hash_recovery_code(c)).collect();
+        self.store
+            .update_user(
+                user.tenant,
+                user.id,
+                UserChange::TotpConfirmed {
+                    sealed,
+                    step,
+                    recovery_hashes,
+                },
+                Some(principal.audit(Action::MfaEnrolled, format!("user:{}", user.id.0), json!({}))),
+            )
+            .await?;
+        let session = self.step_up(old_hash, user.id, now).await?;
+        Ok(Enrolled {
+            session,
+            recovery_codes,
+        })
+    }
+
+    async fn open_totp(&self, user: &User, sealed: &str) -> Result<TotpSecret, AdminError> {
+        let bytes = self.keys.open(sealed, &totp_context(user.id)).await?;
+        TotpSecret::from_bytes(&bytes)
+            .map_err(|_| AdminError::invalid("corrupt_secret", "the stored TOTP secret is damaged"))
+    }
+
+    /// A new session id with the second factor given, replacing the old
+    /// one (so that a session id seen before the step-up is worthless).
+    async fn step_up(
+        &self,
+        old_hash: [u8; 32],
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<SessionSecret, AdminError> {
+        let old = self.store.session(&old_hash).await?;
+        let created_at = old.map_or(now, |s| s.created_at);
+        let session = SessionSecret::generate();
+        let mut record = session_record(&session, user, true, now);
+        // The absolute timeout runs from the sign-in, not the step-up.
+        record.created_at = created_at;
+        self.store.create_session(record, Some(old_hash)).await?;
+        Ok(session)
+    }
+
+    /// Gives the second factor in this session: a TOTP code, or one of the
+    /// recovery codes. A replayed TOTP code is refused, also across nodes.
+    pub async fn verify_mfa(
+        &self,
+        principal: &Principal,
+        code: &str,
+    ) -> Result<SessionSecret, AdminError> {
+        let (old_hash, user_id) = Self::session_user(principal)?;
+        let user = self.load_user(user_id).await?;
+        let sealed = user
+            .totp_sealed
+            .clone()
+            .ok_or_else(|| AdminError::invalid("no_mfa", "no second factor is enrolled"))?;
+        let now = OffsetDateTime::now_utc();
+        let user_audit = |action, outcome, details| {
+            principal.audit_outcome(action, format!("user:{}", user.id.0), outcome, details)
+        };
+        if let Some(remaining) = user.throttle.locked(now) {
+            return Err(AdminError::Locked {
+                retry_after_secs: retry_after(remaining),
+            });
+        }
+        let secret = self.open_totp(&user, &sealed).await?;
+        let action = match secret.verify(code, unix_seconds(now), None) {
+            Ok(step) => {
+                if !self.store.claim_totp_step(user.id, step).await? {
+                    self.store
+                        .append_audit(user_audit(
+                            Action::MfaFailed,
+                            Outcome::Failure,
+                            json!({"reason": "replayed_code"}),
+                        ))
+                        .await?;
+                    return Err(AdminError::ReplayedCode);
+                }
+                Action::MfaVerified
+            }
+            Err(TotpError::Malformed)
+                if self
+                    .store
+                    .use_recovery_code(user.id, &hash_recovery_code(code))
+                    .await? =>
+            {
+                Action::RecoveryCodeUsed
+            }
+            Err(_) => {
+                self.record_failure(&user, now, &user_audit, "wrong_code")
+                    .await?;
+                return Err(AdminError::BadCode);
+            }
+        };
+        if user.throttle != Throttle::default() {
+            self.store
+                .update_user(
+                    user.tenant,
+                    user.id,
+                    UserChange::Throttle(Throttle::default()),
+                    None,
+                )
+                .await?;
+        }
+        self.store
+            .append_audit(user_audit(action, Outcome::Success, json!({})))
+            .await?;
+        self.step_up(old_hash, user.id, now).await
+    }
+
+    /// Ends the caller's session.
+    pub async fn logout(&self, principal: &Principal) -> Result<(), AdminError> {
+        let (id_hash, user) = Self::session_user(principal)?;
+        self.store
+            .revoke_session(
+                &id_hash,
+                Some(principal.audit(Action::Logout, format!("user:{}", user.0), json!({}))),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Changes the caller's password; every session of theirs ends.
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        current: &str,
+        new: &str,
+    ) -> Result<(), AdminError> {
+        let (_, user_id) = Self::session_user(principal)?;
+        principal.require_mfa_done()?;
+        let user = self.load_user(user_id).await?;
+        if !verify_password(current, &user.password_hash) {
+            return Err(AdminError::BadCredentials);
+        }
+        let hash =
+            hash_password(new).map_err(|e| AdminError::invalid("weak_password", e.to_string()))?;
+        self.store
+            .update_user(
+                user.tenant,
+                user.id,
+                UserChange::Password(hash),
+                Some(principal.audit(
+                    Action::PasswordChanged,
+                    format!("user:{}", user.id.0),
+                    json!({"sessions_revoked": true}),
+                )),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+fn totp_context(user: UserId) -> String {
+    format!("totp|{}", user.0)
+}
+
+fn session_record(
+    secret: &SessionSecret,
+    user: UserId,
+    mfa_verified: bool,
+    now: OffsetDateTime,
+) -> SessionRecord {
+    SessionRecord {
+        id_hash: secret.hash(),
+        user,
+        mfa_verified,
+        created_at: now,
+        last_seen_at: now,
+    }
+}

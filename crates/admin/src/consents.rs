@@ -1,0 +1,415 @@
+//! Consent records for the tenant: search, export and statistics.
+
+use crate::error::AdminError;
+use crate::principal::Principal;
+use crate::Admin;
+use nexaguard_access::Permission;
+use nexaguard_audit::Action;
+use nexaguard_consent::event::ConsentEvent;
+use nexaguard_consent::token::ConsentToken;
+use nexaguard_consent::Environment;
+use nexaguard_store::admin::{AdminStore, ConsentQuery};
+use nexaguard_store::SiteId;
+use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Most records one search answers.
+pub const MAX_SEARCH: u32 = 500;
+
+/// Records an export reads per page.
+const EXPORT_PAGE: u32 = 1000;
+
+/// Most records statistics read; a wider range must be narrowed.
+pub const MAX_STATS_EVENTS: u64 = 1_000_000;
+
+/// What to look for.
+#[derive(Debug, Clone, Default)]
+pub struct ConsentFilter {
+    /// A consent token (hashed before the lookup).
+    pub token: Option<String>,
+    /// An event id.
+    pub event_id: Option<Uuid>,
+    /// Recorded at or after.
+    pub from: Option<OffsetDateTime>,
+    /// Recorded before.
+    pub to: Option<OffsetDateTime>,
+    /// At most this many (search only).
+    pub limit: Option<u32>,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// One JSON object per line, exactly as recorded.
+    JsonLines,
+    /// One row per event, with a header row.
+    Csv,
+}
+
+/// An export in progress: pages of records, newest first.
+pub struct ConsentExport {
+    store: Arc<dyn AdminStore>,
+    query: ConsentQuery,
+    format: ExportFormat,
+    header_written: bool,
+    done: bool,
+}
+
+impl std::fmt::Debug for ConsentExport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsentExport").finish_non_exhaustive()
+    }
+}
+
+/// Opt-in counts of one group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rate {
+    /// Events in the group.
+    pub events: u64,
+    /// Events that granted something (a purpose, or a custom purpose).
+    pub opt_ins: u64,
+    /// `opt_ins / events`.
+    pub opt_in_rate: f64,
+}
+
+/// Consent statistics of a site environment over a time range.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentStats {
+    /// Events counted.
+    pub events: u64,
+    /// By UTC day (`2026-11-24`).
+    pub per_day: BTreeMap<String, Rate>,
+    /// By action (`accept_all`, `reject_all`...).
+    pub per_action: BTreeMap<String, u64>,
+    /// Share of events granting each IAB purpose.
+    pub per_purpose: BTreeMap<u32, Rate>,
+    /// Share of events granting each IAB vendor.
+    pub per_vendor: BTreeMap<u32, Rate>,
+    /// Share of events granting each custom purpose.
+    pub per_custom_purpose: BTreeMap<String, Rate>,
+    /// By country (`unknown` without one).
+    pub per_country: BTreeMap<String, Rate>,
+    /// By device class.
+    pub per_device_class: BTreeMap<String, Rate>,
+}
+
+impl Rate {
+    fn add(&mut self, opt_in: bool) {
+        self.events += 1;
+        self.opt_ins += u64::from(opt_in);
+    }
+
+    fn finish(&mut self) {
+        // Counts stay far below 2^52, where f64 is exact.
+        #[allow(clippy::cast_precision_loss)]
+        let rate = self.opt_ins as f64 / self.events.max(1) as f64;
+        self.opt_in_rate = rate;
+    }
+}
+
+/// The text of a unit enum as serialised (`accept_all`).
+fn label<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => "unknown".to_owned(),
+    }
+}
+
+impl ConsentStats {
+    fn add(&mut self, event: &ConsentEvent) {
+        let opt_in = !event.purposes.is_empty() || !event.custom_purposes.is_empty();
+        self.events += 1;
+        let day = event.recorded_at.date().to_string();
+        self.per_day.entry(day).or_default().add(opt_in);
+        *self.per_action.entry(label(&event.action)).or_default() += 1;
+        let country = event.context.country.clone().unwrap_or_else(|| "unknown".to_owned());
+        self.per_country.entry(country).or_default().add(opt_in);
+        self.per_device_class
+            .entry(label(&event.context.device_class))
+            .or_default()
+            .add(opt_in);
+        for purpose in &event.purposes {
+            self.per_purpose.entry(*purpose).or_default().opt_ins += 1;
+        }
+        for vendor in &event.vendors {
+            self.per_vendor.entry(*vendor).or_default().opt_ins += 1;
+        }
+        for purpose in &event.custom_purposes {
+            self.per_custom_purpose
+                .entry(purpose.clone())
+                .or_default()
+                .opt_ins += 1;
+        }
+    }
+
+    fn finish(&mut self) {
+        let total = self.events;
+        let grants = self
+            .per_purpose
+            .values_mut()
+            .chain(self.per_vendor.values_mut())
+            .chain(self.per_custom_purpose.values_mut());
+        for rate in grants {
+            rate.events = total;
+            rate.finish();
+        }
+        let groups = self
+            .per_day
+            .values_mut()
+            .chain(self.per_country.values_mut())
+            .chain(self.per_device_class.values_mut());
+        for rate in groups {
+            rate.finish();
+        }
+    }
+}
+
+impl ConsentExport {
+    /// The next chunk of the export's bytes; `None` at the end.
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, AdminError> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self.store.search_consents(&self.query).await?;
+        if page.len() < self.query.limit as usize {
+            self.done = true;
+        }
+        if let Some(last) = page.last() {
+            self.query.before = Some((last.recorded_at, last.event_id));
+        }
+        let mut out = Vec::new();
+        match self.format {
+            ExportFormat::JsonLines => {
+                for event in &page {
+                    serde_json::to_writer(&mut out, event)
+                        .map_err(|e| AdminError::invalid("export", e.to_string()))?;
+                    out.push(b'\n');
+                }
+            }
+            ExportFormat::Csv => {
+                let mut writer = csv::Writer::from_writer(&mut out);
+                let csv_error = |e: csv::Error| AdminError::invalid("export", e.to_string());
+                if !self.header_written {
+                    writer.write_record(CSV_HEADER).map_err(csv_error)?;
+                    self.header_written = true;
+                }
+                for event in &page {
+                    writer.write_record(csv_row(event)).map_err(csv_error)?;
+                }
+                writer
+                    .flush()
+                    .map_err(|e| AdminError::invalid("export", e.to_string()))?;
+                drop(writer);
+            }
+        }
+        if out.is_empty() && self.done {
+            return Ok(None);
+        }
+        Ok(Some(out))
+    }
+}
+
+const CSV_HEADER: [&str; 21] = [
+    "event_id",
+    "recorded_at",
+    "timestamp",
+    "environment",
+    "config_version",
+    "action",
+    "source",
+    "language",
+    "country",
+    "device_class",
+    "purposes",
+    "vendors",
+    "custom_purposes",
+    "custom_vendors",
+    "ad_storage",
+    "ad_user_data",
+    "ad_personalization",
+    "analytics_storage",
+    "functionality_storage",
+    "personalization_storage",
+    "security_storage",
+];
+
+fn joined<T: ToString>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn csv_row(event: &ConsentEvent) -> Vec<String> {
+    let time = |at: OffsetDateTime| {
+        at.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    let mode = &event.consent_mode;
+    vec![
+        event.event_id.to_string(),
+        time(event.recorded_at),
+        time(event.timestamp),
+        event.environment.as_str().to_owned(),
+        event.config_version.to_string(),
+        label(&event.action),
+        label(&event.source),
+        event.language.clone(),
+        event.context.country.clone().unwrap_or_default(),
+        label(&event.context.device_class),
+        joined(&event.purposes),
+        joined(&event.vendors),
+        event.custom_purposes.join(" "),
+        event.custom_vendors.join(" "),
+        label(&mode.ad_storage),
+        label(&mode.ad_user_data),
+        label(&mode.ad_personalization),
+        label(&mode.analytics_storage),
+        label(&mode.functionality_storage),
+        label(&mode.personalization_storage),
+        label(&mode.security_storage),
+    ]
+}
+
+impl Admin {
+    async fn consent_query(
+        &self,
+        principal: &Principal,
+        permission: Permission,
+        site: SiteId,
+        environment: Environment,
+        filter: &ConsentFilter,
+        limit: u32,
+    ) -> Result<ConsentQuery, AdminError> {
+        principal.require(permission)?;
+        self.store
+            .tenant_site(principal.tenant()?, site)
+            .await?
+            .ok_or(AdminError::NotFound("site"))?;
+        let token = filter
+            .token
+            .as_deref()
+            .map(|token| {
+                ConsentToken::parse(token)
+                    .map(|t| self.tokens.hash(&t))
+                    .map_err(|_| AdminError::invalid("bad_token", "that is not a consent token"))
+            })
+            .transpose()?;
+        if let (Some(from), Some(to)) = (filter.from, filter.to) {
+            if from >= to {
+                return Err(AdminError::invalid("bad_range", "`from` must be before `to`"));
+            }
+        }
+        Ok(ConsentQuery {
+            site,
+            environment,
+            token,
+            event_id: filter.event_id,
+            from: filter.from,
+            to: filter.to,
+            before: None,
+            limit,
+        })
+    }
+
+    /// Finds consent records, newest first.
+    pub async fn search_consents(
+        &self,
+        principal: &Principal,
+        site: SiteId,
+        environment: Environment,
+        filter: &ConsentFilter,
+    ) -> Result<Vec<ConsentEvent>, AdminError> {
+        let limit = filter.limit.unwrap_or(50).clamp(1, MAX_SEARCH);
+        let query = self
+            .consent_query(principal, Permission::ViewConsents, site, environment, filter, limit)
+            .await?;
+        Ok(self.store.search_consents(&query).await?)
+    }
+
+    /// Starts an export (audited), to be read chunk by chunk.
+    pub async fn export_consents(
+        &self,
+        principal: &Principal,
+        site: SiteId,
+        environment: Environment,
+        filter: &ConsentFilter,
+        format: ExportFormat,
+    ) -> Result<ConsentExport, AdminError> {
+        let query = self
+            .consent_query(
+                principal,
+                Permission::ExportConsents,
+                site,
+                environment,
+                filter,
+                EXPORT_PAGE,
+            )
+            .await?;
+        self.store
+            .append_audit(principal.audit(
+                Action::ConsentsExported,
+                format!("site:{}", site.0),
+                json!({
+                    "environment": environment.as_str(),
+                    "format": match format { ExportFormat::Csv => "csv", ExportFormat::JsonLines => "jsonl" },
+                }),
+            ))
+            .await?;
+        Ok(ConsentExport {
+            store: Arc::clone(&self.store),
+            query,
+            format,
+            header_written: false,
+            done: false,
+        })
+    }
+
+    /// Opt-in statistics of a site environment.
+    pub async fn consent_stats(
+        &self,
+        principal: &Principal,
+        site: SiteId,
+        environment: Environment,
+        filter: &ConsentFilter,
+    ) -> Result<ConsentStats, AdminError> {
+        let mut query = self
+            .consent_query(
+                principal,
+                Permission::ViewConsents,
+                site,
+                environment,
+                filter,
+                EXPORT_PAGE,
+            )
+            .await?;
+        let mut stats = ConsentStats::default();
+        loop {
+            let page = self.store.search_consents(&query).await?;
+            for event in &page {
+                stats.add(event);
+            }
+            if stats.events > MAX_STATS_EVENTS {
+                return Err(AdminError::invalid(
+                    "range_too_large",
+                    format!("more than {MAX_STATS_EVENTS} records: narrow the time range"),
+                ));
+            }
+            match page.last() {
+                Some(last) if page.len() == query.limit as usize => {
+                    query.before = Some((last.recorded_at, last.event_id));
+                }
+                _ => break,
+            }
+        }
+        stats.finish();
+        Ok(stats)
+    }
+}

@@ -1,0 +1,390 @@
+//! Sites, configuration drafts, validation, publishing to staging and
+//! promotion to production.
+
+use crate::error::AdminError;
+use crate::principal::Principal;
+use crate::tenants::check_name;
+use crate::Admin;
+use nexaguard_access::Permission;
+use nexaguard_audit::Action;
+use nexaguard_consent::config::{ConfigError, ConfigProblem, SiteConfig};
+use nexaguard_consent::Environment;
+use nexaguard_store::admin::{Draft, DraftSave};
+use nexaguard_store::{PublishedConfig, Site, SiteId};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// Longest configuration accepted, in bytes.
+pub const MAX_CONFIG_BYTES: usize = 256 * 1024;
+
+/// Most origins a site may list.
+const MAX_ORIGINS: usize = 50;
+
+/// The outcome of validating a configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Validation {
+    /// Whether it may be published.
+    pub valid: bool,
+    /// Every problem, with the JSON path it concerns.
+    pub problems: Vec<ConfigProblem>,
+    /// The IAB vendors the banner would list, as the GVL describes them.
+    pub vendors: Vec<VendorPreview>,
+}
+
+/// One vendor of the preview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VendorPreview {
+    /// GVL id.
+    pub id: u32,
+    /// Name.
+    pub name: String,
+    /// Purposes on consent.
+    pub purposes: Vec<u32>,
+    /// Purposes on legitimate interest.
+    pub leg_int_purposes: Vec<u32>,
+    /// Special features.
+    pub special_features: Vec<u32>,
+}
+
+/// One difference between two configurations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The JSON path (`vendors`, `languages.en.title`).
+    pub path: String,
+    /// The value before (absent: added).
+    pub before: Option<Value>,
+    /// The value after (absent: removed).
+    pub after: Option<Value>,
+}
+
+/// What a promotion would change, or changed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Promotion {
+    /// The staging version promoted.
+    pub staging_version: u32,
+    /// The production version it replaces, if any.
+    pub production_version: Option<u32>,
+    /// The differences.
+    pub changes: Vec<Change>,
+    /// The new production version (after a promotion).
+    pub published_version: Option<u32>,
+}
+
+/// Checks a site's origins: `https://host[:port]` (or `http://localhost`
+/// for development), no path, at most [`MAX_ORIGINS`].
+pub fn check_origins(origins: &[String]) -> Result<(), AdminError> {
+    if origins.len() > MAX_ORIGINS {
+        return Err(AdminError::invalid(
+            "bad_origin",
+            format!("a site has at most {MAX_ORIGINS} origins"),
+        ));
+    }
+    for origin in origins {
+        let host = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://localhost").map(|_| "localhost"));
+        let valid = host.is_some_and(|host| {
+            !host.is_empty()
+                && host.len() <= 253
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        });
+        if !valid {
+            return Err(AdminError::invalid(
+                "bad_origin",
+                format!("{origin:?} is not an origin like https://www.example.com"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Admin {
+    /// The sites of the caller's tenant.
+    pub async fn list_sites(&self, principal: &Principal) -> Result<Vec<Site>, AdminError> {
+        principal.require(Permission::ViewSites)?;
+        Ok(self.store.tenant_sites(principal.tenant()?).await?)
+    }
+
+    /// A site of the caller's tenant.
+    pub async fn site(&self, principal: &Principal, site: SiteId) -> Result<Site, AdminError> {
+        principal.require(Permission::ViewSites)?;
+        self.store
+            .tenant_site(principal.tenant()?, site)
+            .await?
+            .ok_or(AdminError::NotFound("site"))
+    }
+
+    /// Finds a site of the caller's tenant after checking `permission`.
+    async fn own_site(
+        &self,
+        principal: &Principal,
+        site: SiteId,
+        permission: Permission,
+    ) -> Result<Site, AdminError> {
+        principal.require(permission)?;
+        self.store
+            .tenant_site(principal.tenant()?, site)
+            .await?
+            .ok_or(AdminError::NotFound("site"))
+    }
+
+    /// Creates a site in the caller's tenant.
+    pub async fn create_site(
+        &self,
+        principal: &Principal,
+        name: &str,
+        origins: &[String],
+    ) -> Result<Site, AdminError> {
+        principal.require(Permission::EditSites)?;
+        let tenant = principal.tenant()?;
+        let name = check_name(name, 200)?;
+        check_origins(origins)?;
+        let audit = principal.audit(Action::SiteCreated, "site:new", json!({"name": name}));
+        Ok(self
+            .store
+            .create_tenant_site(tenant, name, origins, audit)
+            .await?)
+    }
+
+    /// The site's draft; without one, the newest staging configuration as
+    /// a starting point (revision 0).
+    pub async fn draft(&self, principal: &Principal, site: SiteId) -> Result<Draft, AdminError> {
+        let site = self.own_site(principal, site, Permission::ViewSites).await?;
+        if let Some(draft) = self.store.draft(site.id).await? {
+            return Ok(draft);
+        }
+        let base = self.store.latest_config(site.id, Environment::Staging).await?;
+        Ok(Draft {
+            site: site.id,
+            revision: 0,
+            config_json: base.map_or_else(|| "{}".to_owned(), |c| c.config_json),
+            updated_at: site.created_at,
+        })
+    }
+
+    /// Saves a draft over `base_revision` (0: no draft yet). The draft need
+    /// not be valid yet; the answer says what is wrong with it.
+    pub async fn save_draft(
+        &self,
+        principal: &Principal,
+        site: SiteId,
+        config: &Value,
+        base_revision: u32,
+    ) -> Result<(u32, Validation), AdminError> {
+        let site = self.own_site(principal, site, Permission::EditSites).await?;
+        if !config.is_object() {
+            return Err(AdminError::invalid(
+                "bad_config",
+                "a configuration is a JSON object",
+            ));
+        }
+        let json = serde_json::to_string(config)
+            .map_err(|e| AdminError::invalid("bad_config", e.to_string()))?;
+        if json.len() > MAX_CONFIG_BYTES {
+            return Err(AdminError::invalid(
+                "config_too_large",
+                format!("a configuration has at most {MAX_CONFIG_BYTES} bytes"),
+            ));
+        }
+        let validation = self.validate(&json);
+        let audit = principal.audit(
+            Action::DraftSaved,
+            format!("site:{}", site.id.0),
+            json!({"valid": validation.valid}),
+        );
+        let base = (base_revision > 0).then_some(base_revision);
+        match self.store.save_draft(site.id, &json, base, audit).await? {
+            DraftSave::Saved(revision) => Ok((revision, validation)),
+            DraftSave::Stale { current } => Err(AdminError::Conflict(format!(
+                "the draft changed since revision {base_revision}: it is at revision {current}; \
+                 reload it"
+            ))),
+        }
+    }
+
+    /// Validates a configuration: the site configuration rules and the TCF
+    /// policy checks against the GVL, and the vendor list it would show.
+    pub fn validate(&self, json: &str) -> Validation {
+        let (problems, config) = match SiteConfig::from_json(json, &self.gvl) {
+            Ok(config) => (Vec::new(), Some(config)),
+            Err(ConfigError::Invalid(problems)) => {
+                (problems, serde_json::from_str::<SiteConfig>(json).ok())
+            }
+            Err(ConfigError::Syntax(e)) => (
+                vec![ConfigProblem {
+                    path: String::new(),
+                    message: e.to_string(),
+                }],
+                None,
+            ),
+        };
+        let vendors = config
+            .map(|config| {
+                config
+                    .vendors
+                    .iter()
+                    .filter_map(|id| self.gvl.vendor(*id))
+                    .map(|v| VendorPreview {
+                        id: v.id,
+                        name: v.name.clone(),
+                        purposes: v.purposes.clone(),
+                        leg_int_purposes: v.leg_int_purposes.clone(),
+                        special_features: v.special_features.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Validation {
+            valid: problems.is_empty(),
+            problems,
+            vendors,
+        }
+    }
+
+    /// Publishes the draft to staging; refused while it has problems.
+    pub async fn publish_staging(
+        &self,
+        principal: &Principal,
+        site: SiteId,
+    ) -> Result<PublishedConfig, AdminError> {
+        let site = self
+            .own_site(principal, site, Permission::PublishStaging)
+            .await?;
+        let draft = self
+            .store
+            .draft(site.id)
+            .await?
+            .ok_or_else(|| AdminError::invalid("no_draft", "save a draft first"))?;
+        let validation = self.validate(&draft.config_json);
+        if !validation.valid {
+            return Err(AdminError::invalid(
+                "invalid_config",
+                format!(
+                    "the draft has {} problem(s); the first: {}",
+                    validation.problems.len(),
+                    validation
+                        .problems
+                        .first()
+                        .map(|p| format!("{}: {}", p.path, p.message))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+        let audit = principal.audit(
+            Action::Published,
+            format!("site:{}", site.id.0),
+            json!({"environment": "staging", "draft_revision": draft.revision}),
+        );
+        Ok(self
+            .store
+            .publish_audited(site.id, Environment::Staging, &draft.config_json, audit)
+            .await?)
+    }
+
+    /// What promoting staging to production would change.
+    pub async fn promotion_preview(
+        &self,
+        principal: &Principal,
+        site: SiteId,
+    ) -> Result<Promotion, AdminError> {
+        let site = self.own_site(principal, site, Permission::ViewSites).await?;
+        let (staging, production) = self.promotion_pair(site.id).await?;
+        Ok(promotion(&staging, production.as_ref(), None))
+    }
+
+    /// Promotes the newest staging configuration to production.
+    pub async fn promote(
+        &self,
+        principal: &Principal,
+        site: SiteId,
+    ) -> Result<Promotion, AdminError> {
+        let site = self
+            .own_site(principal, site, Permission::PromoteProduction)
+            .await?;
+        let (staging, production) = self.promotion_pair(site.id).await?;
+        let preview = promotion(&staging, production.as_ref(), None);
+        if preview.changes.is_empty() && production.is_some() {
+            return Err(AdminError::Conflict(
+                "production already has staging's configuration".to_owned(),
+            ));
+        }
+        let audit = principal.audit(
+            Action::Promoted,
+            format!("site:{}", site.id.0),
+            json!({
+                "staging_version": staging.version,
+                "production_version": production.as_ref().map(|p| p.version),
+                "changed_paths": preview.changes.iter().map(|c| c.path.as_str()).collect::<Vec<_>>(),
+            }),
+        );
+        let published = self
+            .store
+            .publish_audited(site.id, Environment::Production, &staging.config_json, audit)
+            .await?;
+        Ok(Promotion {
+            published_version: Some(published.version),
+            ..preview
+        })
+    }
+
+    async fn promotion_pair(
+        &self,
+        site: SiteId,
+    ) -> Result<(PublishedConfig, Option<PublishedConfig>), AdminError> {
+        let staging = self
+            .store
+            .latest_config(site, Environment::Staging)
+            .await?
+            .ok_or_else(|| AdminError::invalid("nothing_staged", "publish to staging first"))?;
+        let production = self
+            .store
+            .latest_config(site, Environment::Production)
+            .await?;
+        Ok((staging, production))
+    }
+}
+
+fn promotion(
+    staging: &PublishedConfig,
+    production: Option<&PublishedConfig>,
+    published_version: Option<u32>,
+) -> Promotion {
+    let parse = |json: &str| serde_json::from_str::<Value>(json).unwrap_or(Value::Null);
+    let after = parse(&staging.config_json);
+    let before = production.map_or(Value::Null, |p| parse(&p.config_json));
+    let mut changes = Vec::new();
+    diff(String::new(), Some(&before), Some(&after), &mut changes);
+    Promotion {
+        staging_version: staging.version,
+        production_version: production.map(|p| p.version),
+        changes,
+        published_version,
+    }
+}
+
+/// The differences between two JSON values, by path: objects are compared
+/// key by key, anything else as a whole.
+pub fn diff(path: String, before: Option<&Value>, after: Option<&Value>, out: &mut Vec<Change>) {
+    match (before, after) {
+        (Some(Value::Object(b)), Some(Value::Object(a))) => {
+            let keys: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+            for key in keys {
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                diff(child, b.get(key), a.get(key), out);
+            }
+        }
+        (b, a) if b == a => {}
+        (b, a) => out.push(Change {
+            path,
+            before: b.filter(|v| !v.is_null()).cloned(),
+            after: a.filter(|v| !v.is_null()).cloned(),
+        }),
+    }
+}

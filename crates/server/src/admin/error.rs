@@ -1,0 +1,55 @@
+//! How administrative failures become HTTP answers, and the security
+//! counters they feed.
+
+use crate::error::ApiError;
+use axum::http::StatusCode;
+use nexaguard_admin::AdminError;
+
+impl From<AdminError> for ApiError {
+    fn from(error: AdminError) -> Self {
+        let status = match &error {
+            AdminError::BadCredentials
+            | AdminError::Unauthenticated
+            | AdminError::SessionExpired(_)
+            | AdminError::TokenRevoked
+            | AdminError::TokenExpired
+            | AdminError::BadCode
+            | AdminError::ReplayedCode => StatusCode::UNAUTHORIZED,
+            AdminError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AdminError::MfaEnrolmentRequired
+            | AdminError::MfaRequired
+            | AdminError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AdminError::NotFound(_) => StatusCode::NOT_FOUND,
+            AdminError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AdminError::Conflict(_) => StatusCode::CONFLICT,
+            AdminError::Store(_) | AdminError::Keyring(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        count(&error);
+        if status.is_server_error() {
+            // The cause goes to the log, not to the client.
+            tracing::error!(error = %error, "admin operation failed");
+            return ApiError::new(status, "internal", "the operation failed; try again");
+        }
+        let mut api = ApiError::new(status, error.code(), error.to_string());
+        if let AdminError::Locked { retry_after_secs } = error {
+            api.retry_after = Some(retry_after_secs);
+        }
+        api
+    }
+}
+
+/// Prometheus counters of security events (docs/security.md has alert
+/// rules on them).
+fn count(error: &AdminError) {
+    let name = match error {
+        AdminError::BadCredentials => "nexaguard_admin_login_failures_total",
+        AdminError::Locked { .. } => "nexaguard_admin_locked_refusals_total",
+        AdminError::BadCode | AdminError::ReplayedCode => "nexaguard_admin_mfa_failures_total",
+        AdminError::Forbidden(_) | AdminError::MfaRequired | AdminError::MfaEnrolmentRequired => {
+            "nexaguard_admin_forbidden_total"
+        }
+        _ => return,
+    };
+    metrics::counter!(name).increment(1);
+    tracing::warn!(target: "security", event = error.code(), "admin request refused");
+}

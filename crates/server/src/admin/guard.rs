@@ -1,0 +1,199 @@
+//! The guard in front of every admin handler: rate limit, Origin and CSRF
+//! checks, authentication, and the route's declared access.
+
+use super::Access;
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::ratelimit::Network;
+use crate::routes::consents::client_ip;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use nexaguard_access::{verify_csrf, ApiTokenSecret, SessionSecret};
+use nexaguard_admin::{AdminError, Principal};
+use nexaguard_audit::{Action, Outcome};
+use serde_json::json;
+use std::net::SocketAddr;
+
+/// The session cookie. The `__Host-` prefix makes browsers refuse it
+/// unless it is Secure, has Path=/ and no Domain: no subdomain can set or
+/// read it.
+pub const SESSION_COOKIE: &str = "__Host-nexaguard_session";
+
+/// The header cookie-authenticated changes carry the CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The client's network, for handlers of public routes (audit entries).
+#[derive(Debug, Clone)]
+pub struct ClientNetwork(pub String);
+
+/// The session secret of a cookie-authenticated request (to derive the
+/// CSRF token the console needs).
+#[derive(Debug, Clone)]
+pub struct SessionCookie(pub SessionSecret);
+
+/// Runs the checks; the handler sees a [`Principal`] (or, on public
+/// routes, a [`ClientNetwork`]) in the request extensions.
+pub async fn guard(
+    State((state, access)): State<(AppState, Access)>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    match authorize(&state, access, peer, &mut request).await {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn authorize(
+    state: &AppState,
+    access: Access,
+    peer: SocketAddr,
+    request: &mut Request,
+) -> Result<(), ApiError> {
+    let Some(http) = state.admin.as_ref() else {
+        return Err(ApiError::not_found("not_found", "the admin API is not enabled"));
+    };
+    let ip = client_ip(state, request.headers(), peer);
+    let network = Network::of(ip).to_string();
+    let changes = !matches!(*request.method(), Method::GET | Method::HEAD);
+    if changes {
+        check_origin(request, false)?;
+    }
+    if access == Access::Public {
+        if let Err(wait) = http.limiter.check(ip) {
+            metrics::counter!("nexaguard_admin_rate_limited_total").increment(1);
+            let mut error = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many attempts from your network; wait and retry",
+            );
+            error.retry_after = Some(wait.as_secs().max(1));
+            return Err(error);
+        }
+        request.extensions_mut().insert(ClientNetwork(network));
+        return Ok(());
+    }
+    let (principal, cookie) = authenticate(http, request.headers(), network).await?;
+    if let Some(session) = &cookie {
+        if changes {
+            check_origin(request, true)?;
+            let presented = request
+                .headers()
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if !verify_csrf(http.admin.csrf_key(), session, presented) {
+                metrics::counter!("nexaguard_admin_forbidden_total").increment(1);
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf",
+                    "missing or wrong X-CSRF-Token header",
+                ));
+            }
+        }
+    }
+    if let Access::Permission(permission) = access {
+        if let Err(error) = principal.require(permission) {
+            if matches!(error, AdminError::Forbidden(_)) {
+                let target = format!("{} {}", request.method(), request.uri().path());
+                audit_denied(http, &principal, target).await;
+            }
+            return Err(error.into());
+        }
+    }
+    if let Some(session) = cookie {
+        request.extensions_mut().insert(SessionCookie(session));
+    }
+    request.extensions_mut().insert(principal);
+    Ok(())
+}
+
+/// An API token from `Authorization: Bearer`, else the session cookie.
+async fn authenticate(
+    http: &super::AdminHttp,
+    headers: &HeaderMap,
+    network: String,
+) -> Result<(Principal, Option<SessionSecret>), ApiError> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| ApiTokenSecret::parse(v.trim()))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "the Authorization header must be `Bearer ngt_...`",
+                )
+            })?;
+        let principal = http.admin.authenticate_token(&token, Some(network)).await?;
+        return Ok((principal, None));
+    }
+    let session = session_cookie(headers).ok_or(AdminError::Unauthenticated)?;
+    let principal = http
+        .admin
+        .authenticate_session(&session, Some(network))
+        .await?;
+    Ok((principal, Some(session)))
+}
+
+/// The session secret from the `Cookie` header, if well-formed.
+pub fn session_cookie(headers: &HeaderMap) -> Option<SessionSecret> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .and_then(|(_, value)| SessionSecret::parse(value))
+}
+
+/// Browsers send `Origin` on every cross-site and every same-site change;
+/// when present it must be this server's own. `required` also refuses a
+/// missing one (cookie-authenticated changes).
+fn check_origin(request: &Request, required: bool) -> Result<(), ApiError> {
+    let host = request
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            request
+                .headers()
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    match (origin, host) {
+        (Some(origin), Some(host)) if origin == format!("https://{host}") => Ok(()),
+        (None, _) if !required => Ok(()),
+        _ => {
+            metrics::counter!("nexaguard_admin_forbidden_total").increment(1);
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "origin",
+                "changes must come from this server's own pages (Origin mismatch)",
+            ))
+        }
+    }
+}
+
+async fn audit_denied(http: &super::AdminHttp, principal: &Principal, target: String) {
+    let entry = principal.audit_outcome(
+        Action::AccessDenied,
+        target,
+        Outcome::Denied,
+        json!({"role": principal.role.as_str()}),
+    );
+    if let Err(error) = http.admin.store().append_audit(entry).await {
+        tracing::warn!(%error, "auditing a refused request failed");
+    }
+}
