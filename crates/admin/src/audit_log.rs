@@ -25,7 +25,10 @@ pub struct ChainStatus {
 }
 
 /// Reads a whole chain, page by page.
-async fn whole_chain(store: &dyn AdminStore, chain: ChainId) -> Result<Vec<AuditEntry>, AdminError> {
+async fn whole_chain(
+    store: &dyn AdminStore,
+    chain: ChainId,
+) -> Result<Vec<AuditEntry>, AdminError> {
     let mut entries = Vec::new();
     loop {
         let after = entries.last().map_or(0, |e: &AuditEntry| e.seq);

@@ -138,7 +138,11 @@ impl Admin {
             .create_session(session_record(&session, user.id, false, now), None)
             .await?;
         self.store
-            .append_audit(user_audit(Action::LoginSucceeded, Outcome::Success, json!({})))
+            .append_audit(user_audit(
+                Action::LoginSucceeded,
+                Outcome::Success,
+                json!({}),
+            ))
             .await?;
         let next = if user.has_mfa() {
             NextStep::MfaCode
@@ -332,9 +336,10 @@ impl Admin {
     ) -> Result<Enrolled, AdminError> {
         let (old_hash, user_id) = Self::session_user(principal)?;
         let user = self.load_user(user_id).await?;
-        let sealed = user.totp_pending_sealed.clone().ok_or_else(|| {
-            AdminError::invalid("no_enrolment", "start an enrolment first")
-        })?;
+        let sealed = user
+            .totp_pending_sealed
+            .clone()
+            .ok_or_else(|| AdminError::invalid("no_enrolment", "start an enrolment first"))?;
         let secret = self.open_totp(&user, &sealed).await?;
         let now = OffsetDateTime::now_utc();
         let step = match secret.verify(code, unix_seconds(now), None) {
@@ -345,7 +350,10 @@ impl Admin {
             Err(_) => return Err(AdminError::BadCode),
         };
         let recovery_codes = generate_recovery_codes();
-        let recovery_hashes = recovery_codes.iter().map(|c| hash_recovery_code(c)).collect();
+        let recovery_hashes = recovery_codes
+            .iter()
+            .map(|c| hash_recovery_code(c))
+            .collect();
         self.store
             .update_user(
                 user.tenant,
@@ -355,7 +363,11 @@ impl Admin {
                     step,
                     recovery_hashes,
                 },
-                Some(principal.audit(Action::MfaEnrolled, format!("user:{}", user.id.0), json!({}))),
+                Some(principal.audit(
+                    Action::MfaEnrolled,
+                    format!("user:{}", user.id.0),
+                    json!({}),
+                )),
             )
             .await?;
         let session = self.step_up(old_hash, user.id, now).await?;

@@ -128,7 +128,11 @@ impl ConsentStats {
         let day = event.recorded_at.date().to_string();
         self.per_day.entry(day).or_default().add(opt_in);
         *self.per_action.entry(label(&event.action)).or_default() += 1;
-        let country = event.context.country.clone().unwrap_or_else(|| "unknown".to_owned());
+        let country = event
+            .context
+            .country
+            .clone()
+            .unwrap_or_else(|| "unknown".to_owned());
         self.per_country.entry(country).or_default().add(opt_in);
         self.per_device_class
             .entry(label(&event.context.device_class))
@@ -304,7 +308,10 @@ impl Admin {
             .transpose()?;
         if let (Some(from), Some(to)) = (filter.from, filter.to) {
             if from >= to {
-                return Err(AdminError::invalid("bad_range", "`from` must be before `to`"));
+                return Err(AdminError::invalid(
+                    "bad_range",
+                    "`from` must be before `to`",
+                ));
             }
         }
         Ok(ConsentQuery {
@@ -329,7 +336,14 @@ impl Admin {
     ) -> Result<Vec<ConsentEvent>, AdminError> {
         let limit = filter.limit.unwrap_or(50).clamp(1, MAX_SEARCH);
         let query = self
-            .consent_query(principal, Permission::ViewConsents, site, environment, filter, limit)
+            .consent_query(
+                principal,
+                Permission::ViewConsents,
+                site,
+                environment,
+                filter,
+                limit,
+            )
             .await?;
         Ok(self.store.search_consents(&query).await?)
     }

@@ -301,6 +301,7 @@ fn signing_context(id: &str) -> String {
 
 /// What a key rotation did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RotationReport {
     /// The key-encryption key now in use.
     pub current_kek: String,

@@ -27,8 +27,8 @@ pub use error::AdminError;
 pub use keys::{KekSource, KeyRing, Scope};
 pub use principal::{Authentication, Principal};
 
-use nexaguard_store::admin::AdminStore;
 use nexaguard_consent::token::TokenKeys;
+use nexaguard_store::admin::AdminStore;
 use nexaguard_store::Store;
 use nexaguard_tcf::gvl::Gvl;
 use std::sync::Arc;

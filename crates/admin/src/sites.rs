@@ -60,6 +60,7 @@ pub struct Change {
 
 /// What a promotion would change, or changed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Promotion {
     /// The staging version promoted.
     pub staging_version: u32,
@@ -152,11 +153,16 @@ impl Admin {
     /// The site's draft; without one, the newest staging configuration as
     /// a starting point (revision 0).
     pub async fn draft(&self, principal: &Principal, site: SiteId) -> Result<Draft, AdminError> {
-        let site = self.own_site(principal, site, Permission::ViewSites).await?;
+        let site = self
+            .own_site(principal, site, Permission::ViewSites)
+            .await?;
         if let Some(draft) = self.store.draft(site.id).await? {
             return Ok(draft);
         }
-        let base = self.store.latest_config(site.id, Environment::Staging).await?;
+        let base = self
+            .store
+            .latest_config(site.id, Environment::Staging)
+            .await?;
         Ok(Draft {
             site: site.id,
             revision: 0,
@@ -174,7 +180,9 @@ impl Admin {
         config: &Value,
         base_revision: u32,
     ) -> Result<(u32, Validation), AdminError> {
-        let site = self.own_site(principal, site, Permission::EditSites).await?;
+        let site = self
+            .own_site(principal, site, Permission::EditSites)
+            .await?;
         if !config.is_object() {
             return Err(AdminError::invalid(
                 "bad_config",
@@ -290,7 +298,9 @@ impl Admin {
         principal: &Principal,
         site: SiteId,
     ) -> Result<Promotion, AdminError> {
-        let site = self.own_site(principal, site, Permission::ViewSites).await?;
+        let site = self
+            .own_site(principal, site, Permission::ViewSites)
+            .await?;
         let (staging, production) = self.promotion_pair(site.id).await?;
         Ok(promotion(&staging, production.as_ref(), None))
     }
@@ -322,7 +332,12 @@ impl Admin {
         );
         let published = self
             .store
-            .publish_audited(site.id, Environment::Production, &staging.config_json, audit)
+            .publish_audited(
+                site.id,
+                Environment::Production,
+                &staging.config_json,
+                audit,
+            )
             .await?;
         Ok(Promotion {
             published_version: Some(published.version),

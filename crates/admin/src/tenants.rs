@@ -2,8 +2,8 @@
 
 use crate::error::AdminError;
 use crate::principal::Principal;
-use crate::Admin;
 use crate::users::{check_email, NewInvitation};
+use crate::Admin;
 use nexaguard_access::{Permission, Role};
 use nexaguard_audit::Action;
 use nexaguard_store::Tenant;

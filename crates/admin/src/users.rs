@@ -55,16 +55,20 @@ pub fn check_email(email: &str) -> Result<(), AdminError> {
     let email = email.trim();
     let valid = email.len() <= 254
         && !email.chars().any(char::is_whitespace)
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| {
-                !local.is_empty() && domain.contains('.') && !domain.contains('@')
-                    && !domain.starts_with('.') && !domain.ends_with('.')
-            });
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
     if valid {
         Ok(())
     } else {
-        Err(AdminError::invalid("bad_email", "that is not an e-mail address"))
+        Err(AdminError::invalid(
+            "bad_email",
+            "that is not an e-mail address",
+        ))
     }
 }
 
@@ -232,10 +236,15 @@ impl Admin {
             .await?
             .ok_or(AdminError::NotFound("invitation"))?;
         if invitation.accepted_at.is_some() {
-            return Err(AdminError::Conflict("the invitation was already used".to_owned()));
+            return Err(AdminError::Conflict(
+                "the invitation was already used".to_owned(),
+            ));
         }
         if invitation.expires_at <= OffsetDateTime::now_utc() {
-            return Err(AdminError::invalid("invitation_expired", "the invitation has expired"));
+            return Err(AdminError::invalid(
+                "invitation_expired",
+                "the invitation has expired",
+            ));
         }
         let email = self
             .keys

@@ -2,8 +2,6 @@
 
 use crate::admin::AdminHttp;
 use crate::app::{self, AppState, StateParts};
-use nexaguard_admin::Admin;
-use nexaguard_audit::{Action, Actor, ChainId, Outcome};
 use crate::ratelimit::Limiter;
 use crate::serve::{serve, Transport};
 use crate::settings::Settings;
@@ -11,6 +9,8 @@ use crate::tls::TlsFiles;
 use crate::{demo, gvl_source, secrets};
 use anyhow::Context;
 use axum::http::HeaderName;
+use nexaguard_admin::Admin;
+use nexaguard_audit::{Action, Actor, ChainId, Outcome};
 use nexaguard_store::{SqliteStore, Store};
 use std::net::SocketAddr;
 use std::sync::Arc;

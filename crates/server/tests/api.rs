@@ -63,6 +63,7 @@ async fn harness_with(limit: (u32, u32)) -> Harness {
         country_header: Some(header::HeaderName::from_static("x-country")),
         behind_proxy: false,
         demo_site_key: Some(opt_in.production_key.clone()),
+        admin: None,
     })
     .await
     .unwrap();

@@ -322,8 +322,11 @@ pub trait AdminStore: Send + Sync + 'static {
     async fn session(&self, id_hash: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError>;
 
     /// Moves a session's last use to `now`.
-    async fn touch_session(&self, id_hash: &[u8; 32], now: OffsetDateTime)
-        -> Result<(), StoreError>;
+    async fn touch_session(
+        &self,
+        id_hash: &[u8; 32],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
 
     /// Ends a session.
     async fn revoke_session(
@@ -355,8 +358,7 @@ pub trait AdminStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
 
     /// Records a token's use.
-    async fn touch_api_token(&self, id: ApiTokenId, now: OffsetDateTime)
-        -> Result<(), StoreError>;
+    async fn touch_api_token(&self, id: ApiTokenId, now: OffsetDateTime) -> Result<(), StoreError>;
 
     /// Creates an invitation whose secret hashes to `secret_hash`.
     async fn create_invitation(
@@ -428,8 +430,7 @@ pub trait AdminStore: Send + Sync + 'static {
     ) -> Result<DraftSave, StoreError>;
 
     /// Consent records matching a query, newest first.
-    async fn search_consents(&self, query: &ConsentQuery)
-        -> Result<Vec<ConsentEvent>, StoreError>;
+    async fn search_consents(&self, query: &ConsentQuery) -> Result<Vec<ConsentEvent>, StoreError>;
 
     /// Appends an audit entry on its own (events that change nothing, such
     /// as a failed sign-in or an export).

@@ -54,7 +54,10 @@ async fn authorize(
     request: &mut Request,
 ) -> Result<(), ApiError> {
     let Some(http) = state.admin.as_ref() else {
-        return Err(ApiError::not_found("not_found", "the admin API is not enabled"));
+        return Err(ApiError::not_found(
+            "not_found",
+            "the admin API is not enabled",
+        ));
     };
     let ip = client_ip(state, request.headers(), peer);
     let network = Network::of(ip).to_string();

@@ -145,7 +145,12 @@ pub(super) async fn whoami(
         role: principal.role,
         tenant: principal.tenant.map(|t| t.0),
         next,
-        permissions: principal.role.permissions().iter().map(|p| p.as_str()).collect(),
+        permissions: principal
+            .role
+            .permissions()
+            .iter()
+            .map(|p| p.as_str())
+            .collect(),
         csrf_token: cookie.map(|Extension(SessionCookie(s))| csrf_token(admin.csrf_key(), &s)),
     })
 }
@@ -187,7 +192,9 @@ pub(super) async fn start_enrolment(
     let admin = admin(&state)?;
     let label = match admin.me(&principal).await? {
         Some(user) => user.email,
-        None => return Err(AdminError::Forbidden("API tokens have no second factor".into()).into()),
+        None => {
+            return Err(AdminError::Forbidden("API tokens have no second factor".into()).into())
+        }
     };
     let enrolment = admin.start_enrolment(&principal, &label).await?;
     ok(json!({
@@ -385,11 +392,19 @@ pub(super) async fn create_token(
 ) -> Answer {
     let wanted: TokenRequest = body(&headers, request).await?;
     let made = admin(&state)?
-        .create_token(&principal, &wanted.name, wanted.role, wanted.expires_in_days)
+        .create_token(
+            &principal,
+            &wanted.name,
+            wanted.role,
+            wanted.expires_in_days,
+        )
         .await?;
     let mut json = token_json(&made.token);
     if let Value::Object(map) = &mut json {
-        map.insert("secret".to_owned(), Value::String(made.secret.as_str().to_owned()));
+        map.insert(
+            "secret".to_owned(),
+            Value::String(made.secret.as_str().to_owned()),
+        );
     }
     created(json)
 }
@@ -528,9 +543,14 @@ pub(super) async fn save_draft(
     request: Body,
 ) -> Answer {
     let site = parse_id(&site, "site", SiteId)?;
-    let draft: DraftRequest =
-        crate::body::json(&headers, request, MAX_DRAFT_BODY, "the draft", "invalid_request")
-            .await?;
+    let draft: DraftRequest = crate::body::json(
+        &headers,
+        request,
+        MAX_DRAFT_BODY,
+        "the draft",
+        "invalid_request",
+    )
+    .await?;
     let (revision, validation) = admin(&state)?
         .save_draft(&principal, site, &draft.config, draft.revision)
         .await?;
@@ -545,9 +565,14 @@ pub(super) async fn validate_draft(
     request: Body,
 ) -> Answer {
     let site = parse_id(&site, "site", SiteId)?;
-    let config: Value =
-        crate::body::json(&headers, request, MAX_DRAFT_BODY, "the configuration", "invalid_request")
-            .await?;
+    let config: Value = crate::body::json(
+        &headers,
+        request,
+        MAX_DRAFT_BODY,
+        "the configuration",
+        "invalid_request",
+    )
+    .await?;
     let admin = admin(&state)?;
     admin.site(&principal, site).await?;
     ok(admin.validate(&config.to_string()))

@@ -214,7 +214,8 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
-const USER_COLUMNS: &str = "id, tenant_id, role, email_index, email_sealed, password_hash, totp_sealed, \
+const USER_COLUMNS: &str =
+    "id, tenant_id, role, email_index, email_sealed, password_hash, totp_sealed, \
                             totp_pending_sealed, failures, locked_until, created_at";
 
 fn user_from_row(row: &SqliteRow) -> Result<User, StoreError> {
@@ -352,7 +353,9 @@ async fn insert_user(conn: &mut SqliteConnection, user: &NewUser) -> Result<User
     .await;
     match inserted {
         Err(e) if is_unique_violation(&e) => {
-            return Err(StoreError::Conflict("that e-mail address has an account".to_owned()))
+            return Err(StoreError::Conflict(
+                "that e-mail address has an account".to_owned(),
+            ))
         }
         other => other?,
     };
@@ -466,14 +469,16 @@ fn site_from_row(row: &SqliteRow) -> Result<Site, StoreError> {
 
 async fn insert_site(conn: &mut SqliteConnection, site: &Site) -> Result<(), StoreError> {
     let id = codec::uuid_to_db(site.id.0);
-    sqlx::query("INSERT INTO sites (id, tenant_id, name, origins, created_at) VALUES (?, ?, ?, ?, ?)")
-        .bind(&id)
-        .bind(codec::uuid_to_db(site.tenant_id.0))
-        .bind(&site.name)
-        .bind(codec::json_to_db("site origins", &site.origins)?)
-        .bind(codec::timestamp_to_db(site.created_at)?)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO sites (id, tenant_id, name, origins, created_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(codec::uuid_to_db(site.tenant_id.0))
+    .bind(&site.name)
+    .bind(codec::json_to_db("site origins", &site.origins)?)
+    .bind(codec::timestamp_to_db(site.created_at)?)
+    .execute(&mut *conn)
+    .await?;
     for environment in [Environment::Production, Environment::Staging] {
         sqlx::query("INSERT INTO site_keys (key, site_id, environment) VALUES (?, ?, ?)")
             .bind(site.key(environment))
@@ -517,12 +522,11 @@ impl AdminStore for SqliteAdminStore {
             .bind(&created_at)
             .execute(&mut *conn)
             .await?;
-            let (id, wrapped, created_at): (String, String, String) = sqlx::query_as(
-                "SELECT id, wrapped, created_at FROM data_keys WHERE scope = ?",
-            )
-            .bind(&key.scope)
-            .fetch_one(&mut *conn)
-            .await?;
+            let (id, wrapped, created_at): (String, String, String) =
+                sqlx::query_as("SELECT id, wrapped, created_at FROM data_keys WHERE scope = ?")
+                    .bind(&key.scope)
+                    .fetch_one(&mut *conn)
+                    .await?;
             Ok::<_, StoreError>(StoredDataKey {
                 id,
                 scope: key.scope.clone(),
@@ -599,13 +603,15 @@ impl AdminStore for SqliteAdminStore {
     }
 
     async fn user_by_email_index(&self, index: &[u8; 32]) -> Result<Option<User>, StoreError> {
-        sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE email_index = ?"))
-            .bind(index.as_slice())
-            .fetch_optional(&self.read)
-            .await?
-            .as_ref()
-            .map(user_from_row)
-            .transpose()
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE email_index = ?"
+        ))
+        .bind(index.as_slice())
+        .fetch_optional(&self.read)
+        .await?
+        .as_ref()
+        .map(user_from_row)
+        .transpose()
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
@@ -858,11 +864,7 @@ impl AdminStore for SqliteAdminStore {
         })
     }
 
-    async fn touch_api_token(
-        &self,
-        id: ApiTokenId,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    async fn touch_api_token(&self, id: ApiTokenId, now: OffsetDateTime) -> Result<(), StoreError> {
         let now = codec::timestamp_to_db(now)?;
         transaction!(self, |conn| async {
             sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
@@ -1127,13 +1129,9 @@ impl AdminStore for SqliteAdminStore {
         })
     }
 
-    async fn search_consents(
-        &self,
-        query: &ConsentQuery,
-    ) -> Result<Vec<ConsentEvent>, StoreError> {
-        let mut sql = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "SELECT body FROM consents WHERE site_id = ",
-        );
+    async fn search_consents(&self, query: &ConsentQuery) -> Result<Vec<ConsentEvent>, StoreError> {
+        let mut sql =
+            sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT body FROM consents WHERE site_id = ");
         sql.push_bind(codec::uuid_to_db(query.site.0));
         sql.push(" AND environment = ")
             .push_bind(query.environment.as_str());

@@ -1,0 +1,1341 @@
+//! The admin API end to end, in process: the real router, a real SQLite
+//! store and key ring in a temporary directory, sessions with real TOTP
+//! codes computed here.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use nexaguard_access::{Permission, Role, TotpSecret};
+use nexaguard_admin::Admin;
+use nexaguard_consent::token::TokenKeys;
+use nexaguard_server::admin::{routes, Access, AdminHttp, CSRF_HEADER, PREFIX};
+use nexaguard_server::app::{router, AppState, StateParts};
+use nexaguard_server::ratelimit::Limiter;
+use nexaguard_store::{SqliteStore, Store, TenantId};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use tower::ServiceExt;
+
+const HOST: &str = "admin.test";
+const ORIGIN: &str = "https://admin.test";
+const PASSWORD: &str = "correct horse battery";
+const TCF_CONFIG: &str = include_str!("fixtures/tcf-site.json");
+
+struct Env {
+    app: Router,
+    admin: Arc<Admin>,
+    store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+}
+
+async fn env_with(limit: (u32, u32)) -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).await.unwrap());
+    let gvl = nexaguard_server::gvl_source::sample().unwrap();
+    let keys = TokenKeys::new([7; 32], [9; 32]);
+    let admin = nexaguard_server::admin::open(
+        dir.path(),
+        &db,
+        Arc::clone(&store),
+        Arc::new(gvl.clone()),
+        keys.clone(),
+    )
+    .await
+    .unwrap();
+    let state = AppState::new(StateParts {
+        store: Arc::clone(&store),
+        gvl,
+        keys,
+        limiter: Limiter::new(10_000, 10_000),
+        country_header: None,
+        behind_proxy: false,
+        demo_site_key: None,
+        admin: Some(AdminHttp {
+            admin: Arc::clone(&admin),
+            limiter: Limiter::new(limit.0, limit.1),
+        }),
+    })
+    .await
+    .unwrap();
+    let peer: SocketAddr = "192.0.2.1:5000".parse().unwrap();
+    Env {
+        app: router(state).layer(MockConnectInfo(peer)),
+        admin,
+        store,
+        _dir: dir,
+    }
+}
+
+async fn env() -> Env {
+    env_with((10_000, 10_000)).await
+}
+
+#[derive(Debug)]
+struct Answer {
+    status: StatusCode,
+    headers: header::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+/// A client of the admin API: a browser with a session cookie, or a
+/// script with a token.
+#[derive(Debug, Clone, Default)]
+struct Client {
+    cookie: Option<String>,
+    csrf: Option<String>,
+    bearer: Option<String>,
+    /// The TOTP secret, once enrolled.
+    totp: Option<TotpSecretBytes>,
+}
+
+#[derive(Debug, Clone)]
+struct TotpSecretBytes(Vec<u8>);
+
+impl Client {
+    fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Request<Body> {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(format!("{PREFIX}{path}"))
+            .header(header::HOST, HOST)
+            .header(header::ORIGIN, ORIGIN);
+        if let Some(cookie) = &self.cookie {
+            builder = builder.header(header::COOKIE, cookie);
+        }
+        if let Some(csrf) = &self.csrf {
+            builder = builder.header(CSRF_HEADER, csrf);
+        }
+        if let Some(token) = &self.bearer {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        match body {
+            Some(body) => builder
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+            None => builder.body(Body::empty()).unwrap(),
+        }
+    }
+
+    async fn call(&self, env: &Env, method: Method, path: &str, body: Option<Value>) -> Answer {
+        send(&env.app, self.request(method, path, body.as_ref())).await
+    }
+
+    /// Takes the session cookie and CSRF token an answer sets.
+    fn absorb(&mut self, answer: &Answer) {
+        if let Some(set) = answer.headers.get(header::SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            self.cookie = Some(set.split(';').next().unwrap().to_owned());
+        }
+        if let Some(csrf) = answer.json()["csrfToken"].as_str() {
+            self.csrf = Some(csrf.to_owned());
+        }
+    }
+
+    fn code_now(&self) -> String {
+        let secret = TotpSecret::from_bytes(&self.totp.as_ref().unwrap().0).unwrap();
+        secret.code_at(unix_now())
+    }
+}
+
+fn unix_now() -> u64 {
+    u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap()
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn decode_base32(text: &str) -> Vec<u8> {
+    totp_rs::Secret::Encoded(text.to_owned())
+        .to_bytes()
+        .unwrap()
+}
+
+/// Signs in, enrolling TOTP when the role requires it; the client is ready.
+async fn sign_in(env: &Env, email: &str) -> Client {
+    let mut client = Client::default();
+    let answer = client
+        .call(
+            env,
+            Method::POST,
+            "/session",
+            Some(json!({"email": email, "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.json());
+    client.absorb(&answer);
+    if answer.json()["next"] == "mfa_enrolment" {
+        enrol(env, &mut client).await;
+    }
+    client
+}
+
+async fn enrol(env: &Env, client: &mut Client) -> Vec<String> {
+    let started = client.call(env, Method::POST, "/mfa/enrolment", None).await;
+    assert_eq!(started.status, StatusCode::OK, "{:?}", started.json());
+    let secret = decode_base32(started.json()["secret"].as_str().unwrap());
+    assert!(started.json()["provisioningUri"]
+        .as_str()
+        .unwrap()
+        .starts_with("otpauth://totp/"));
+    client.totp = Some(TotpSecretBytes(secret));
+    let confirmed = client
+        .call(
+            env,
+            Method::POST,
+            "/mfa/enrolment/confirm",
+            Some(json!({"code": client.code_now()})),
+        )
+        .await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{:?}", confirmed.json());
+    client.absorb(&confirmed);
+    confirmed.json()["recoveryCodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn user(env: &Env, tenant: Option<TenantId>, role: Role, email: &str) -> Uuid {
+    env.admin
+        .create_user_as_system(tenant, role, email, PASSWORD)
+        .await
+        .unwrap()
+        .id
+        .0
+}
+
+use uuid::Uuid;
+
+/// A tenant with a site (draft saved, staging published) and an owner
+/// signed in.
+struct Tenant {
+    id: TenantId,
+    owner: Client,
+    site: Uuid,
+    victim: Uuid,
+    token: Uuid,
+}
+
+async fn tenant(env: &Env, name: &str) -> Tenant {
+    let id = env.store.create_tenant(name).await.unwrap().id;
+    let email = format!("owner@{name}.example");
+    user(env, Some(id), Role::Owner, &email).await;
+    let owner = sign_in(env, &email).await;
+    let site = owner
+        .call(
+            env,
+            Method::POST,
+            "/sites",
+            Some(json!({"name": "Shop", "origins": ["https://shop.example"]})),
+        )
+        .await;
+    assert_eq!(site.status, StatusCode::CREATED, "{:?}", site.json());
+    let site = Uuid::parse_str(site.json()["id"].as_str().unwrap()).unwrap();
+    let config: Value = serde_json::from_str(TCF_CONFIG).unwrap();
+    let saved = owner
+        .call(
+            env,
+            Method::PUT,
+            &format!("/sites/{site}/draft"),
+            Some(json!({"revision": 0, "config": config})),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{:?}", saved.json());
+    assert_eq!(
+        saved.json()["validation"]["valid"],
+        true,
+        "{:?}",
+        saved.json()
+    );
+    let published = owner
+        .call(env, Method::POST, &format!("/sites/{site}/publish"), None)
+        .await;
+    assert_eq!(
+        published.status,
+        StatusCode::CREATED,
+        "{:?}",
+        published.json()
+    );
+    let victim = user(
+        env,
+        Some(id),
+        Role::Viewer,
+        &format!("victim@{name}.example"),
+    )
+    .await;
+    let token = owner
+        .call(
+            env,
+            Method::POST,
+            "/tokens",
+            Some(json!({"name": "ci", "role": "viewer", "expiresInDays": 30})),
+        )
+        .await;
+    assert_eq!(token.status, StatusCode::CREATED, "{:?}", token.json());
+    let token = Uuid::parse_str(token.json()["id"].as_str().unwrap()).unwrap();
+    Tenant {
+        id,
+        owner,
+        site,
+        victim,
+        token,
+    }
+}
+
+fn fill(path: &str, site: Uuid, user: Uuid, token: Uuid) -> String {
+    path.replace("{site}", &site.to_string())
+        .replace("{user}", &user.to_string())
+        .replace("{token}", &token.to_string())
+}
+
+/// A plausible body for a route, so that an allowed call gets past
+/// parsing (its outcome may still be a 4xx other than 401 and 403).
+fn body_for(method: &Method, path: &str) -> Option<Value> {
+    if *method == Method::GET || *method == Method::DELETE {
+        return None;
+    }
+    Some(match path {
+        "/invitations" => json!({"email": "new@example.org", "role": "viewer"}),
+        "/users/{user}/role" => json!({"role": "viewer"}),
+        "/tokens" => json!({"name": "t", "role": "viewer", "expiresInDays": 1}),
+        "/tenants" => json!({"name": "Another"}),
+        "/sites" => json!({"name": "Another", "origins": []}),
+        "/sites/{site}/draft" => json!({"revision": 1, "config": {}}),
+        "/sites/{site}/draft/validate" => json!({}),
+        _ => json!({}),
+    })
+}
+
+/// Routes that need no permission, on purpose. Any other route must
+/// declare one: adding a route without it fails here.
+const OPEN_ROUTES: [(&str, &str); 8] = [
+    ("POST", "/session"),
+    ("GET", "/session"),
+    ("DELETE", "/session"),
+    ("POST", "/session/mfa"),
+    ("POST", "/mfa/enrolment"),
+    ("POST", "/mfa/enrolment/confirm"),
+    ("POST", "/password"),
+    ("POST", "/invitations/accept"),
+];
+
+#[test]
+fn every_route_declares_a_permission_or_is_knowingly_open() {
+    for route in routes() {
+        let open = OPEN_ROUTES.contains(&(route.method.as_str(), route.path));
+        match route.access {
+            Access::Permission(_) => {
+                assert!(!open, "{} {} is listed as open", route.method, route.path)
+            }
+            Access::Public | Access::SignedIn => assert!(
+                open,
+                "{} {} has no permission and is not in OPEN_ROUTES",
+                route.method, route.path
+            ),
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_route_with_every_role_is_allowed_or_refused_as_the_table_says() {
+    let env = env().await;
+    let t = tenant(&env, "acme").await;
+    let mut clients = Vec::new();
+    for role in Role::ALL {
+        let email = format!("{}-role@acme.example", role.as_str());
+        let tenant = (!role.is_platform()).then_some(t.id);
+        user(&env, tenant, role, &email).await;
+        clients.push((role, sign_in(&env, &email).await));
+    }
+    let mut checked = 0;
+    for route in routes() {
+        let Access::Permission(permission) = route.access else {
+            continue;
+        };
+        for (role, client) in &clients {
+            let path = fill(route.path, t.site, t.victim, t.token);
+            let answer = client
+                .call(
+                    &env,
+                    route.method.clone(),
+                    &path,
+                    body_for(&route.method, route.path),
+                )
+                .await;
+            if role.allows(permission) {
+                assert!(
+                    !matches!(answer.status.as_u16(), 401 | 403) && answer.status.as_u16() < 500,
+                    "{role} on {} {path}: {} {}",
+                    route.method,
+                    answer.status,
+                    String::from_utf8_lossy(&answer.body)
+                );
+            } else {
+                assert_eq!(
+                    answer.status,
+                    StatusCode::FORBIDDEN,
+                    "{role} on {} {path}: {}",
+                    route.method,
+                    String::from_utf8_lossy(&answer.body)
+                );
+                assert_eq!(answer.code(), "forbidden");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 25 * 8, "only {checked} calls");
+    // Refusals are audited in the caller's chain.
+    let owner_log = t
+        .owner
+        .call(&env, Method::GET, "/audit?limit=500", None)
+        .await;
+    assert_eq!(owner_log.status, StatusCode::OK);
+    assert!(owner_log
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["action"] == "access.denied"));
+}
+
+#[tokio::test]
+async fn api_tokens_act_with_their_role_until_revoked_or_expired() {
+    let env = env().await;
+    let t = tenant(&env, "acme").await;
+    let made = t
+        .owner
+        .call(
+            &env,
+            Method::POST,
+            "/tokens",
+            Some(json!({"name": "reader", "role": "analyst", "expiresInDays": 1})),
+        )
+        .await;
+    let secret = made.json()["secret"].as_str().unwrap().to_owned();
+    let id = made.json()["id"].as_str().unwrap().to_owned();
+    let script = Client {
+        bearer: Some(secret),
+        ..Client::default()
+    };
+    let sites = script.call(&env, Method::GET, "/sites", None).await;
+    assert_eq!(sites.status, StatusCode::OK);
+    assert_eq!(sites.json().as_array().unwrap().len(), 1);
+    let create = script
+        .call(
+            &env,
+            Method::POST,
+            "/sites",
+            Some(json!({"name": "x", "origins": []})),
+        )
+        .await;
+    assert_eq!(create.status, StatusCode::FORBIDDEN);
+    // A token cannot carry a role its maker lacks, nor owner.
+    let owner_token = t
+        .owner
+        .call(
+            &env,
+            Method::POST,
+            "/tokens",
+            Some(json!({"name": "x", "role": "owner", "expiresInDays": 1})),
+        )
+        .await;
+    assert_eq!(owner_token.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let revoked = t
+        .owner
+        .call(&env, Method::DELETE, &format!("/tokens/{id}"), None)
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    let after = script.call(&env, Method::GET, "/sites", None).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(after.code(), "token_revoked");
+    let junk = Client {
+        bearer: Some("ngt_not-a-token".to_owned()),
+        ..Client::default()
+    };
+    assert_eq!(
+        junk.call(&env, Method::GET, "/sites", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn another_tenants_ids_find_nothing_and_change_nothing() {
+    let env = env().await;
+    let a = tenant(&env, "alpha").await;
+    let b = tenant(&env, "beta").await;
+    let b_draft_before = b
+        .owner
+        .call(&env, Method::GET, &format!("/sites/{}/draft", b.site), None)
+        .await
+        .json();
+    let b_users_before = b.owner.call(&env, Method::GET, "/users", None).await.json();
+    let b_tokens_before = b
+        .owner
+        .call(&env, Method::GET, "/tokens", None)
+        .await
+        .json();
+    let mut tried = 0;
+    for route in routes() {
+        let scoped = ["{site}", "{user}", "{token}"]
+            .iter()
+            .any(|p| route.path.contains(p));
+        if !scoped {
+            continue;
+        }
+        let path = fill(route.path, b.site, b.victim, b.token);
+        let answer = a
+            .owner
+            .call(
+                &env,
+                route.method.clone(),
+                &path,
+                body_for(&route.method, route.path),
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::NOT_FOUND,
+            "{} {path}: {}",
+            route.method,
+            String::from_utf8_lossy(&answer.body)
+        );
+        tried += 1;
+    }
+    assert!(tried >= 13, "only {tried} routes tried");
+    // Listings show only the caller's own.
+    let sites = a.owner.call(&env, Method::GET, "/sites", None).await.json();
+    assert_eq!(sites.as_array().unwrap().len(), 1);
+    assert_eq!(sites[0]["id"], a.site.to_string());
+    let users = a.owner.call(&env, Method::GET, "/users", None).await.json();
+    assert!(users
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|u| u["email"].as_str().unwrap().ends_with("@alpha.example")));
+    // Nothing of beta's changed.
+    let b_draft_after = b
+        .owner
+        .call(&env, Method::GET, &format!("/sites/{}/draft", b.site), None)
+        .await
+        .json();
+    assert_eq!(b_draft_before, b_draft_after);
+    assert_eq!(
+        b_users_before,
+        b.owner.call(&env, Method::GET, "/users", None).await.json()
+    );
+    assert_eq!(
+        b_tokens_before,
+        b.owner
+            .call(&env, Method::GET, "/tokens", None)
+            .await
+            .json()
+    );
+    // Audit chains are per tenant: beta's log has none of alpha's entries.
+    let b_log = b
+        .owner
+        .call(&env, Method::GET, "/audit?limit=500", None)
+        .await
+        .json();
+    let a_actor = a
+        .owner
+        .call(&env, Method::GET, "/session", None)
+        .await
+        .json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(b_log
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["actor"] != format!("user:{a_actor}")));
+}
+
+#[tokio::test]
+async fn sign_in_failures_share_one_answer_and_lock_the_account() {
+    let env = env().await;
+    let t = env.store.create_tenant("acme").await.unwrap().id;
+    user(&env, Some(t), Role::Viewer, "v@acme.example").await;
+    let client = Client::default();
+    let attempt = |email: &'static str, password: &'static str| {
+        let client = client.clone();
+        let env = &env;
+        async move {
+            client
+                .call(
+                    env,
+                    Method::POST,
+                    "/session",
+                    Some(json!({"email": email, "password": password})),
+                )
+                .await
+        }
+    };
+    let unknown = attempt("nobody@acme.example", "wrong password!").await;
+    let wrong = attempt("v@acme.example", "wrong password!").await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.body, wrong.body, "the answers tell the cases apart");
+    for _ in 0..4 {
+        attempt("v@acme.example", "wrong password!").await;
+    }
+    let locked = attempt("v@acme.example", PASSWORD).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(locked.code(), "locked");
+    assert!(locked.headers.contains_key(header::RETRY_AFTER));
+    // Audited in the tenant's chain, without the address.
+    let entries = env
+        .admin
+        .store()
+        .audit_entries(nexaguard_audit::ChainId::Tenant(t.0), 0, 100)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = entries.iter().map(|e| e.event.action.as_str()).collect();
+    assert!(actions.contains(&"auth.login_failed"));
+    assert!(actions.contains(&"auth.lockout"));
+    for entry in &entries {
+        assert!(!entry.event.details.to_string().contains("acme.example"));
+        assert!(!entry.event.target.contains("acme.example"));
+    }
+}
+
+#[tokio::test]
+async fn sign_in_is_rate_limited_per_network() {
+    let env = env_with((60, 3)).await;
+    let client = Client::default();
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let answer = client
+            .call(
+                &env,
+                Method::POST,
+                "/session",
+                Some(json!({"email": "x@example.org", "password": "whatever at all"})),
+            )
+            .await;
+        statuses.push(answer.status);
+    }
+    assert_eq!(statuses[0], StatusCode::UNAUTHORIZED);
+    assert_eq!(statuses[4], StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn mfa_is_mandatory_for_owners_and_codes_cannot_be_replayed() {
+    let env = env().await;
+    let t = env.store.create_tenant("acme").await.unwrap().id;
+    user(&env, Some(t), Role::Owner, "o@acme.example").await;
+    let mut client = Client::default();
+    let answer = client
+        .call(
+            &env,
+            Method::POST,
+            "/session",
+            Some(json!({"email": "o@acme.example", "password": PASSWORD})),
+        )
+        .await;
+    client.absorb(&answer);
+    assert_eq!(answer.json()["next"], "mfa_enrolment");
+    let before = client.cookie.clone();
+    // Before enrolling, an owner can do nothing else.
+    let sites = client.call(&env, Method::GET, "/sites", None).await;
+    assert_eq!(sites.status, StatusCode::FORBIDDEN);
+    assert_eq!(sites.code(), "mfa_enrolment_required");
+    let recovery = enrol(&env, &mut client).await;
+    assert_eq!(recovery.len(), 10);
+    assert_ne!(before, client.cookie, "step-up keeps the session id");
+    let old = Client {
+        cookie: before,
+        ..client.clone()
+    };
+    assert_eq!(
+        old.call(&env, Method::GET, "/session", None).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the pre-step-up session id still works"
+    );
+    assert_eq!(
+        client.call(&env, Method::GET, "/sites", None).await.status,
+        StatusCode::OK
+    );
+    // A new sign-in must give the code; the enrolment code is spent.
+    let mut second = Client {
+        totp: client.totp.clone(),
+        ..Client::default()
+    };
+    let answer = second
+        .call(
+            &env,
+            Method::POST,
+            "/session",
+            Some(json!({"email": "o@acme.example", "password": PASSWORD})),
+        )
+        .await;
+    second.absorb(&answer);
+    assert_eq!(answer.json()["next"], "mfa_code");
+    assert_eq!(
+        second.call(&env, Method::GET, "/sites", None).await.code(),
+        "mfa_required"
+    );
+    let replay = second
+        .call(
+            &env,
+            Method::POST,
+            "/session/mfa",
+            Some(json!({"code": second.code_now()})),
+        )
+        .await;
+    // The enrolment used this step (or the one before); replaying fails.
+    assert_eq!(
+        replay.status,
+        StatusCode::UNAUTHORIZED,
+        "{:?}",
+        replay.json()
+    );
+    assert!(matches!(
+        replay.code().as_str(),
+        "replayed_code" | "bad_code"
+    ));
+    // A recovery code works once.
+    let recovered = second
+        .call(
+            &env,
+            Method::POST,
+            "/session/mfa",
+            Some(json!({"code": recovery[0]})),
+        )
+        .await;
+    assert_eq!(recovered.status, StatusCode::OK, "{:?}", recovered.json());
+    second.absorb(&recovered);
+    assert_eq!(
+        second.call(&env, Method::GET, "/sites", None).await.status,
+        StatusCode::OK
+    );
+    let mut third = Client::default();
+    let answer = third
+        .call(
+            &env,
+            Method::POST,
+            "/session",
+            Some(json!({"email": "o@acme.example", "password": PASSWORD})),
+        )
+        .await;
+    third.absorb(&answer);
+    let reused = third
+        .call(
+            &env,
+            Method::POST,
+            "/session/mfa",
+            Some(json!({"code": recovery[0]})),
+        )
+        .await;
+    assert_eq!(reused.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn changes_need_the_csrf_token_and_our_own_origin() {
+    let env = env().await;
+    let t = tenant(&env, "acme").await;
+    let body = json!({"name": "x", "origins": []});
+    let no_csrf = Client {
+        csrf: None,
+        ..t.owner.clone()
+    };
+    let answer = no_csrf
+        .call(&env, Method::POST, "/sites", Some(body.clone()))
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(answer.code(), "csrf");
+    let wrong_csrf = Client {
+        csrf: Some("AAAA".to_owned()),
+        ..t.owner.clone()
+    };
+    assert_eq!(
+        wrong_csrf
+            .call(&env, Method::POST, "/sites", Some(body.clone()))
+            .await
+            .code(),
+        "csrf"
+    );
+    let mut forged = t.owner.request(Method::POST, "/sites", Some(&body));
+    forged
+        .headers_mut()
+        .insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+    let answer = send(&env.app, forged).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(answer.code(), "origin");
+    let mut no_origin = t.owner.request(Method::POST, "/sites", Some(&body));
+    no_origin.headers_mut().remove(header::ORIGIN);
+    assert_eq!(send(&env.app, no_origin).await.code(), "origin");
+    // Nothing was created by the refused requests.
+    let sites = t.owner.call(&env, Method::GET, "/sites", None).await.json();
+    assert_eq!(sites.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn expired_and_ended_sessions_are_refused() {
+    let env = env().await;
+    let t = tenant(&env, "acme").await;
+    let cookie = t.owner.cookie.clone().unwrap();
+    let secret = nexaguard_access::SessionSecret::parse(cookie.split_once('=').unwrap().1).unwrap();
+    // Idle for 31 minutes.
+    env.admin
+        .store()
+        .touch_session(
+            &secret.hash(),
+            OffsetDateTime::now_utc() - time::Duration::minutes(31),
+        )
+        .await
+        .unwrap();
+    let answer = t.owner.call(&env, Method::GET, "/sites", None).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.code(), "session_expired");
+    // And it is gone for good.
+    assert_eq!(
+        t.owner.call(&env, Method::GET, "/sites", None).await.code(),
+        "unauthenticated"
+    );
+    // Sign-out ends a session; the cookie is cleared.
+    let other = sign_in_again(&env, &t).await;
+    let out = other.call(&env, Method::DELETE, "/session", None).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert!(out.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert_eq!(
+        other.call(&env, Method::GET, "/sites", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn sign_in_again(env: &Env, t: &Tenant) -> Client {
+    let mut client = Client {
+        totp: t.owner.totp.clone(),
+        ..Client::default()
+    };
+    let answer = client
+        .call(
+            env,
+            Method::POST,
+            "/session",
+            Some(json!({"email": "owner@acme.example", "password": PASSWORD})),
+        )
+        .await;
+    client.absorb(&answer);
+    // The code of the next step: the current one may be spent.
+    let secret = TotpSecret::from_bytes(&client.totp.as_ref().unwrap().0).unwrap();
+    let code = secret.code_at(unix_now() + 30);
+    let verified = client
+        .call(
+            env,
+            Method::POST,
+            "/session/mfa",
+            Some(json!({"code": code})),
+        )
+        .await;
+    assert_eq!(verified.status, StatusCode::OK, "{:?}", verified.json());
+    client.absorb(&verified);
+    client
+}
+
+#[tokio::test]
+async fn session_cookie_is_host_only_secure_strict() {
+    let env = env().await;
+    let t = env.store.create_tenant("acme").await.unwrap().id;
+    user(&env, Some(t), Role::Viewer, "v@acme.example").await;
+    let answer = Client::default()
+        .call(
+            &env,
+            Method::POST,
+            "/session",
+            Some(json!({"email": "v@acme.example", "password": PASSWORD})),
+        )
+        .await;
+    let cookie = answer.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.starts_with("__Host-nexaguard_session="));
+    for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(!cookie.contains("Domain"));
+}
+
+#[tokio::test]
+async fn nobody_escalates_or_changes_their_own_role() {
+    let env = env().await;
+    let t = tenant(&env, "acme").await;
+    user(&env, Some(t.id), Role::Admin, "admin@acme.example").await;
+    let admin = sign_in(&env, "admin@acme.example").await;
+    let me = admin.call(&env, Method::GET, "/session", None).await.json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let own = admin
+        .call(
+            &env,
+            Method::PUT,
+            &format!("/users/{me}/role"),
+            Some(json!({"role": "viewer"})),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN);
+    let to_owner = admin
+        .call(
+            &env,
+            Method::PUT,
+            &format!("/users/{}/role", t.victim),
+            Some(json!({"role": "owner"})),
+        )
+        .await;
+    assert_eq!(to_owner.status, StatusCode::FORBIDDEN);
+    let invite_owner = admin
+        .call(
+            &env,
+            Method::POST,
+            "/invitations",
+            Some(json!({"email": "boss@acme.example", "role": "owner"})),
+        )
+        .await;
+    assert_eq!(invite_owner.status, StatusCode::FORBIDDEN);
+    let operator = admin
+        .call(
+            &env,
+            Method::PUT,
+            &format!("/users/{}/role", t.victim),
+            Some(json!({"role": "platform_operator"})),
+        )
+        .await;
+    assert_eq!(operator.status, StatusCode::FORBIDDEN);
+    // The victim is still a viewer.
+    let users = t.owner.call(&env, Method::GET, "/users", None).await.json();
+    let victim = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == t.victim.to_string())
+        .unwrap();
+    assert_eq!(victim["role"], "viewer");
+    // What an admin may grant works.
+    let ok = admin
+        .call(
+            &env,
+            Method::PUT,
+            &format!("/users/{}/role", t.victim),
+            Some(json!({"role": "editor"})),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn invitation_to_account_to_publish_and_promote_with_a_diff() {
+    let env = env().await;
+    let t = tenant(&env, "acme").await;
+    let invited = t
+        .owner
+        .call(
+            &env,
+            Method::POST,
+            "/invitations",
+            Some(json!({"email": "pub@acme.example", "role": "publisher"})),
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::CREATED);
+    let secret = invited.json()["invitation"].as_str().unwrap().to_owned();
+    let accept = Client::default()
+        .call(
+            &env,
+            Method::POST,
+            "/invitations/accept",
+            Some(json!({"invitation": secret, "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(accept.status, StatusCode::CREATED, "{:?}", accept.json());
+    assert_eq!(accept.json()["role"], "publisher");
+    let again = Client::default()
+        .call(
+            &env,
+            Method::POST,
+            "/invitations/accept",
+            Some(json!({"invitation": secret, "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let publisher = sign_in(&env, "pub@acme.example").await;
+    let preview = publisher
+        .call(
+            &env,
+            Method::GET,
+            &format!("/sites/{}/promotion", t.site),
+            None,
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert!(!preview.json()["changes"].as_array().unwrap().is_empty());
+    let promoted = publisher
+        .call(
+            &env,
+            Method::POST,
+            &format!("/sites/{}/promotion", t.site),
+            None,
+        )
+        .await;
+    assert_eq!(
+        promoted.status,
+        StatusCode::CREATED,
+        "{:?}",
+        promoted.json()
+    );
+    assert_eq!(promoted.json()["publishedVersion"], 1);
+    // Promoting the same configuration again changes nothing.
+    let twice = publisher
+        .call(
+            &env,
+            Method::POST,
+            &format!("/sites/{}/promotion", t.site),
+            None,
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    // The public API serves the promoted configuration at once.
+    let site = t
+        .owner
+        .call(&env, Method::GET, &format!("/sites/{}", t.site), None)
+        .await
+        .json();
+    let key = site["productionKey"].as_str().unwrap();
+    let public = send(
+        &env.app,
+        Request::get(format!("/v1/sites/{key}/config.json"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(public.status, StatusCode::OK);
+    // Edit a draft: a stale revision is refused, a fresh one saved.
+    let draft = t
+        .owner
+        .call(&env, Method::GET, &format!("/sites/{}/draft", t.site), None)
+        .await
+        .json();
+    let mut config = draft["config"].clone();
+    config["consentLifetimeDays"] = json!(200);
+    let stale = t
+        .owner
+        .call(
+            &env,
+            Method::PUT,
+            &format!("/sites/{}/draft", t.site),
+            Some(json!({"revision": 0, "config": config})),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    let saved = t
+        .owner
+        .call(
+            &env,
+            Method::PUT,
+            &format!("/sites/{}/draft", t.site),
+            Some(json!({"revision": draft["revision"], "config": config})),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK);
+    // An invalid draft saves with its problems listed and cannot publish.
+    config["vendors"] = json!([999_999]);
+    let invalid = t
+        .owner
+        .call(
+            &env,
+            Method::PUT,
+            &format!("/sites/{}/draft", t.site),
+            Some(json!({"revision": saved.json()["revision"], "config": config})),
+        )
+        .await;
+    assert_eq!(invalid.json()["validation"]["valid"], false);
+    let refused = t
+        .owner
+        .call(
+            &env,
+            Method::POST,
+            &format!("/sites/{}/publish", t.site),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.code(), "invalid_config");
+    // The whole history verifies and names the promotion.
+    let verified = t.owner.call(&env, Method::GET, "/audit/verify", None).await;
+    assert_eq!(verified.json()["valid"], true, "{:?}", verified.json());
+    let log = t
+        .owner
+        .call(&env, Method::GET, "/audit?limit=500", None)
+        .await
+        .json();
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "auth.login",
+        "mfa.enrol",
+        "site.create",
+        "config.draft_save",
+        "config.publish",
+        "config.promote",
+        "invitation.create",
+        "invitation.accept",
+        "token.create",
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing in {actions:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_bodies_get_clear_errors_on_every_route_that_takes_one() {
+    let env = env().await;
+    let t = tenant(&env, "acme").await;
+    let mut tried = 0;
+    for route in routes() {
+        let Some(_) = body_for(&route.method, route.path) else {
+            continue;
+        };
+        if matches!(route.access, Access::Permission(p) if !Role::Owner.allows(p)) {
+            // The operator's routes; refused before the body is read.
+            continue;
+        }
+        if matches!(
+            route.path,
+            "/sites/{site}/publish" | "/sites/{site}/promotion" | "/keys/rotate"
+        ) || route.path == "/mfa/enrolment"
+        {
+            // These take no body.
+            continue;
+        }
+        let path = fill(route.path, t.site, t.victim, t.token);
+        let send_raw = |body: Vec<u8>, content_type: &'static str| {
+            let mut request = t.owner.request(route.method.clone(), &path, None);
+            *request.body_mut() = Body::from(body);
+            request
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, content_type.parse().unwrap());
+            send(&env.app, request)
+        };
+        let broken = send_raw(b"{".to_vec(), "application/json").await;
+        assert_eq!(
+            broken.status,
+            StatusCode::BAD_REQUEST,
+            "{} {path}",
+            route.method
+        );
+        assert_eq!(broken.code(), "invalid_json");
+        let huge = send_raw(vec![b' '; 300 * 1024], "application/json").await;
+        assert_eq!(
+            huge.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{} {path}",
+            route.method
+        );
+        let text = send_raw(b"{}".to_vec(), "text/plain").await;
+        assert_eq!(
+            text.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{} {path}",
+            route.method
+        );
+        if route.path != "/sites/{site}/draft/validate" {
+            let unknown = send_raw(b"{\"surprise\": 1}".to_vec(), "application/json").await;
+            assert_eq!(
+                unknown.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{} {path}: {}",
+                route.method,
+                String::from_utf8_lossy(&unknown.body)
+            );
+        }
+        tried += 1;
+    }
+    assert!(tried >= 10, "only {tried} routes");
+    // Bad values in well-formed bodies.
+    let cases = [
+        ("/sites", json!({"name": "", "origins": []}), "bad_name"),
+        (
+            "/sites",
+            json!({"name": "x", "origins": ["javascript:alert(1)"]}),
+            "bad_origin",
+        ),
+        (
+            "/invitations",
+            json!({"email": "not an address", "role": "viewer"}),
+            "bad_email",
+        ),
+        (
+            "/tokens",
+            json!({"name": "t", "role": "viewer", "expiresInDays": 0}),
+            "bad_expiry",
+        ),
+        (
+            "/tokens",
+            json!({"name": "t", "role": "viewer", "expiresInDays": 10_000}),
+            "bad_expiry",
+        ),
+    ];
+    for (path, body, code) in cases {
+        let answer = t.owner.call(&env, Method::POST, path, Some(body)).await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert_eq!(answer.code(), code, "{path}");
+    }
+    // Nothing half-made: still one site.
+    let sites = t.owner.call(&env, Method::GET, "/sites", None).await.json();
+    assert_eq!(sites.as_array().unwrap().len(), 1);
+    // Bad ids and query strings.
+    let answer = t
+        .owner
+        .call(&env, Method::GET, "/sites/not-a-uuid", None)
+        .await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    let answer = t
+        .owner
+        .call(
+            &env,
+            Method::GET,
+            &format!("/sites/{}/consents?limit=-1", t.site),
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.code(), "invalid_query");
+}
+
+#[tokio::test]
+async fn weak_passwords_are_refused_and_a_password_change_ends_sessions() {
+    let env = env().await;
+    let t = env.store.create_tenant("acme").await.unwrap().id;
+    assert!(env
+        .admin
+        .create_user_as_system(Some(t), Role::Viewer, "v@acme.example", "short")
+        .await
+        .is_err());
+    user(&env, Some(t), Role::Viewer, "v@acme.example").await;
+    let client = sign_in(&env, "v@acme.example").await;
+    let weak = client
+        .call(
+            &env,
+            Method::POST,
+            "/password",
+            Some(json!({"currentPassword": PASSWORD, "newPassword": "tiny"})),
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let changed = client
+        .call(
+            &env,
+            Method::POST,
+            "/password",
+            Some(json!({"currentPassword": PASSWORD, "newPassword": "a much longer passphrase"})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        client
+            .call(&env, Method::GET, "/session", None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn the_operator_creates_tenants_and_rotates_keys_and_secrets_still_open() {
+    let env = env().await;
+    user(&env, None, Role::PlatformOperator, "op@example.org").await;
+    let operator = sign_in(&env, "op@example.org").await;
+    let created = operator
+        .call(
+            &env,
+            Method::POST,
+            "/tenants",
+            Some(json!({"name": "Gamma", "ownerEmail": "owner@gamma.example"})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
+    let invitation = created.json()["ownerInvitation"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rotated = operator
+        .call(&env, Method::POST, "/keys/rotate", None)
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{:?}", rotated.json());
+    assert!(rotated.json()["dataKeys"].as_u64().unwrap() >= 2);
+    // The sealed invitation address still opens after rotation.
+    let accepted = Client::default()
+        .call(
+            &env,
+            Method::POST,
+            "/invitations/accept",
+            Some(json!({"invitation": invitation, "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(
+        accepted.status,
+        StatusCode::CREATED,
+        "{:?}",
+        accepted.json()
+    );
+    assert_eq!(accepted.json()["email"], "owner@gamma.example");
+    assert_eq!(accepted.json()["role"], "owner");
+    // The operator's chain verifies and holds the rotation.
+    let verify = operator
+        .call(&env, Method::GET, "/audit/verify", None)
+        .await;
+    assert_eq!(verify.json()["valid"], true, "{:?}", verify.json());
+    // The operator sees no tenant's sites.
+    assert_eq!(
+        operator
+            .call(&env, Method::GET, "/sites", None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let _ = Permission::ALL;
+}
