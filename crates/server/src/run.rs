@@ -56,7 +56,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         keys.clone(),
     )
     .await?;
-    audit_lifecycle(&admin, Action::ServerStarted).await;
+    audit_lifecycle(&admin, Action::ConfigLoaded, config_summary(&settings)).await;
+    audit_lifecycle(&admin, Action::ServerStarted, serde_json::json!({})).await;
     let state = AppState::new(StateParts {
         store: Arc::clone(&store),
         gvl,
@@ -104,23 +105,37 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     )
     .await;
     background.abort();
-    audit_lifecycle(&admin, Action::ServerStopped).await;
+    audit_lifecycle(&admin, Action::ServerStopped, serde_json::json!({})).await;
     // In-flight requests are done; commit whatever they queued.
     store.close().await;
     tracing::info!("stopped");
     result
 }
 
-/// Records a server start or stop in the platform's audit chain.
-async fn audit_lifecycle(admin: &Admin, action: Action) {
+/// What the configuration load records: the settings that change the
+/// security posture, never a secret or a path's contents.
+fn config_summary(settings: &Settings) -> serde_json::Value {
+    serde_json::json!({
+        "listen": settings.listen.to_string(),
+        "tls": if settings.plain_http_behind_proxy { "terminated_by_proxy" } else { "rustls" },
+        "custom_certificate": settings.tls.is_some(),
+        "demo": settings.demo,
+        "retention_days": settings.retention_days,
+        "rate_limit_per_minute": settings.rate_limit_per_minute,
+    })
+}
+
+/// Records a deployment event (start, stop, configuration load) in the
+/// platform's audit chain.
+async fn audit_lifecycle(admin: &Admin, action: Action, details: serde_json::Value) {
     let entry = nexaguard_admin::principal::audit_entry(
         ChainId::Platform,
         Actor::System,
         action,
-        "server".to_owned(),
+        format!("server {}", env!("CARGO_PKG_VERSION")),
         Outcome::Success,
         None,
-        serde_json::json!({"version": env!("CARGO_PKG_VERSION")}),
+        details,
     );
     if let Err(error) = admin.store().append_audit(entry).await {
         tracing::warn!(%error, "auditing a server lifecycle event failed");

@@ -1339,3 +1339,213 @@ async fn the_operator_creates_tenants_and_rotates_keys_and_secrets_still_open() 
     );
     let _ = Permission::ALL;
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_admin_route() {
+    let env = env().await;
+    let doc = send(
+        &env.app,
+        Request::get("/v1/openapi.json")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .json();
+    for route in routes() {
+        let path = format!("{PREFIX}{}", route.path);
+        let method = route.method.as_str().to_lowercase();
+        assert!(
+            doc["paths"][&path][&method].is_object(),
+            "{method} {path} missing"
+        );
+    }
+}
+
+fn consent_event(site_key: &str, purposes: &[u32], country_hint: &str) -> Value {
+    json!({
+        "eventId": Uuid::new_v4(),
+        "schemaVersion": 1,
+        "siteKey": site_key,
+        "environment": "production",
+        "configVersion": 1,
+        "timestamp": OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap(),
+        "action": if purposes.is_empty() { "reject_all" } else { "custom" },
+        "source": "banner",
+        "consentMode": {
+            "ad_storage": "denied", "ad_user_data": "denied", "ad_personalization": "denied",
+            "analytics_storage": "denied", "functionality_storage": "denied",
+            "personalization_storage": "denied", "security_storage": "granted"
+        },
+        "purposes": [],
+        "customPurposes": purposes.iter().map(|_| country_hint).collect::<Vec<_>>(),
+        "vendors": [],
+        "customVendors": [],
+        "language": "en",
+        "sdkVersion": "test"
+    })
+}
+
+#[tokio::test]
+async fn analysts_search_export_and_count_consent_records() {
+    let env = env().await;
+    let t = tenant(&env, "acme").await;
+    // An opt-in site (no TCF string needed), published to production.
+    let opt_in: Value = serde_json::from_str(include_str!("fixtures/opt-in-site.json")).unwrap();
+    let draft = t
+        .owner
+        .call(&env, Method::GET, &format!("/sites/{}/draft", t.site), None)
+        .await
+        .json();
+    let saved = t
+        .owner
+        .call(
+            &env,
+            Method::PUT,
+            &format!("/sites/{}/draft", t.site),
+            Some(json!({"revision": draft["revision"], "config": opt_in.clone()})),
+        )
+        .await;
+    assert_eq!(
+        saved.json()["validation"]["valid"],
+        true,
+        "{:?}",
+        saved.json()
+    );
+    t.owner
+        .call(
+            &env,
+            Method::POST,
+            &format!("/sites/{}/publish", t.site),
+            None,
+        )
+        .await;
+    let promoted = t
+        .owner
+        .call(
+            &env,
+            Method::POST,
+            &format!("/sites/{}/promotion", t.site),
+            None,
+        )
+        .await;
+    assert_eq!(
+        promoted.status,
+        StatusCode::CREATED,
+        "{:?}",
+        promoted.json()
+    );
+    let site = t
+        .owner
+        .call(&env, Method::GET, &format!("/sites/{}", t.site), None)
+        .await
+        .json();
+    let key = site["productionKey"].as_str().unwrap().to_owned();
+    let custom = opt_in["customPurposes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut receipts = Vec::new();
+    for granted in [true, true, false] {
+        let mut event = consent_event(&key, if granted { &[1] } else { &[] }, &custom);
+        if !granted {
+            event["customPurposes"] = json!([]);
+        }
+        let answer = send(
+            &env.app,
+            Request::post("/v1/consents")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::ORIGIN, "https://shop.example")
+                .body(Body::from(event.to_string()))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        receipts.push(answer.json());
+    }
+    user(&env, Some(t.id), Role::Analyst, "analyst@acme.example").await;
+    let analyst = sign_in(&env, "analyst@acme.example").await;
+    let all = analyst
+        .call(
+            &env,
+            Method::GET,
+            &format!("/sites/{}/consents", t.site),
+            None,
+        )
+        .await;
+    assert_eq!(all.status, StatusCode::OK, "{:?}", all.json());
+    assert_eq!(all.json().as_array().unwrap().len(), 3);
+    let token = receipts[0]["consentToken"].as_str().unwrap();
+    let by_token = analyst
+        .call(
+            &env,
+            Method::GET,
+            &format!("/sites/{}/consents?token={token}", t.site),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(by_token.as_array().unwrap().len(), 1);
+    assert_eq!(by_token[0]["eventId"], receipts[0]["eventId"]);
+    // Staging has none: environments never mix.
+    let staging = analyst
+        .call(
+            &env,
+            Method::GET,
+            &format!("/sites/{}/consents?environment=staging", t.site),
+            None,
+        )
+        .await
+        .json();
+    assert!(staging.as_array().unwrap().is_empty());
+    let stats = analyst
+        .call(&env, Method::GET, &format!("/sites/{}/stats", t.site), None)
+        .await
+        .json();
+    assert_eq!(stats["events"], 3);
+    assert_eq!(stats["perCustomPurpose"][&custom]["optIns"], 2);
+    assert_eq!(stats["perAction"]["reject_all"], 1);
+    let csv = analyst
+        .call(
+            &env,
+            Method::GET,
+            &format!("/sites/{}/consents/export?format=csv", t.site),
+            None,
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let text = String::from_utf8(csv.body.clone()).unwrap();
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(text.starts_with("event_id,recorded_at"));
+    let jsonl = analyst
+        .call(
+            &env,
+            Method::GET,
+            &format!("/sites/{}/consents/export", t.site),
+            None,
+        )
+        .await;
+    let lines: Vec<Value> = String::from_utf8(jsonl.body)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    // Exports are audited.
+    let log = t
+        .owner
+        .call(&env, Method::GET, "/audit?limit=500", None)
+        .await
+        .json();
+    let exports = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "consents.export")
+        .count();
+    assert_eq!(exports, 2);
+}

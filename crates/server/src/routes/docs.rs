@@ -24,9 +24,60 @@ use utoipa::OpenApi;
 )]
 pub struct ApiDoc;
 
-/// `GET /v1/openapi.json`.
+/// `GET /v1/openapi.json`: the public API, and the admin API generated
+/// from its route table (so that the document cannot miss a route).
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    add_admin_routes(&mut doc);
+    Json(doc)
+}
+
+fn add_admin_routes(doc: &mut utoipa::openapi::OpenApi) {
+    use crate::admin::{routes, Access, PREFIX};
+    use axum::http::Method;
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{Required, ResponseBuilder};
+    for route in routes() {
+        let method = match route.method {
+            Method::GET => HttpMethod::Get,
+            Method::POST => HttpMethod::Post,
+            Method::PUT => HttpMethod::Put,
+            Method::DELETE => HttpMethod::Delete,
+            _ => continue,
+        };
+        let access = match route.access {
+            Access::Public => "No authentication.".to_owned(),
+            Access::SignedIn => {
+                "A session or API token; the second factor may be pending.".to_owned()
+            }
+            Access::Permission(p) => format!(
+                "Needs the `{}` permission (docs/security.md has the role matrix). \
+                 Cookie-authenticated changes need `X-CSRF-Token` and a same-origin `Origin`.",
+                p.as_str()
+            ),
+        };
+        let mut operation = OperationBuilder::new()
+            .tag("admin")
+            .summary(Some(route.summary))
+            .description(Some(access))
+            .response("2XX", ResponseBuilder::new().description("success"))
+            .response(
+                "4XX",
+                ResponseBuilder::new().description("`{\"error\": {\"code\", \"message\"}}`"),
+            );
+        for name in ["site", "user", "token"] {
+            if route.path.contains(&format!("{{{name}}}")) {
+                operation = operation.parameter(
+                    ParameterBuilder::new()
+                        .name(name)
+                        .parameter_in(ParameterIn::Path)
+                        .required(Required::True),
+                );
+            }
+        }
+        doc.paths
+            .add_path_operation(format!("{PREFIX}{}", route.path), vec![method], operation);
+    }
 }
 
 /// `GET /v1/schema/consent-event.json`: the JSON Schema of a recorded event.
