@@ -82,9 +82,13 @@ pub fn check_origins(origins: &[String]) -> Result<(), AdminError> {
         ));
     }
     for origin in origins {
-        let host = origin
-            .strip_prefix("https://")
-            .or_else(|| origin.strip_prefix("http://localhost").map(|_| "localhost"));
+        let host = match origin.strip_prefix("https://") {
+            Some(rest) => Some(rest),
+            // Plain http only for a developer's own machine.
+            None => origin
+                .strip_prefix("http://")
+                .filter(|rest| matches!(rest.split(':').next(), Some("localhost" | "127.0.0.1"))),
+        };
         let valid = host.is_some_and(|host| {
             !host.is_empty()
                 && host.len() <= 253
@@ -401,5 +405,40 @@ pub fn diff(path: String, before: Option<&Value>, after: Option<&Value>, out: &m
             before: b.filter(|v| !v.is_null()).cloned(),
             after: a.filter(|v| !v.is_null()).cloned(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    #[test]
+    fn diff_names_changed_added_and_removed_paths() {
+        let before = json!({"a": 1, "b": {"c": [1, 2], "d": "x"}, "gone": true});
+        let after = json!({"a": 1, "b": {"c": [1, 3], "d": "x"}, "new": 5});
+        let mut changes = Vec::new();
+        diff(String::new(), Some(&before), Some(&after), &mut changes);
+        let paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(paths, ["b.c", "gone", "new"]);
+        assert_eq!(changes[0].before, Some(json!([1, 2])));
+        assert_eq!(changes[0].after, Some(json!([1, 3])));
+        assert_eq!(changes[1].after, None);
+        assert_eq!(changes[2].before, None);
+    }
+
+    #[test]
+    fn origins_are_schemes_and_hosts_only() {
+        let ok = |o: &str| check_origins(&[o.to_owned()]).is_ok();
+        assert!(ok("https://www.example.com"));
+        assert!(ok("https://shop.example:8443"));
+        assert!(ok("http://localhost:3000"));
+        assert!(!ok("http://www.example.com"));
+        assert!(!ok("http://localhost.evil.example"));
+        assert!(!ok("https://www.example.com/path"));
+        assert!(!ok("javascript:alert(1)"));
+        assert!(!ok("https://"));
+        assert!(check_origins(&vec!["https://a.example".to_owned(); 51]).is_err());
     }
 }

@@ -342,3 +342,27 @@ pub(crate) fn check_grant(principal: &Principal, role: Role) -> Result<(), Admin
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_email;
+
+    #[test]
+    fn email_shapes() {
+        for good in ["a@b.example", " ops@example.org ", "x.y+z@sub.example.co"] {
+            assert!(check_email(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@b.example",
+            "a b@c.example",
+            "a@b@c.example",
+            "a@.example",
+            "a@example.",
+        ] {
+            assert!(check_email(bad).is_err(), "{bad}");
+        }
+    }
+}
