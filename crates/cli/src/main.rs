@@ -1,5 +1,6 @@
 //! `nexaguard`: the NexaGuard command line: the consent server, store
-//! administration, and the TCF debug tool.
+//! administration (tenants, sites, admin users, the audit log, keys), and
+//! the TCF debug tool.
 
 mod commands;
 
@@ -38,6 +39,34 @@ enum Command {
     /// Sites of a tenant and their configurations.
     #[command(subcommand)]
     Site(SiteCommand),
+    /// Admin users (bootstrap of the first operator or a tenant's owner).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// The key ring.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an admin user as the system; the password comes from
+    /// NEXAGUARD_PASSWORD or one line of standard input. Prints the user as JSON.
+    Create(commands::admin::UserCreateArgs),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify every audit chain (hashes, links, signed checkpoints); exit 1 on a break.
+    Verify(commands::admin::AuditVerifyArgs),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make a new key-encryption key in the key file and re-wrap every data key with it.
+    Rotate(commands::admin::KeysRotateArgs),
 }
 
 #[derive(Subcommand)]
@@ -112,6 +141,9 @@ fn main() -> ExitCode {
         Command::Site(SiteCommand::Config(SiteConfigCommand::Publish(args))) => {
             commands::server::config_publish(args)
         }
+        Command::User(UserCommand::Create(args)) => commands::admin::user_create(args),
+        Command::Audit(AuditCommand::Verify(args)) => commands::admin::audit_verify(args),
+        Command::Keys(KeysCommand::Rotate(args)) => commands::admin::keys_rotate(args),
     };
     match result {
         Ok(code) => code,

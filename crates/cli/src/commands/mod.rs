@@ -2,6 +2,7 @@
 //! or an error that `main` prints as one line.
 
 pub mod ac;
+pub mod admin;
 pub mod gvl;
 pub mod server;
 pub mod signals;

@@ -15,21 +15,28 @@ use uuid::Uuid;
 pub struct StoreArgs {
     /// The server's data directory (the database is nexaguard.db inside).
     #[arg(long, env = "NEXAGUARD_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
-    data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
 }
 
 impl StoreArgs {
-    async fn open(&self) -> anyhow::Result<SqliteStore> {
+    /// The database file in the data directory.
+    pub(crate) fn database_path(&self) -> PathBuf {
+        self.data_dir.join("nexaguard.db")
+    }
+
+    /// Opens the store, creating the data directory and applying the
+    /// migrations as needed.
+    pub(crate) async fn open(&self) -> anyhow::Result<SqliteStore> {
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("creating {}", self.data_dir.display()))?;
-        let path = self.data_dir.join("nexaguard.db");
+        let path = self.database_path();
         SqliteStore::open(&path)
             .await
             .with_context(|| format!("opening {}", path.display()))
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
