@@ -31,6 +31,7 @@ fn bin() -> Command {
     for variable in [
         "NEXAGUARD_DATA_DIR",
         "NEXAGUARD_KEK",
+        "NEXAGUARD_KEK_PREVIOUS",
         "NEXAGUARD_PASSWORD",
         "NEXAGUARD_LOG",
     ] {
@@ -856,4 +857,46 @@ fn e_mail_addresses_and_totp_secrets_never_reach_the_files_in_plaintext() {
             ("the TOTP secret", &secret_bytes),
         ],
     );
+}
+
+#[test]
+fn keys_rotate_with_environment_keys_rewraps_from_the_previous_key() {
+    const OLD: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+    const NEW: &str = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let user = |kek: &str, email: &str| {
+        bin()
+            .args([
+                "user",
+                "create",
+                "--email",
+                email,
+                "--role",
+                "platform_operator",
+            ])
+            .arg("--data-dir")
+            .arg(&data)
+            .env("NEXAGUARD_PASSWORD", PASSWORD)
+            .env("NEXAGUARD_KEK", kek)
+            .output()
+            .unwrap()
+    };
+    assert_ok(&user(OLD, "op@example.org"));
+    assert!(!data.join("secrets").join("kek.json").exists());
+    // The new key alone cannot open what the old one wrapped.
+    let out = user(NEW, "second@example.org");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = bin()
+        .args(["keys", "rotate", "--data-dir"])
+        .arg(&data)
+        .env("NEXAGUARD_KEK", NEW)
+        .env("NEXAGUARD_KEK_PREVIOUS", OLD)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    // Now the new key alone opens everything: the address index still
+    // finds the first user.
+    assert_error(&user(NEW, "op@example.org"), 1, "has an account");
+    assert_ok(&user(NEW, "second@example.org"));
 }

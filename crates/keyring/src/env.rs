@@ -23,11 +23,28 @@ const ID_DOMAIN: &[u8] = b"nexaguard-keyring-env-kek-id-v1\0";
 pub struct EnvKey {
     id: KeyId,
     key: DataKey,
+    /// The key being replaced, for the one run that re-wraps data keys
+    /// with the new one (`NEXAGUARD_KEK_PREVIOUS`).
+    previous: Option<(KeyId, DataKey)>,
 }
 
 impl EnvKey {
     /// The environment variable the server reads the key from.
     pub const VARIABLE: &'static str = "NEXAGUARD_KEK";
+
+    /// The variable holding the previous key during a rotation: data keys
+    /// it wrapped still unwrap, and `nexaguard keys rotate` re-wraps them
+    /// with the current key, after which it can be removed.
+    pub const PREVIOUS_VARIABLE: &'static str = "NEXAGUARD_KEK_PREVIOUS";
+
+    /// Adds the previous key (the value of [`Self::PREVIOUS_VARIABLE`]).
+    pub fn with_previous(self, value: &str) -> Result<EnvKey, KeyringError> {
+        let previous = EnvKey::from_base64(value)?;
+        Ok(EnvKey {
+            previous: Some((previous.id, previous.key)),
+            ..self
+        })
+    }
 
     /// Builds the KEK from the variable's value: standard or URL-safe base64,
     /// padded or not, of exactly 32 bytes. Surrounding whitespace is ignored.
@@ -51,6 +68,7 @@ impl EnvKey {
         Ok(EnvKey {
             id: derive_id(&key)?,
             key,
+            previous: None,
         })
     }
 }
@@ -83,10 +101,19 @@ impl KeyEncryptionKeys for EnvKey {
     }
 
     fn unwrap(&self, wrapped: &WrappedKey, context: &[u8]) -> Result<DataKey, KeyringError> {
-        if wrapped.kek_id != self.id {
-            return Err(KeyringError::UnknownKey(wrapped.kek_id.clone()));
+        if wrapped.kek_id == self.id {
+            return kek::unwrap_with(&self.key, wrapped, context);
         }
-        kek::unwrap_with(&self.key, wrapped, context)
+        match &self.previous {
+            Some((id, key)) if *id == wrapped.kek_id => kek::unwrap_with(key, wrapped, context),
+            _ => Err(KeyringError::UnknownKey(wrapped.kek_id.clone())),
+        }
+    }
+
+    fn key_ids(&self) -> Vec<KeyId> {
+        let mut ids = vec![self.id.clone()];
+        ids.extend(self.previous.as_ref().map(|(id, _)| id.clone()));
+        ids
     }
 }
 
@@ -97,6 +124,30 @@ mod tests {
     use super::*;
 
     const KEY_A: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+
+    #[test]
+    fn the_previous_key_unwraps_what_it_wrapped() {
+        let old = EnvKey::from_base64(KEY_A).unwrap();
+        let data = DataKey::generate();
+        let wrapped = old.wrap(&data, b"ctx").unwrap();
+        let new_value = STANDARD.encode([9u8; 32]);
+        let new = EnvKey::from_base64(&new_value).unwrap();
+        assert!(matches!(
+            new.unwrap(&wrapped, b"ctx"),
+            Err(KeyringError::UnknownKey(_))
+        ));
+        let rotating = EnvKey::from_base64(&new_value)
+            .unwrap()
+            .with_previous(KEY_A)
+            .unwrap();
+        let unwrapped = rotating.unwrap(&wrapped, b"ctx").unwrap();
+        assert_eq!(unwrapped.as_bytes(), data.as_bytes());
+        assert_eq!(rotating.key_ids().len(), 2);
+        assert_eq!(
+            rotating.wrap(&data, b"ctx").unwrap().kek_id,
+            rotating.current()
+        );
+    }
 
     #[test]
     fn id_is_stable_and_depends_on_the_key() {

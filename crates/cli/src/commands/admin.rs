@@ -282,12 +282,18 @@ pub struct KeysRotateArgs {
 }
 
 /// Runs `nexaguard keys rotate`: a new key-encryption key in the key file,
-/// every data key re-wrapped with it, the old keys retired.
+/// every data key re-wrapped with it, the old keys retired. With the key in
+/// the environment, the new key is `NEXAGUARD_KEK` and the old one
+/// `NEXAGUARD_KEK_PREVIOUS`, and the command re-wraps.
 pub fn keys_rotate(args: KeysRotateArgs) -> anyhow::Result<ExitCode> {
-    if std::env::var_os(EnvKey::VARIABLE).is_some() {
+    if std::env::var_os(EnvKey::VARIABLE).is_some()
+        && std::env::var_os(EnvKey::PREVIOUS_VARIABLE).is_none()
+    {
         anyhow::bail!(
-            "the key-encryption key comes from {0}: rotate it by changing {0}, not with this command",
-            EnvKey::VARIABLE
+            "the key-encryption key comes from {0}: set {0} to the new key and {1} to the old one, \
+             then run this command to re-wrap the data keys",
+            EnvKey::VARIABLE,
+            EnvKey::PREVIOUS_VARIABLE
         );
     }
     require_database(&args.store)?;
@@ -310,11 +316,18 @@ pub fn keys_rotate(args: KeysRotateArgs) -> anyhow::Result<ExitCode> {
         if !rotated.retired.is_empty() {
             println!("retired: {}", rotated.retired.join(", "));
         }
-        eprintln!(
-            "note: back up {} now; database backups made before this rotation open only \
-             with the key file backed up with them",
-            nexaguard_server::secrets::kek_path(&args.store.data_dir).display()
-        );
+        if std::env::var_os(EnvKey::VARIABLE).is_some() {
+            eprintln!(
+                "note: every data key is wrapped with the new key; remove {} now",
+                EnvKey::PREVIOUS_VARIABLE
+            );
+        } else {
+            eprintln!(
+                "note: back up {} now; database backups made before this rotation open only \
+                 with the key file backed up with them",
+                nexaguard_server::secrets::kek_path(&args.store.data_dir).display()
+            );
+        }
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -152,7 +152,15 @@ pub async fn open(
     let kek = match std::env::var(EnvKey::VARIABLE) {
         Ok(value) => {
             tracing::info!("key-encryption key from {}", EnvKey::VARIABLE);
-            KekSource::External(Arc::new(EnvKey::from_base64(&value)?))
+            let mut key = EnvKey::from_base64(&value)?;
+            if let Ok(previous) = std::env::var(EnvKey::PREVIOUS_VARIABLE) {
+                tracing::info!(
+                    "previous key-encryption key from {}: run `nexaguard keys rotate`, then remove it",
+                    EnvKey::PREVIOUS_VARIABLE
+                );
+                key = key.with_previous(&previous)?;
+            }
+            KekSource::External(Arc::new(key))
         }
         Err(_) => {
             let path = crate::secrets::kek_path(data_dir);
