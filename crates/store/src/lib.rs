@@ -4,7 +4,7 @@
 //! consent records: the [`Store`] trait, and one module per backend.
 //!
 //! - [`sqlite`]: the embedded default. WAL mode; every write goes through
-//!   one writer task that commits in batches (group commit), and a request
+//!   one writer thread that commits in batches (group commit), and a request
 //!   is answered only once its batch is committed.
 //!
 //! Every backend passes the same tests (`tests/store.rs`), so a new one is
@@ -127,6 +127,9 @@ pub enum StoreError {
     /// The database said no.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The database said no to the SQLite writer (which uses rusqlite).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// Migrations failed.
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -4,8 +4,8 @@
 //!   fsynced) before anyone is told it happened, so an acknowledged consent
 //!   survives the process being killed or the machine losing power; readers
 //!   never wait for the writer.
-//! - All writes go through one writer task on one connection, which commits
-//!   queued consents together (group commit); see `writer`.
+//! - All writes go through one writer thread on one connection, which
+//!   commits queued consents together (group commit); see `writer`.
 //! - Reads use a small pool of their own whose connections refuse to write
 //!   (`query_only`), so no write can bypass the writer.
 //!
@@ -29,23 +29,17 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{ConnectOptions, Connection, SqliteConnection};
+use sqlx::{ConnectOptions, Connection};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
 use uuid::Uuid;
-use writer::{Job, PendingGuard, PreparedConsent, RecordJob, Reply};
+use writer::{Job, PendingGuard, PreparedConsent, RecordJob, Reply, WriterThread, BUSY_TIMEOUT};
 
 /// The schema, embedded at build time.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
-
-/// How long a connection waits for a lock held by another connection (a
-/// checkpoint, or another process such as the CLI) before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Connections of the read pool.
 const READ_CONNECTIONS: u32 = 4;
@@ -65,8 +59,8 @@ pub struct SqliteStore {
     /// The way to the writer; `None` once closed. Taking it out is how
     /// `close` stops new writes while the writer drains what is queued.
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
-    /// The writer task, until `close` has waited for it.
-    writer: tokio::sync::Mutex<Option<JoinHandle<()>>>,
+    /// The writer thread, until `close` has waited for it.
+    writer: tokio::sync::Mutex<Option<WriterThread>>,
     /// Consents sent to the writer and not yet answered.
     pending: Arc<AtomicUsize>,
 }
@@ -87,27 +81,24 @@ fn connect_options(path: &Path) -> SqliteConnectOptions {
 impl SqliteStore {
     /// Opens the database at `path`, creating the file if it is missing
     /// (not its directory), applies pending migrations, and starts the
-    /// writer task. Must be called inside a Tokio runtime.
+    /// writer thread. Must be called inside a Tokio runtime.
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        let options = connect_options(path);
-        let mut write = options.connect().await?;
-        if let Err(error) = MIGRATOR.run_direct(&mut write).await {
-            close_quietly(write).await;
-            return Err(error.into());
-        }
-        let read = match SqlitePoolOptions::new()
+        // Migrations run on a sqlx connection (sqlx's migrator and its
+        // bookkeeping table), which is then closed: the writer thread opens
+        // a connection of its own.
+        SqliteStore::migrate_only(path).await?;
+        let read = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
-            .connect_with(options.pragma("query_only", "ON"))
-            .await
-        {
-            Ok(pool) => pool,
+            .connect_with(connect_options(path).pragma("query_only", "ON"))
+            .await?;
+        let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
+        let writer = match WriterThread::start(path.to_path_buf(), queue).await {
+            Ok(writer) => writer,
             Err(error) => {
-                close_quietly(write).await;
-                return Err(error.into());
+                read.close().await;
+                return Err(error);
             }
         };
-        let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
-        let writer = tokio::spawn(writer::run(write, queue));
         Ok(SqliteStore {
             read,
             jobs: Mutex::new(Some(jobs)),
@@ -142,12 +133,6 @@ impl SqliteStore {
             .map_err(|_| StoreError::Closed)?;
         drop(sender);
         answer.await.map_err(|_| StoreError::Closed)?
-    }
-}
-
-async fn close_quietly(conn: SqliteConnection) {
-    if let Err(error) = conn.close().await {
-        tracing::warn!(%error, "closing a SQLite connection failed");
     }
 }
 
@@ -440,10 +425,8 @@ impl Store for SqliteStore {
         // Held across the wait so that a concurrent `close` returns only
         // once the writer has finished too.
         let mut writer = self.writer.lock().await;
-        if let Some(task) = writer.take() {
-            if let Err(error) = task.await {
-                tracing::error!(%error, "the SQLite writer task failed");
-            }
+        if let Some(thread) = writer.take() {
+            thread.finished().await;
         }
         self.read.close().await;
     }

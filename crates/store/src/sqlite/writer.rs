@@ -1,19 +1,30 @@
-//! The writer task: the only code that writes to the database.
+//! The writer thread: the only code that writes to the database.
 //!
 //! SQLite allows one writer at a time, and a durable commit costs an fsync.
-//! Funnelling every write through one task on one connection means writers
-//! never fight over the lock (no `SQLITE_BUSY` under load), and consents
-//! that arrive while a commit is in progress share the next commit's fsync
-//! (group commit). A request is answered only after the commit that holds
-//! its event has succeeded.
+//! Funnelling every write through one thread on one connection means
+//! writers never fight over the lock (no `SQLITE_BUSY` under load), and
+//! consents that arrive while a commit is in progress share the next
+//! commit's fsync (group commit). A request is answered only after the
+//! commit that holds its event has succeeded.
+//!
+//! The writer is an OS thread with a rusqlite connection rather than a task
+//! on an async (sqlx) connection: sqlx runs each SQLite connection on a
+//! worker thread of its own and every statement is a round trip to it
+//! (a channel send, a wake-up, a context switch each way), which measured as
+//! most of the cost of a commit. Here a batch costs one hand-off (the queue)
+//! and then plain in-process SQLite calls on cached prepared statements.
+//! The queue is a bounded Tokio channel: callers wait for room without
+//! blocking their runtime, and the thread takes what is queued with
+//! `blocking_recv_many`.
 
 use super::codec;
 use crate::{RecordOutcome, StoreError};
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
-use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
@@ -110,37 +121,123 @@ pub(super) enum Job {
     },
 }
 
+/// How long the writer waits for a lock held by another connection (a
+/// checkpoint, or another process such as the CLI) before giving up.
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Prepared statements kept per connection: every statement below, with
+/// room to spare, so that none is ever parsed twice.
+const STATEMENT_CACHE: usize = 32;
+
+/// The writer thread, as the store holds it until it is closed.
+#[derive(Debug)]
+pub(super) struct WriterThread {
+    /// Answered by the thread once it has run every job and closed its
+    /// connection; dropped unanswered if it ended any other way.
+    finished: oneshot::Receiver<()>,
+}
+
+impl WriterThread {
+    /// Opens the write connection to `path` (which the migrations have
+    /// created) on a new thread, and runs the writer there on `jobs`.
+    /// Returns once the connection is open, or with the error that kept it
+    /// from opening.
+    pub(super) async fn start(
+        path: PathBuf,
+        jobs: mpsc::Receiver<Job>,
+    ) -> Result<WriterThread, StoreError> {
+        let (ready, opened) = oneshot::channel();
+        let (finished_tx, finished) = oneshot::channel();
+        thread::Builder::new()
+            .name("nexaguard-sqlite-writer".to_owned())
+            .spawn(move || match open(&path) {
+                Ok(conn) => {
+                    // Nobody may be waiting any more (the opening future
+                    // was dropped); the jobs' senders are then gone too,
+                    // so `run` just closes the connection.
+                    let _ = ready.send(Ok(()));
+                    run(conn, jobs);
+                    let _ = finished_tx.send(());
+                }
+                Err(error) => {
+                    let _ = ready.send(Err(error));
+                }
+            })
+            .map_err(|error| StoreError::Database(sqlx::Error::Io(error)))?;
+        match opened.await {
+            Ok(Ok(())) => Ok(WriterThread { finished }),
+            Ok(Err(error)) => Err(error),
+            // The thread ended without a word: it can only have panicked.
+            Err(_) => Err(StoreError::Corrupt(
+                "the SQLite writer thread failed while opening".to_owned(),
+            )),
+        }
+    }
+
+    /// Waits (without blocking the runtime) until the thread has committed
+    /// everything queued and closed its connection. The caller must have
+    /// dropped its senders first, or this waits forever.
+    pub(super) async fn finished(self) {
+        if self.finished.await.is_err() {
+            tracing::error!("the SQLite writer thread ended abnormally");
+        }
+    }
+}
+
+/// The write connection, set up like the sqlx ones (see
+/// `super::connect_options`): WAL, `synchronous = FULL`, foreign keys.
+fn open(path: &std::path::Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Corrupt(format!(
+            "the database stays in journal mode {mode:?} instead of WAL"
+        )));
+    }
+    // In WAL mode, NORMAL may lose the last commits on power loss; FULL
+    // fsyncs the WAL on every commit, which group commit makes cheap.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
 /// Runs until every sender is gone and the queue is empty, then closes the
 /// connection. Dropping the senders is therefore the shutdown signal, and
 /// whatever was queued before it is still committed.
-pub(super) async fn run(mut conn: SqliteConnection, mut jobs: mpsc::Receiver<Job>) {
+fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>) {
     let mut round = Vec::with_capacity(MAX_BATCH);
     let mut records = Vec::with_capacity(MAX_BATCH);
-    while jobs.recv_many(&mut round, MAX_BATCH).await > 0 {
+    // Blocks for the first job only, then takes whatever else is queued:
+    // a batch is what piled up during the previous commit, and a lone
+    // request is never held back waiting for company.
+    while jobs.blocking_recv_many(&mut round, MAX_BATCH) > 0 {
         for job in round.drain(..) {
             match job {
                 Job::Record(record) => records.push(record),
                 other => {
                     // Keep queue order: consents queued before this job are
                     // committed before it runs.
-                    commit_records(&mut conn, &mut records).await;
-                    run_job(&mut conn, other).await;
+                    commit_records(&mut conn, &mut records);
+                    run_job(&mut conn, other);
                 }
             }
         }
-        commit_records(&mut conn, &mut records).await;
+        commit_records(&mut conn, &mut records);
     }
-    if let Err(error) = conn.close().await {
+    if let Err((_, error)) = conn.close() {
         tracing::warn!(%error, "closing the SQLite write connection failed");
     }
 }
 
 /// Commits `records` (emptying it) and answers each of them.
-async fn commit_records(conn: &mut SqliteConnection, records: &mut Vec<RecordJob>) {
+fn commit_records(conn: &mut Connection, records: &mut Vec<RecordJob>) {
     if records.is_empty() {
         return;
     }
-    match record_batch(conn, records).await {
+    match record_batch(conn, records) {
         Ok(outcomes) => {
             for (job, outcome) in records.drain(..).zip(outcomes) {
                 answer(job, Ok(outcome));
@@ -163,9 +260,8 @@ async fn commit_records(conn: &mut SqliteConnection, records: &mut Vec<RecordJob
                 "a group commit failed; recording its events one by one"
             );
             for job in records.drain(..) {
-                let result = record_batch(conn, std::slice::from_ref(&job))
-                    .await
-                    .and_then(|mut outcomes| {
+                let result =
+                    record_batch(conn, std::slice::from_ref(&job)).and_then(|mut outcomes| {
                         outcomes.pop().ok_or_else(|| {
                             StoreError::Corrupt("a commit answered no outcome".to_owned())
                         })
@@ -187,162 +283,88 @@ fn answer(job: RecordJob, result: Result<RecordOutcome, StoreError>) {
     drop(pending);
 }
 
-/// Events per statement: a batch of up to this many takes one lookup and
-/// one insert. The insert binds seven variables per row (1,792 for 256),
-/// within the limit of the SQLite sqlx bundles (32,766 since 3.32).
-const CHUNK: usize = MAX_BATCH;
+/// Inserts an event unless its id is stored already (then it changes
+/// nothing, which is how the writer tells the cases apart).
+const INSERT_CONSENT: &str = "INSERT INTO consents \
+     (event_id, site_id, environment, token_hash, body_hash, recorded_at, body) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (event_id) DO NOTHING";
 
-/// What the database already holds for an event id: its body hash and when
-/// it was recorded.
-type KnownEvent = (Vec<u8>, String);
+/// What is stored for an event id, to tell a duplicate from a conflict.
+const LOOKUP_CONSENT: &str = "SELECT body_hash, recorded_at FROM consents WHERE event_id = ?1";
 
-/// Records `jobs`: all or nothing.
+/// Records `jobs` in one transaction: all or nothing, one fsync.
 ///
-/// The statements per batch do not grow with its size, and in the common
-/// case there is one: a multi-row `INSERT ... ON CONFLICT DO NOTHING
-/// RETURNING event_id` of the first event of each id. Ids it did not insert
-/// were stored before; a second statement looks them up to tell duplicates
-/// from conflicts. Each statement is a round trip to the connection's
-/// worker thread, which, not SQLite, is what bounds the writer.
-///
-/// A batch that fits one chunk needs no explicit transaction: its insert is
-/// a transaction of its own (autocommit), committed and fsynced before the
-/// statement succeeds, so nobody is answered before their row is durable.
-/// Larger batches run in one `BEGIN IMMEDIATE` transaction so that their
-/// chunks commit together.
-async fn record_batch(
-    conn: &mut SqliteConnection,
+/// Each event is one execution of a cached prepared statement: in process,
+/// that costs microseconds, so one statement per event is as cheap as a
+/// multi-row insert and much simpler. An event whose id is stored already
+/// (before, or earlier in this batch) inserts nothing and is answered from
+/// the stored row: the same body hash is a duplicate, another a conflict.
+fn record_batch(
+    conn: &mut Connection,
     jobs: &[RecordJob],
 ) -> Result<Vec<RecordOutcome>, StoreError> {
-    if jobs.len() <= CHUNK {
-        return insert_then_resolve(conn, jobs).await;
-    }
     // IMMEDIATE takes the write lock up front, so the transaction cannot
     // fail half-way for want of it. An error drops `tx`, which rolls back.
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let outcomes = insert_then_resolve(&mut tx, jobs).await?;
-    tx.commit().await?;
-    Ok(outcomes)
-}
-
-/// The statements of `record_batch`, in whatever transaction it chose.
-async fn insert_then_resolve(
-    conn: &mut SqliteConnection,
-    jobs: &[RecordJob],
-) -> Result<Vec<RecordOutcome>, StoreError> {
-    // The first event of the batch with each id is the one inserted; later
-    // ones with the same id are answered against it (or against the stored
-    // row, if the id was stored before).
-    let mut first: HashMap<&str, &PreparedConsent> = HashMap::new();
-    let mut candidates: Vec<&PreparedConsent> = Vec::new();
-    for job in jobs {
-        let consent = &job.consent;
-        if let Entry::Vacant(slot) = first.entry(consent.event_id.as_str()) {
-            slot.insert(consent);
-            candidates.push(consent);
-        }
-    }
-    let mut inserted: HashSet<String> = HashSet::with_capacity(candidates.len());
-    for chunk in candidates.chunks(CHUNK) {
-        inserted.extend(insert_chunk(conn, chunk).await?);
-    }
-    let stored_before: Vec<&str> = candidates
-        .iter()
-        .map(|c| c.event_id.as_str())
-        .filter(|id| !inserted.contains(*id))
-        .collect();
-    let known = lookup_known(conn, &stored_before).await?;
-
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut outcomes = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        let consent = &job.consent;
-        let id = consent.event_id.as_str();
-        let outcome = if let Some((body_hash, recorded_at)) = known.get(id) {
-            if body_hash.as_slice() == consent.body_hash.as_slice() {
-                RecordOutcome::Duplicate {
-                    recorded_at: codec::timestamp_from_db(recorded_at)?,
+    {
+        let mut insert = tx.prepare_cached(INSERT_CONSENT)?;
+        let mut lookup = tx.prepare_cached(LOOKUP_CONSENT)?;
+        for job in jobs {
+            let consent = &job.consent;
+            let inserted = insert.execute(params![
+                consent.event_id,
+                consent.site_id,
+                consent.environment,
+                consent.token_hash.as_slice(),
+                consent.body_hash.as_slice(),
+                consent.recorded_at_text,
+                consent.body,
+            ])?;
+            let outcome = if inserted > 0 {
+                RecordOutcome::Recorded {
+                    recorded_at: consent.recorded_at,
                 }
             } else {
-                RecordOutcome::Conflict
-            }
-        } else if !inserted.contains(id) {
-            // Not inserted, yet not found: deleted meanwhile by another
-            // process. Fail the batch; the one-by-one retry settles it.
-            return Err(StoreError::Corrupt(format!(
-                "event {id} was neither inserted nor found"
-            )));
-        } else {
-            match first.get(id) {
-                Some(f) if std::ptr::eq(*f, consent) => RecordOutcome::Recorded {
-                    recorded_at: consent.recorded_at,
-                },
-                Some(f) if f.body_hash == consent.body_hash => RecordOutcome::Duplicate {
-                    recorded_at: f.recorded_at,
-                },
-                _ => RecordOutcome::Conflict,
-            }
-        };
-        outcomes.push(outcome);
-    }
-    Ok(outcomes)
-}
-
-/// The stored rows of `ids`, by id.
-async fn lookup_known(
-    conn: &mut SqliteConnection,
-    ids: &[&str],
-) -> Result<HashMap<String, KnownEvent>, StoreError> {
-    let mut known = HashMap::new();
-    for chunk in ids.chunks(CHUNK) {
-        let mut lookup = QueryBuilder::<Sqlite>::new(
-            "SELECT event_id, body_hash, recorded_at FROM consents WHERE event_id IN (",
-        );
-        let mut separated = lookup.separated(", ");
-        for id in chunk {
-            separated.push_bind(*id);
+                let known: Option<(Vec<u8>, String)> = lookup
+                    .query_row(params![consent.event_id], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
+                    .optional()?;
+                match known {
+                    Some((body_hash, recorded_at)) if body_hash == consent.body_hash => {
+                        RecordOutcome::Duplicate {
+                            recorded_at: codec::timestamp_from_db(&recorded_at)?,
+                        }
+                    }
+                    Some(_) => RecordOutcome::Conflict,
+                    // Not inserted, yet not found: a bug, or another
+                    // process playing with the file. Fail the batch; the
+                    // one-by-one retry settles it.
+                    None => {
+                        return Err(StoreError::Corrupt(format!(
+                            "event {} was neither inserted nor found",
+                            consent.event_id
+                        )))
+                    }
+                }
+            };
+            outcomes.push(outcome);
         }
-        lookup.push(")");
-        let rows: Vec<(String, Vec<u8>, String)> =
-            lookup.build_query_as().fetch_all(&mut *conn).await?;
-        known.extend(
-            rows.into_iter()
-                .map(|(id, body_hash, recorded_at)| (id, (body_hash, recorded_at))),
-        );
     }
-    Ok(known)
-}
-
-/// Inserts `consents` (distinct ids) in one statement, skipping ids that
-/// are stored already; returns the ids it inserted.
-async fn insert_chunk(
-    conn: &mut SqliteConnection,
-    consents: &[&PreparedConsent],
-) -> Result<Vec<String>, StoreError> {
-    let mut insert = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO consents \
-             (event_id, site_id, environment, token_hash, body_hash, recorded_at, body) ",
-    );
-    insert.push_values(consents, |mut row, consent| {
-        row.push_bind(consent.event_id.as_str())
-            .push_bind(consent.site_id.as_str())
-            .push_bind(consent.environment)
-            .push_bind(consent.token_hash.as_slice())
-            .push_bind(consent.body_hash.as_slice())
-            .push_bind(consent.recorded_at_text.as_str())
-            .push_bind(consent.body.as_str());
-    });
-    insert.push(" ON CONFLICT (event_id) DO NOTHING RETURNING event_id");
-    let ids: Vec<(String,)> = insert.build_query_as().fetch_all(&mut *conn).await?;
-    Ok(ids.into_iter().map(|(id,)| id).collect())
+    // Returns once the WAL is fsynced (`synchronous = FULL`): only then is
+    // anybody answered.
+    tx.commit()?;
+    Ok(outcomes)
 }
 
 /// Runs one job that is not a consent, in a transaction of its own.
-async fn run_job(conn: &mut SqliteConnection, job: Job) {
+fn run_job(conn: &mut Connection, job: Job) {
     match job {
         Job::Record(record) => {
             // Not sent here by `run`; handled anyway rather than dropped.
             let mut records = vec![record];
-            commit_records(conn, &mut records).await;
+            commit_records(conn, &mut records);
         }
         Job::CreateTenant {
             id,
@@ -350,12 +372,9 @@ async fn run_job(conn: &mut SqliteConnection, job: Job) {
             created_at,
             reply,
         } => {
-            let result = sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)")
-                .bind(id)
-                .bind(name)
-                .bind(created_at)
-                .execute(&mut *conn)
-                .await
+            let result = conn
+                .prepare_cached("INSERT INTO tenants (id, name, created_at) VALUES (?1, ?2, ?3)")
+                .and_then(|mut insert| insert.execute(params![id, name, created_at]))
                 .map(drop)
                 .map_err(StoreError::from);
             respond("creating a tenant", reply, result);
@@ -379,7 +398,7 @@ async fn run_job(conn: &mut SqliteConnection, job: Job) {
                 production_key,
                 staging_key,
             };
-            let result = create_site(conn, &site).await;
+            let result = create_site(conn, &site);
             respond("creating a site", reply, result);
         }
         Job::PublishConfig {
@@ -389,8 +408,7 @@ async fn run_job(conn: &mut SqliteConnection, job: Job) {
             published_at,
             reply,
         } => {
-            let result =
-                publish_config(conn, &site_id, environment, &config_json, &published_at).await;
+            let result = publish_config(conn, &site_id, environment, &config_json, &published_at);
             respond("publishing a configuration", reply, result);
         }
         Job::DeleteChunk {
@@ -398,16 +416,7 @@ async fn run_job(conn: &mut SqliteConnection, job: Job) {
             limit,
             reply,
         } => {
-            let result = sqlx::query(
-                "DELETE FROM consents WHERE rowid IN \
-                     (SELECT rowid FROM consents WHERE recorded_at < ? LIMIT ?)",
-            )
-            .bind(cutoff)
-            .bind(limit)
-            .execute(&mut *conn)
-            .await
-            .map(|done| done.rows_affected())
-            .map_err(StoreError::from);
+            let result = delete_chunk(conn, &cutoff, limit);
             respond("deleting expired consents", reply, result);
         }
     }
@@ -432,42 +441,42 @@ struct NewSite {
     staging_key: String,
 }
 
-async fn create_site(conn: &mut SqliteConnection, site: &NewSite) -> Result<(), StoreError> {
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let tenant: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM tenants WHERE id = ?")
-        .bind(site.tenant_id.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-    if tenant.is_none() {
+fn create_site(conn: &mut Connection, site: &NewSite) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tenant_exists = tx
+        .prepare_cached("SELECT 1 FROM tenants WHERE id = ?1")?
+        .exists(params![site.tenant_id])?;
+    if !tenant_exists {
         return Err(StoreError::NotFound(format!("tenant {}", site.tenant_id)));
     }
-    sqlx::query(
-        "INSERT INTO sites (id, tenant_id, name, origins, created_at) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(site.id.as_str())
-    .bind(site.tenant_id.as_str())
-    .bind(site.name.as_str())
-    .bind(site.origins_json.as_str())
-    .bind(site.created_at.as_str())
-    .execute(&mut *tx)
-    .await?;
-    for (key, environment) in [
-        (&site.production_key, "production"),
-        (&site.staging_key, "staging"),
-    ] {
-        sqlx::query("INSERT INTO site_keys (key, site_id, environment) VALUES (?, ?, ?)")
-            .bind(key.as_str())
-            .bind(site.id.as_str())
-            .bind(environment)
-            .execute(&mut *tx)
-            .await?;
+    tx.prepare_cached(
+        "INSERT INTO sites (id, tenant_id, name, origins, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        site.id,
+        site.tenant_id,
+        site.name,
+        site.origins_json,
+        site.created_at
+    ])?;
+    {
+        let mut insert_key = tx.prepare_cached(
+            "INSERT INTO site_keys (key, site_id, environment) VALUES (?1, ?2, ?3)",
+        )?;
+        for (key, environment) in [
+            (&site.production_key, "production"),
+            (&site.staging_key, "staging"),
+        ] {
+            insert_key.execute(params![key, site.id, environment])?;
+        }
     }
-    tx.commit().await?;
+    tx.commit()?;
     Ok(())
 }
 
-async fn publish_config(
-    conn: &mut SqliteConnection,
+fn publish_config(
+    conn: &mut Connection,
     site_id: &str,
     environment: &str,
     config_json: &str,
@@ -476,34 +485,41 @@ async fn publish_config(
     // The writer is the only writer, so nothing can slip a version in
     // between the read and the insert; the transaction makes that hold for
     // other processes on the same file too (e.g. the CLI beside a server).
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let site: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM sites WHERE id = ?")
-        .bind(site_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if site.is_none() {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let site_exists = tx
+        .prepare_cached("SELECT 1 FROM sites WHERE id = ?1")?
+        .exists(params![site_id])?;
+    if !site_exists {
         return Err(StoreError::NotFound(format!("site {site_id}")));
     }
-    let (next,): (i64,) = sqlx::query_as(
-        "SELECT coalesce(max(version), 0) + 1 FROM site_configs \
-         WHERE site_id = ? AND environment = ?",
-    )
-    .bind(site_id)
-    .bind(environment)
-    .fetch_one(&mut *tx)
-    .await?;
+    let next: i64 = tx
+        .prepare_cached(
+            "SELECT coalesce(max(version), 0) + 1 FROM site_configs \
+             WHERE site_id = ?1 AND environment = ?2",
+        )?
+        .query_row(params![site_id, environment], |row| row.get(0))?;
     let version = codec::version_from_db(next)?;
-    sqlx::query(
+    tx.prepare_cached(
         "INSERT INTO site_configs (site_id, environment, version, config_json, published_at) \
-         VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(site_id)
-    .bind(environment)
-    .bind(next)
-    .bind(config_json)
-    .bind(published_at)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        site_id,
+        environment,
+        next,
+        config_json,
+        published_at
+    ])?;
+    tx.commit()?;
     Ok(version)
+}
+
+fn delete_chunk(conn: &mut Connection, cutoff: &str, limit: i64) -> Result<u64, StoreError> {
+    let deleted = conn
+        .prepare_cached(
+            "DELETE FROM consents WHERE rowid IN \
+             (SELECT rowid FROM consents WHERE recorded_at < ?1 LIMIT ?2)",
+        )?
+        .execute(params![cutoff, limit])?;
+    u64::try_from(deleted).map_err(|_| StoreError::Corrupt(format!("{deleted} rows deleted")))
 }
