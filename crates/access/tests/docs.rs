@@ -6,8 +6,12 @@
 fn the_documented_matrix_is_the_code_s() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/security.md");
     let docs = std::fs::read_to_string(path).expect("docs/security.md");
-    let start = docs.find("<!-- permission-matrix -->\n").expect("start marker");
-    let end = docs.find("<!-- /permission-matrix -->").expect("end marker");
+    let start = docs
+        .find("<!-- permission-matrix -->\n")
+        .expect("start marker");
+    let end = docs
+        .find("<!-- /permission-matrix -->")
+        .expect("end marker");
     let documented = &docs[start + "<!-- permission-matrix -->\n".len()..end];
     assert_eq!(
         documented,
