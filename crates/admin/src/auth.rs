@@ -123,16 +123,7 @@ impl Admin {
                 .await?;
             return Err(AdminError::BadCredentials);
         }
-        if user.throttle != Throttle::default() {
-            self.store
-                .update_user(
-                    user.tenant,
-                    user.id,
-                    UserChange::Throttle(Throttle::default()),
-                    None,
-                )
-                .await?;
-        }
+        self.clear_throttle(&user).await?;
         let session = SessionSecret::generate();
         self.store
             .create_session(session_record(&session, user.id, false, now), None)
@@ -152,6 +143,21 @@ impl Admin {
             NextStep::Ready
         };
         Ok(SignedIn { session, next })
+    }
+
+    /// A success clears the failure count.
+    async fn clear_throttle(&self, user: &User) -> Result<(), AdminError> {
+        if user.throttle != Throttle::default() {
+            self.store
+                .update_user(
+                    user.tenant,
+                    user.id,
+                    UserChange::Throttle(Throttle::default()),
+                    None,
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     /// Counts a failed password or code against the account, auditing the
@@ -452,16 +458,7 @@ impl Admin {
                 return Err(AdminError::BadCode);
             }
         };
-        if user.throttle != Throttle::default() {
-            self.store
-                .update_user(
-                    user.tenant,
-                    user.id,
-                    UserChange::Throttle(Throttle::default()),
-                    None,
-                )
-                .await?;
-        }
+        self.clear_throttle(&user).await?;
         self.store
             .append_audit(user_audit(action, Outcome::Success, json!({})))
             .await?;
