@@ -42,6 +42,36 @@ pub async fn ensure(
         .find(|s| s.name == DEMO_SITE_NAME))
 }
 
+/// The demo tenant owner's address.
+pub const DEMO_OWNER: &str = "owner@demo.localhost";
+
+/// Makes the demo tenant's owner, with a random password, when the
+/// installation has no admin user yet. Returns the address and password to
+/// print once; only the password's argon2id hash is stored.
+pub async fn ensure_owner(
+    admin: &nexaguard_admin::Admin,
+    site: &Site,
+) -> anyhow::Result<Option<(String, String)>> {
+    use base64::Engine as _;
+    use rand::RngCore;
+    if admin.store().count_users().await? > 0 {
+        return Ok(None);
+    }
+    let mut bytes = [0u8; 18];
+    rand::rng().fill_bytes(&mut bytes);
+    let password = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    admin
+        .create_user_as_system(
+            Some(site.tenant_id),
+            nexaguard_access::Role::Owner,
+            DEMO_OWNER,
+            &password,
+        )
+        .await?;
+    tracing::info!("created the demo tenant's owner");
+    Ok(Some((DEMO_OWNER.to_owned(), password)))
+}
+
 /// The origins a browser uses for the demo page on this server.
 fn demo_origins(listen: SocketAddr) -> Vec<String> {
     let port = listen.port();

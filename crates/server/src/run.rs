@@ -56,6 +56,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         keys.clone(),
     )
     .await?;
+    let demo_owner = match &demo_site {
+        Some(site) => demo::ensure_owner(&admin, site).await?,
+        None => None,
+    };
     audit_lifecycle(&admin, Action::ConfigLoaded, config_summary(&settings)).await;
     audit_lifecycle(&admin, Action::ServerStarted, serde_json::json!({})).await;
     let state = AppState::new(StateParts {
@@ -93,7 +97,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let has_demo = demo_site.is_some();
     tokio::spawn(async move {
         if let Ok(addr) = ready_rx.await {
-            print_urls(scheme, addr, has_demo);
+            print_urls(scheme, addr, has_demo, demo_owner);
         }
     });
     let result = serve(
@@ -142,7 +146,7 @@ async fn audit_lifecycle(admin: &Admin, action: Action, details: serde_json::Val
     }
 }
 
-fn print_urls(scheme: &str, addr: SocketAddr, demo: bool) {
+fn print_urls(scheme: &str, addr: SocketAddr, demo: bool, owner: Option<(String, String)>) {
     let host = if addr.ip().is_loopback() || addr.ip().is_unspecified() {
         format!("localhost:{}", addr.port())
     } else {
@@ -154,7 +158,11 @@ fn print_urls(scheme: &str, addr: SocketAddr, demo: bool) {
         println!("  Demo page:   {scheme}://{host}/demo/");
     }
     println!("  OpenAPI:     {scheme}://{host}/v1/openapi.json");
-    println!("  Admin API:   {scheme}://{host}/admin/api/v1/session");
+    println!("  Admin API:   {scheme}://{host}/admin/api/v1/session (docs/admin-api.md)");
+    if let Some((email, password)) = owner {
+        println!("  Demo owner:  {email} / {password}");
+        println!("               (shown this once; enrol TOTP at the first sign-in)");
+    }
     println!("  Consent API: {scheme}://{host}/v1/consents");
     println!("  Health:      {scheme}://{host}/healthz  {scheme}://{host}/readyz  {scheme}://{host}/metrics");
     println!();

@@ -1549,3 +1549,33 @@ async fn analysts_search_export_and_count_consent_records() {
         .count();
     assert_eq!(exports, 2);
 }
+
+#[tokio::test]
+async fn the_demo_owner_is_made_once_and_can_sign_in() {
+    let env = env().await;
+    let tenant = env.store.create_tenant("Demo").await.unwrap();
+    let site = env
+        .store
+        .create_site(tenant.id, "demo", &["https://localhost:8443".to_owned()])
+        .await
+        .unwrap();
+    let (email, password) = nexaguard_server::demo::ensure_owner(&env.admin, &site)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(password.len() >= 20);
+    assert!(nexaguard_server::demo::ensure_owner(&env.admin, &site)
+        .await
+        .unwrap()
+        .is_none());
+    let answer = Client::default()
+        .call(
+            &env,
+            Method::POST,
+            "/session",
+            Some(json!({"email": email, "password": password})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json()["next"], "mfa_enrolment");
+}
