@@ -11,6 +11,7 @@
 //! one more module and one more line in that test file.
 
 pub mod admin;
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -21,6 +22,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub use admin::AdminStore;
+pub use postgres::PostgresStore;
 pub use sqlite::{SqliteAdminStore, SqliteStore};
 
 /// A tenant's id.

@@ -3,8 +3,13 @@
 //!
 //! A backend plugs in through [`Harness`] (open its store on a fresh
 //! database, reopen it, run raw SQL beside it) and one `store_tests!` line
-//! at the bottom of this file. A PostgreSQL backend is added by writing its
-//! harness and that one line.
+//! at the bottom of this file.
+//!
+//! The PostgreSQL tests need a server: `NEXAGUARD_TEST_DATABASE_URL` names
+//! it (e.g. `postgres://postgres@127.0.0.1:5432/test`; the role must be
+//! allowed to create databases). Each test gets a database of its own,
+//! dropped afterwards. Without the variable they print
+//! `skipped: NEXAGUARD_TEST_DATABASE_URL is not set` and pass.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -18,10 +23,16 @@ use nexaguard_consent::context::{DeviceClass, EventContext};
 use nexaguard_consent::event::{Action, ConsentEvent, ConsentModeStates, Source, SCHEMA_VERSION};
 use nexaguard_consent::token::TokenHash;
 use nexaguard_consent::Environment;
-use nexaguard_store::{NewConsent, RecordOutcome, Site, SiteId, SqliteStore, Store, StoreError};
-use sqlx::{ConnectOptions, Connection};
+use nexaguard_store::postgres::{PostgresOptions, LATEST_CONSENT_SQL};
+use nexaguard_store::{
+    NewConsent, PostgresStore, RecordOutcome, Site, SiteId, SqliteStore, Store, StoreError,
+};
+use sqlx::postgres::PgConnection;
+use sqlx::{ConnectOptions, Connection, Executor};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -65,6 +76,173 @@ impl Harness for SqliteHarness {
             .connect()
             .await
             .unwrap();
+        let result = sqlx::query(sql).execute(&mut conn).await;
+        conn.close().await.unwrap();
+        result
+            .map(|done| done.rows_affected())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The variable naming the PostgreSQL server of the PostgreSQL tests.
+const DATABASE_URL_VAR: &str = "NEXAGUARD_TEST_DATABASE_URL";
+
+/// Every database the PostgreSQL harness creates is named
+/// `{prefix}{unix seconds at creation}_{random}`.
+const TEST_DATABASE_PREFIX: &str = "nexaguard_test_";
+
+/// A test database this old is a leftover (its test process died before
+/// dropping it, e.g. killed by a timeout): the next harness drops it.
+const LEFTOVER_AFTER_SECS: u64 = 3600;
+
+/// PostgreSQL: a fresh database on the server `NEXAGUARD_TEST_DATABASE_URL`
+/// names, dropped when the harness is.
+struct PostgresHarness {
+    /// The URL given, used for creating and dropping databases.
+    server_url: String,
+    /// The test's own database.
+    database: String,
+    /// The URL of that database.
+    url: String,
+}
+
+impl PostgresHarness {
+    /// Creates the database; `None`, after saying so, when the variable is
+    /// not set (the house rule for tests that need outside services).
+    async fn new() -> Option<PostgresHarness> {
+        let server_url = match std::env::var(DATABASE_URL_VAR) {
+            Ok(url) if !url.is_empty() => url,
+            _ => {
+                eprintln!("skipped: {DATABASE_URL_VAR} is not set");
+                return None;
+            }
+        };
+        let mut admin = PgConnection::connect(&server_url).await.unwrap();
+        drop_leftover_databases(&mut admin).await;
+        let database = format!(
+            "{TEST_DATABASE_PREFIX}{}_{}",
+            unix_seconds(),
+            Uuid::new_v4().simple()
+        );
+        admin
+            .execute(format!("CREATE DATABASE {database}").as_str())
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+        let url = database_url(&server_url, &database);
+        Some(PostgresHarness {
+            server_url,
+            database,
+            url,
+        })
+    }
+
+    /// A connection of its own to the test database.
+    async fn connect(&self) -> PgConnection {
+        PgConnection::connect(&self.url).await.unwrap()
+    }
+}
+
+/// Pools small enough that the tests running in parallel stay well within
+/// the server's max_connections.
+fn test_options() -> PostgresOptions {
+    let mut options = PostgresOptions::default();
+    options.max_connections = 4;
+    options
+}
+
+fn unix_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// `server_url` with its database replaced by `database` (query
+/// parameters such as `sslmode` kept).
+fn database_url(server_url: &str, database: &str) -> String {
+    let (base, query) = match server_url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (server_url, String::new()),
+    };
+    let authority = base.find("://").map_or(0, |at| at + 3);
+    let path = base[authority..]
+        .find('/')
+        .map_or(base.len(), |at| authority + at);
+    format!("{}/{database}{query}", &base[..path])
+}
+
+/// Drops the test databases that earlier runs left behind, once they are
+/// old enough not to belong to a run still going. Best effort: another
+/// run may be dropping the same ones.
+async fn drop_leftover_databases(admin: &mut PgConnection) {
+    let names: Vec<(String,)> = sqlx::query_as(
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'nexaguard\\_test\\_%'",
+    )
+    .fetch_all(&mut *admin)
+    .await
+    .unwrap();
+    let now = unix_seconds();
+    for (name,) in names {
+        let created = name
+            .strip_prefix(TEST_DATABASE_PREFIX)
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|seconds| seconds.parse::<u64>().ok());
+        let ours = name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if let (Some(created), true) = (created, ours) {
+            if now.saturating_sub(created) > LEFTOVER_AFTER_SECS {
+                let dropped = admin
+                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await;
+                eprintln!("dropped leftover test database {name}: {dropped:?}");
+            }
+        }
+    }
+}
+
+impl Drop for PostgresHarness {
+    /// Drops the database from a thread with a runtime of its own: `Drop`
+    /// cannot await, and blocking on the test's own runtime could
+    /// deadlock. `WITH (FORCE)` ends connections a failed test left open.
+    /// If this fails, the next run drops the database after an hour.
+    fn drop(&mut self) {
+        let server_url = self.server_url.clone();
+        let database = self.database.clone();
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let mut admin = PgConnection::connect(&server_url).await.unwrap();
+                admin
+                    .execute(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)").as_str())
+                    .await
+                    .unwrap();
+                admin.close().await.unwrap();
+            });
+        })
+        .join();
+        if dropped.is_err() {
+            eprintln!("note: test database {} was not dropped", self.database);
+        }
+    }
+}
+
+#[async_trait]
+impl Harness for PostgresHarness {
+    async fn open(&self) -> Arc<dyn Store> {
+        Arc::new(
+            PostgresStore::open_with(&self.url, &test_options())
+                .await
+                .unwrap(),
+        )
+    }
+
+    async fn execute_raw(&self, sql: &str) -> Result<u64, String> {
+        let mut conn = self.connect().await;
         let result = sqlx::query(sql).execute(&mut conn).await;
         conn.close().await.unwrap();
         result
@@ -752,9 +930,17 @@ async fn close_commits_everything_acknowledged(harness: &dyn Harness) {
 }
 
 /// Runs every shared test against one backend, each as its own `#[test]`
-/// on a fresh harness. `$harness` is an expression making one.
+/// on a fresh harness. `$harness` is an expression making one; after
+/// `optional`, an expression (evaluated in the async test, so it may
+/// `.await`) making an `Option` of one, `None` skipping the test.
 macro_rules! store_tests {
+    ($backend:ident, optional $harness:expr) => {
+        store_tests!(@all $backend, $harness);
+    };
     ($backend:ident, $harness:expr) => {
+        store_tests!(@all $backend, Some($harness));
+    };
+    (@all $backend:ident, $harness:expr) => {
         store_tests!(@cases $backend, $harness, [
             tenants_and_sites,
             config_versions,
@@ -776,7 +962,9 @@ macro_rules! store_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    let harness = $harness;
+                    let Some(harness) = $harness else {
+                        return;
+                    };
                     super::$case(&harness).await;
                 }
             )*
@@ -786,6 +974,7 @@ macro_rules! store_tests {
 
 // One line per backend.
 store_tests!(sqlite, SqliteHarness::new());
+store_tests!(postgres, optional PostgresHarness::new().await);
 
 // ---------------------------------------------------------------------------
 // SQLite only
@@ -808,4 +997,301 @@ async fn sqlite_file_is_in_wal_mode_and_migrations_are_idempotent() {
     assert_eq!(mode, "wal");
     conn.close().await.unwrap();
     store.close().await;
+}
+
+// ---------------------------------------------------------------------------
+// PostgreSQL only
+
+/// The name of the consent partition of the UTC month of `at`.
+fn partition_of(at: OffsetDateTime) -> String {
+    let utc = at.to_offset(time::UtcOffset::UTC);
+    format!("consents_y{:04}m{:02}", utc.year(), u8::from(utc.month()))
+}
+
+/// The partitions of `consents`, by name.
+async fn partitions(conn: &mut PgConnection) -> Vec<String> {
+    let names: Vec<(String,)> = sqlx::query_as(
+        "SELECT c.relname::text FROM pg_inherits AS i \
+         JOIN pg_class AS c ON c.oid = i.inhrelid \
+         WHERE i.inhparent = 'consents'::regclass ORDER BY 1",
+    )
+    .fetch_all(conn)
+    .await
+    .unwrap();
+    names.into_iter().map(|(name,)| name).collect()
+}
+
+/// Rows per partition, from each row's `tableoid`.
+async fn rows_per_partition(conn: &mut PgConnection) -> BTreeMap<String, i64> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT tableoid::regclass::text, count(*) FROM consents GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(conn)
+    .await
+    .unwrap();
+    rows.into_iter().collect()
+}
+
+async fn table_exists(conn: &mut PgConnection, name: &str) -> bool {
+    let (exists,): (bool,) = sqlx::query_as("SELECT to_regclass($1) IS NOT NULL")
+        .bind(name)
+        .fetch_one(conn)
+        .await
+        .unwrap();
+    exists
+}
+
+async fn count_rows(conn: &mut PgConnection, sql: &str) -> i64 {
+    let (count,): (i64,) = sqlx::query_as(sql).fetch_one(conn).await.unwrap();
+    count
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_consents_land_in_monthly_partitions() {
+    let Some(harness) = PostgresHarness::new().await else {
+        return;
+    };
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    let mut conn = harness.connect().await;
+
+    // Opening created this month's and next month's partitions.
+    let now = OffsetDateTime::now_utc();
+    let existing = partitions(&mut conn).await;
+    assert!(existing.contains(&partition_of(now)), "{existing:?}");
+    let next_month = partition_of(now.replace_day(1).unwrap() + Duration::days(32));
+    assert!(existing.contains(&next_month), "{existing:?}");
+
+    // Months are UTC months: 01:30 on 1 June in Berlin is still May.
+    let times = [
+        datetime!(2023-03-10 12:00:00.000000001 UTC),
+        datetime!(2024-05-01 00:00:00 UTC),
+        datetime!(2024-06-01 01:30:00.999999999 +02:00),
+        datetime!(2024-06-01 00:00:00 UTC),
+    ];
+    let mut events = Vec::new();
+    for at in times {
+        let new = event(&site, Environment::Production, at);
+        assert_eq!(
+            store
+                .record_consent(consent(&site, new.clone(), TOKEN, 1))
+                .await
+                .unwrap(),
+            RecordOutcome::Recorded { recorded_at: at }
+        );
+        events.push(new);
+    }
+    let per_partition = rows_per_partition(&mut conn).await;
+    assert_eq!(
+        per_partition,
+        BTreeMap::from([
+            ("consents_y2023m03".to_owned(), 1),
+            ("consents_y2024m05".to_owned(), 2),
+            ("consents_y2024m06".to_owned(), 1),
+        ])
+    );
+    // Partitions made on demand get the parent's indexes.
+    let (indexes,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM pg_indexes WHERE tablename = 'consents_y2023m03'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(indexes, 3, "primary key, by token, by recorded_at");
+
+    // An event id is unique across partitions: a retry whose time falls in
+    // another month is a duplicate of the first, answered with its time,
+    // and stores nothing (not even a partition for the new month).
+    let mut retry = events[0].clone();
+    retry.recorded_at = datetime!(2025-01-15 00:00 UTC);
+    assert_eq!(
+        store
+            .record_consent(consent(&site, retry, TOKEN, 1))
+            .await
+            .unwrap(),
+        RecordOutcome::Duplicate {
+            recorded_at: times[0]
+        }
+    );
+    assert!(!table_exists(&mut conn, "consents_y2025m01").await);
+    assert_eq!(rows_per_partition(&mut conn).await, per_partition);
+    assert_eq!(
+        count_rows(&mut conn, "SELECT count(*) FROM consent_ids").await,
+        4
+    );
+    // Every event reads back exactly, whichever partition holds it.
+    for new in &events {
+        assert_eq!(
+            store
+                .consent_by_event_id(site.id, Environment::Production, new.event_id)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(new)
+        );
+    }
+    conn.close().await.unwrap();
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_retention_drops_whole_months() {
+    let Some(harness) = PostgresHarness::new().await else {
+        return;
+    };
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    let mut conn = harness.connect().await;
+
+    let mut events = Vec::new();
+    for at in [
+        datetime!(2023-03-10 12:00 UTC),
+        datetime!(2023-03-20 12:00 UTC),
+        datetime!(2024-05-10 12:00 UTC),
+        datetime!(2024-05-20 12:00 UTC),
+        datetime!(2024-06-01 00:00 UTC),
+    ] {
+        let new = event(&site, Environment::Production, at);
+        store
+            .record_consent(consent(&site, new.clone(), TOKEN, 1))
+            .await
+            .unwrap();
+        events.push(new);
+    }
+
+    // March 2023 ends before the cutoff: dropped whole (2 rows). May 2024
+    // holds the cutoff: its earlier row is deleted (1 row), the later one
+    // and June stay.
+    let cutoff = datetime!(2024-05-15 00:00 UTC);
+    assert_eq!(store.delete_consents_before(cutoff).await.unwrap(), 3);
+    assert!(!table_exists(&mut conn, "consents_y2023m03").await);
+    assert!(table_exists(&mut conn, "consents_y2024m05").await);
+    assert_eq!(
+        rows_per_partition(&mut conn).await,
+        BTreeMap::from([
+            ("consents_y2024m05".to_owned(), 1),
+            ("consents_y2024m06".to_owned(), 1),
+        ])
+    );
+    // The ids went with their consents, dropped month included.
+    let ids: Vec<(Uuid,)> = sqlx::query_as("SELECT event_id FROM consent_ids ORDER BY recorded_at")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(ids, vec![(events[3].event_id,), (events[4].event_id,)]);
+    assert_eq!(
+        store
+            .count_consents(site.id, Environment::Production)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(store.delete_consents_before(cutoff).await.unwrap(), 0);
+
+    // A forgotten event is new again; its month comes back on demand.
+    assert_eq!(
+        store
+            .record_consent(consent(&site, events[0].clone(), TOKEN, 1))
+            .await
+            .unwrap(),
+        RecordOutcome::Recorded {
+            recorded_at: events[0].recorded_at
+        }
+    );
+    assert!(table_exists(&mut conn, "consents_y2023m03").await);
+    conn.close().await.unwrap();
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_latest_consent_uses_the_token_index() {
+    let Some(harness) = PostgresHarness::new().await else {
+        return;
+    };
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    let wanted = event(&site, Environment::Production, T0);
+    store
+        .record_consent(consent(&site, wanted.clone(), TOKEN, 1))
+        .await
+        .unwrap();
+
+    // A big month of other tokens' consents beside it, written directly.
+    let mut conn = harness.connect().await;
+    sqlx::query(
+        "INSERT INTO consents (event_id, site_id, environment, token_hash, body_hash, \
+                               recorded_at, recorded_at_ns, inserted_at, body) \
+         SELECT gen_random_uuid(), $1, 'production', sha256(int8send(i)), sha256(int8send(i)), \
+                timestamptz '2024-05-01 00:00:00+00' + i * interval '1 second', 0, now(), '{}' \
+         FROM generate_series(1, 50000) AS i",
+    )
+    .bind(site.id.0)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.execute("ANALYZE consents").await.unwrap();
+
+    let plan: Vec<(String,)> = sqlx::query_as(&format!("EXPLAIN {LATEST_CONSENT_SQL}"))
+        .bind(site.id.0)
+        .bind(Environment::Production.as_str())
+        .bind(TOKEN.as_bytes())
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    let plan: Vec<String> = plan.into_iter().map(|(line,)| line).collect();
+    let plan = plan.join("\n");
+    let big = partition_of(T0);
+    assert!(
+        plan.lines()
+            .any(|line| line.contains("Index") && line.contains(&format!("on {big}"))),
+        "{plan}"
+    );
+    assert!(!plan.contains(&format!("Seq Scan on {big}")), "{plan}");
+    assert!(plan.contains("token_hash = "), "{plan}");
+
+    // And the query answers right among all that.
+    assert_eq!(
+        store
+            .latest_consent(site.id, Environment::Production, &TOKEN)
+            .await
+            .unwrap(),
+        Some(wanted)
+    );
+    conn.close().await.unwrap();
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_migrations_are_idempotent_and_unsafe_settings_are_refused() {
+    let Some(harness) = PostgresHarness::new().await else {
+        return;
+    };
+    PostgresStore::migrate_only(&harness.url).await.unwrap();
+    PostgresStore::migrate_only(&harness.url).await.unwrap();
+    let store = harness.open().await;
+    store.close().await;
+
+    // Acknowledging consents before the WAL is flushed is refused.
+    let mut conn = harness.connect().await;
+    conn.execute(
+        format!(
+            "ALTER DATABASE {} SET synchronous_commit = off",
+            harness.database
+        )
+        .as_str(),
+    )
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let refused = PostgresStore::open_with(&harness.url, &test_options()).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Database(_))),
+        "{refused:?}"
+    );
+    assert!(
+        refused
+            .unwrap_err()
+            .to_string()
+            .contains("synchronous_commit"),
+        "the error says why"
+    );
 }

@@ -1,0 +1,767 @@
+//! The PostgreSQL backend: for several server processes sharing one
+//! database, or a database operated elsewhere.
+//!
+//! - No writer task. PostgreSQL serialises writers itself and flushes the
+//!   WAL records of concurrent commits together (group commit), so every
+//!   write is one short transaction, most often one statement, on a pooled
+//!   connection. A call returns only after its COMMIT has returned, which
+//!   with `synchronous_commit` on (the default; [`PostgresStore::open`]
+//!   refuses a server where it is off) means the commit is in the flushed
+//!   WAL.
+//! - Consents are kept in a table partitioned by calendar month (UTC);
+//!   the store creates the partitions it needs, and retention drops whole
+//!   months. Because the primary key of a partitioned table must include
+//!   the partition key, event ids are made unique by an ordinary companion
+//!   table, `consent_ids`, written in the same statement.
+//! - Connections start with a statement timeout and an idle-in-transaction
+//!   timeout (see [`PostgresOptions`]), so a stuck statement or a leaked
+//!   transaction cannot hold locks or connections for ever.
+//!
+//! The schema lives in `migrations-postgres/`, embedded in the binary and
+//! applied on every open; its header lists what other PostgreSQL-compatible
+//! engines (CockroachDB, YugabyteDB, Citus) treat differently.
+
+mod codec;
+mod partitions;
+
+use crate::{
+    NewConsent, PublishedConfig, RecordOutcome, Site, SiteId, Store, StoreError, Tenant, TenantId,
+};
+use async_trait::async_trait;
+use nexaguard_consent::event::ConsentEvent;
+use nexaguard_consent::token::TokenHash;
+use nexaguard_consent::Environment;
+use partitions::MonthPartition;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The schema, embedded at build time.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations-postgres");
+
+/// The query behind [`Store::latest_consent`]: `$1` is the site id, `$2`
+/// the environment, `$3` the token hash. Public so that tests, and
+/// operators with `EXPLAIN`, can check that its plan uses
+/// `consents_by_token` (a backward index scan of the newest partitions
+/// first, stopping at the first row).
+pub const LATEST_CONSENT_SQL: &str = "SELECT body FROM consents \
+     WHERE site_id = $1 AND environment = $2 AND token_hash = $3 \
+     ORDER BY recorded_at DESC, recorded_at_ns DESC, inserted_at DESC \
+     LIMIT 1";
+
+/// Records a consent in one statement, so in one implicit transaction and
+/// one round trip: the event id goes into `consent_ids` unless it is there
+/// already, and the consent into `consents` only if the id was new. The
+/// outer insert's row count (1 or 0) says which happened.
+const INSERT_CONSENT: &str = "WITH new_id AS ( \
+         INSERT INTO consent_ids \
+             (event_id, site_id, environment, body_hash, recorded_at, recorded_at_ns) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (event_id) DO NOTHING \
+         RETURNING event_id \
+     ) \
+     INSERT INTO consents (event_id, site_id, environment, token_hash, body_hash, \
+                           recorded_at, recorded_at_ns, inserted_at, body) \
+     SELECT event_id, $2, $3, $7, $4, $5, $6, $8, $9 FROM new_id";
+
+/// What is stored for a known event id, to tell a duplicate from a
+/// conflict.
+const LOOKUP_CONSENT_ID: &str =
+    "SELECT body_hash, recorded_at, recorded_at_ns FROM consent_ids WHERE event_id = $1";
+
+/// How often `record_consent` tries before giving up: once more after
+/// creating a missing partition, and once more if a known id vanished
+/// (retention) between the insert and the lookup.
+const RECORD_ATTEMPTS: usize = 4;
+
+/// Consents one retention statement deletes: large purges go in several
+/// short transactions rather than one long one.
+const DELETE_CHUNK: i64 = 5_000;
+
+/// A pooled connection idle for longer than this is checked with a ping
+/// before use (a firewall or a server restart may have cut it); fresher
+/// ones are not, which saves a round trip per request under load.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(30);
+
+/// Pool and session settings of a [`PostgresStore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PostgresOptions {
+    /// Connections the pool opens at most. Each server process holds up to
+    /// this many, so the database's `max_connections` must cover the sum
+    /// over all processes (and the operators' own sessions).
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before failing.
+    pub acquire_timeout: Duration,
+    /// `statement_timeout` of every pooled connection: the longest any one
+    /// statement may run (migrations run without it).
+    pub statement_timeout: Duration,
+    /// `idle_in_transaction_session_timeout`: how long a connection may sit
+    /// in an open transaction doing nothing before the server ends it.
+    pub idle_in_transaction_timeout: Duration,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            // Enough to keep PostgreSQL's group commit fed under load;
+            // few enough that a handful of server processes stays within
+            // the default max_connections of 100.
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(10),
+            statement_timeout: Duration::from_secs(30),
+            idle_in_transaction_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The PostgreSQL store. Open it with [`PostgresStore::open`]; call
+/// [`Store::close`] before exiting so that requests in flight finish.
+#[derive(Debug)]
+pub struct PostgresStore {
+    pool: PgPool,
+    /// `record_consent` calls in progress.
+    in_flight: AtomicUsize,
+}
+
+/// Counts a `record_consent` call for as long as it runs, whichever way
+/// it ends (answered, failed or abandoned).
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn new(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        InFlight(counter)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A configuration the store refuses to run with.
+fn refused(reason: String) -> StoreError {
+    StoreError::Database(sqlx::Error::Configuration(reason.into()))
+}
+
+/// Reports a request refused because the pool is closed as
+/// [`StoreError::Closed`], as the trait promises.
+fn closed_as_closed(error: StoreError) -> StoreError {
+    match error {
+        StoreError::Database(sqlx::Error::PoolClosed) => StoreError::Closed,
+        other => other,
+    }
+}
+
+/// Whether an insert failed because no partition takes its row: SQLSTATE
+/// 23514 (check_violation) without a constraint name, which a real CHECK
+/// violation always has.
+fn is_missing_partition(error: &StoreError) -> bool {
+    match error {
+        StoreError::Database(sqlx::Error::Database(db)) => {
+            db.code().as_deref() == Some("23514") && db.constraint().is_none()
+        }
+        _ => false,
+    }
+}
+
+/// A fresh public site key: a prefix naming the environment, then 128
+/// random bits as 32 lowercase hex digits (as the SQLite store makes them;
+/// the schema checks the prefix and the length).
+fn new_site_key(environment: Environment) -> String {
+    let prefix = match environment {
+        Environment::Production => "ngp_",
+        Environment::Staging => "ngs_",
+    };
+    format!("{prefix}{}", Uuid::new_v4().simple())
+}
+
+fn parse_url(url: &str) -> Result<PgConnectOptions, StoreError> {
+    let options = PgConnectOptions::from_str(url)?;
+    // Names the connections in pg_stat_activity, unless the URL does.
+    Ok(if options.get_application_name().is_none() {
+        options.application_name("nexaguard")
+    } else {
+        options
+    })
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user@host/db`, any
+    /// form libpq and sqlx accept) with the default [`PostgresOptions`],
+    /// applies pending migrations and creates the consent partitions of
+    /// this month and the next. Must be called inside a Tokio runtime.
+    pub async fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        PostgresStore::open_with(url, &PostgresOptions::default()).await
+    }
+
+    /// [`PostgresStore::open`] with other pool and session settings.
+    pub async fn open_with(
+        url: &str,
+        options: &PostgresOptions,
+    ) -> Result<PostgresStore, StoreError> {
+        let connect = parse_url(url)?;
+        migrate(&connect).await?;
+        // In milliseconds, at least 1: PostgreSQL reads 0 as "no limit".
+        let millis = |limit: Duration| limit.as_millis().max(1);
+        let session = connect.options([
+            ("statement_timeout", millis(options.statement_timeout)),
+            (
+                "idle_in_transaction_session_timeout",
+                millis(options.idle_in_transaction_timeout),
+            ),
+        ]);
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IDLE_AFTER {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .connect_with(session)
+            .await?;
+        let store = PostgresStore {
+            pool,
+            in_flight: AtomicUsize::new(0),
+        };
+        if let Err(error) = store.prepare().await {
+            store.pool.close().await;
+            return Err(error);
+        }
+        Ok(store)
+    }
+
+    /// Applies pending migrations to the database at `url`, then
+    /// disconnects (`nexaguard migrate`). Creates no partitions: the store
+    /// does that when it opens.
+    pub async fn migrate_only(url: &str) -> Result<(), StoreError> {
+        migrate(&parse_url(url)?).await
+    }
+
+    /// Checks the server's settings and creates this month's and next
+    /// month's partitions, so that the first consents of a month rarely
+    /// find theirs missing.
+    async fn prepare(&self) -> Result<(), StoreError> {
+        let (synchronous_commit, encoding): (String, String) = sqlx::query_as(
+            "SELECT current_setting('synchronous_commit'), current_setting('server_encoding')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        // With `off`, COMMIT returns before the WAL is flushed: a crash
+        // could lose consents that were already acknowledged.
+        if synchronous_commit == "off" {
+            return Err(refused(
+                "synchronous_commit is off: acknowledged consents could be lost in a crash; \
+                 turn it on for the NexaGuard database or role"
+                    .to_owned(),
+            ));
+        }
+        // Consent bodies must be stored exactly; another encoding would
+        // convert them, and refuse characters it cannot represent.
+        if encoding != "UTF8" {
+            return Err(refused(format!(
+                "the database encoding is {encoding}; NexaGuard needs a UTF8 database"
+            )));
+        }
+        let this_month = MonthPartition::containing(OffsetDateTime::now_utc())?;
+        partitions::ensure(&self.pool, &[this_month, this_month.next()]).await
+    }
+
+    /// Inserts a consent unless its id is known; `true` if it was new.
+    async fn insert_consent(&self, row: &ConsentRow) -> Result<bool, StoreError> {
+        let done = sqlx::query(INSERT_CONSENT)
+            .bind(row.event_id)
+            .bind(row.site_id)
+            .bind(row.environment)
+            .bind(row.body_hash.as_slice())
+            .bind(row.recorded_at)
+            .bind(row.recorded_at_ns)
+            .bind(row.token_hash.as_slice())
+            .bind(row.inserted_at)
+            .bind(&row.body)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The body hash and time stored for a known event id.
+    async fn known_consent(
+        &self,
+        event_id: Uuid,
+    ) -> Result<Option<(Vec<u8>, OffsetDateTime)>, StoreError> {
+        let known: Option<(Vec<u8>, OffsetDateTime, i16)> = sqlx::query_as(LOOKUP_CONSENT_ID)
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        known
+            .map(|(hash, micros, beyond)| Ok((hash, codec::join_nanos(micros, beyond)?)))
+            .transpose()
+    }
+
+    async fn record(&self, consent: NewConsent) -> Result<RecordOutcome, StoreError> {
+        let NewConsent {
+            site_id,
+            event,
+            token_hash,
+            body_hash,
+        } = consent;
+        let (recorded_at, recorded_at_ns) = codec::split_nanos(event.recorded_at)?;
+        let month = MonthPartition::containing(event.recorded_at)?;
+        let row = ConsentRow {
+            event_id: event.event_id,
+            site_id: site_id.0,
+            environment: event.environment.as_str(),
+            token_hash: token_hash.0,
+            body_hash,
+            recorded_at,
+            recorded_at_ns,
+            inserted_at: codec::store_clock()?,
+            body: codec::json_to_db("consent event", &event)?,
+        };
+        let mut created_partition = false;
+        for _ in 0..RECORD_ATTEMPTS {
+            match self.insert_consent(&row).await {
+                // The statement has committed: the answer is durable.
+                Ok(true) => {
+                    return Ok(RecordOutcome::Recorded {
+                        recorded_at: event.recorded_at,
+                    })
+                }
+                Ok(false) => match self.known_consent(row.event_id).await? {
+                    Some((hash, first)) if hash == body_hash => {
+                        return Ok(RecordOutcome::Duplicate { recorded_at: first })
+                    }
+                    Some(_) => return Ok(RecordOutcome::Conflict),
+                    // Forgotten by retention since the insert saw it: the
+                    // next attempt records it anew, as if it came later.
+                    None => {}
+                },
+                Err(error) if !created_partition && is_missing_partition(&error) => {
+                    partitions::ensure(&self.pool, &[month, month.next()]).await?;
+                    created_partition = true;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Err(StoreError::Corrupt(format!(
+            "event {} was neither recorded nor found after {RECORD_ATTEMPTS} attempts",
+            row.event_id
+        )))
+    }
+
+    async fn create_site_inner(&self, site: &Site) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The foreign key would refuse an unknown tenant too, but as a
+        // database error; this tells the caller what is missing.
+        let (tenant_exists,): (bool,) =
+            sqlx::query_as("SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1)")
+                .bind(site.tenant_id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+        if !tenant_exists {
+            return Err(StoreError::NotFound(format!("tenant {}", site.tenant_id.0)));
+        }
+        sqlx::query(
+            "INSERT INTO sites (id, tenant_id, name, origins, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(site.id.0)
+        .bind(site.tenant_id.0)
+        .bind(&site.name)
+        .bind(&site.origins)
+        .bind(site.created_at)
+        .execute(&mut *tx)
+        .await?;
+        for (key, environment) in [
+            (&site.production_key, Environment::Production),
+            (&site.staging_key, Environment::Staging),
+        ] {
+            sqlx::query("INSERT INTO site_keys (key, site_id, environment) VALUES ($1, $2, $3)")
+                .bind(key)
+                .bind(site.id.0)
+                .bind(environment.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn publish_config_inner(
+        &self,
+        site: SiteId,
+        environment: Environment,
+        config_json: &str,
+    ) -> Result<PublishedConfig, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Locking the site row serialises publications to the site, so two
+        // of them cannot both take the same next version. NO KEY UPDATE
+        // does not conflict with the KEY SHARE locks of foreign key checks:
+        // consents keep flowing meanwhile.
+        let site_exists: Option<(i32,)> =
+            sqlx::query_as("SELECT 1 FROM sites WHERE id = $1 FOR NO KEY UPDATE")
+                .bind(site.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if site_exists.is_none() {
+            return Err(StoreError::NotFound(format!("site {}", site.0)));
+        }
+        let (next,): (i32,) = sqlx::query_as(
+            "SELECT coalesce(max(version), 0) + 1 FROM site_configs \
+             WHERE site_id = $1 AND environment = $2",
+        )
+        .bind(site.0)
+        .bind(environment.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        let published = PublishedConfig {
+            site_id: site,
+            environment,
+            version: codec::version_from_db(next)?,
+            config_json: config_json.to_owned(),
+            published_at: codec::store_clock()?,
+        };
+        sqlx::query(
+            "INSERT INTO site_configs (site_id, environment, version, config_json, published_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(site.0)
+        .bind(environment.as_str())
+        .bind(next)
+        .bind(config_json)
+        .bind(published.published_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(published)
+    }
+
+    /// Retention; see [`Store::delete_consents_before`].
+    ///
+    /// 1. Months that end at or before the cutoff are dropped whole.
+    /// 2. Rows before the cutoff in what remains (the cutoff's own month,
+    ///    and any partition not made by the store) are deleted in chunks,
+    ///    each chunk with its ids, in one statement.
+    /// 3. The ids of the dropped months are deleted in chunks.
+    ///
+    /// Between 1 and 3, an id can outlive its consent; a retry of such an
+    /// event is then answered as a duplicate, which is true (it was
+    /// recorded). The other order could record an expired event twice.
+    async fn delete_before(&self, cutoff: OffsetDateTime) -> Result<u64, StoreError> {
+        let (cutoff_micros, cutoff_ns) = codec::split_nanos(cutoff)?;
+        let mut total: u64 = 0;
+        for partition in partitions::list(&self.pool).await? {
+            if partition.end()? <= cutoff {
+                let dropped = partitions::drop_partition(&self.pool, partition).await?;
+                total = total.saturating_add(dropped);
+            }
+        }
+        // "Before the cutoff" to the nanosecond: before its microsecond, or
+        // in it with fewer nanoseconds. The first condition alone lets the
+        // planner prune partitions and use the recorded_at indexes.
+        loop {
+            let (deleted,): (i64,) = sqlx::query_as(
+                "WITH gone AS ( \
+                     DELETE FROM consents \
+                     WHERE recorded_at <= $1 AND (recorded_at < $1 OR recorded_at_ns < $2) \
+                       AND (event_id, recorded_at) IN ( \
+                           SELECT event_id, recorded_at FROM consents \
+                           WHERE recorded_at <= $1 \
+                             AND (recorded_at < $1 OR recorded_at_ns < $2) \
+                           LIMIT $3) \
+                     RETURNING event_id \
+                 ), forgotten AS ( \
+                     DELETE FROM consent_ids WHERE event_id IN (SELECT event_id FROM gone) \
+                 ) \
+                 SELECT count(*) FROM gone",
+            )
+            .bind(cutoff_micros)
+            .bind(cutoff_ns)
+            .bind(DELETE_CHUNK)
+            .fetch_one(&self.pool)
+            .await?;
+            let deleted = u64::try_from(deleted)
+                .map_err(|_| StoreError::Corrupt(format!("{deleted} rows deleted")))?;
+            total = total.saturating_add(deleted);
+            if deleted < DELETE_CHUNK.unsigned_abs() {
+                break;
+            }
+        }
+        loop {
+            let done = sqlx::query(
+                "DELETE FROM consent_ids WHERE event_id IN ( \
+                     SELECT event_id FROM consent_ids \
+                     WHERE recorded_at <= $1 AND (recorded_at < $1 OR recorded_at_ns < $2) \
+                     LIMIT $3)",
+            )
+            .bind(cutoff_micros)
+            .bind(cutoff_ns)
+            .bind(DELETE_CHUNK)
+            .execute(&self.pool)
+            .await?;
+            if done.rows_affected() < DELETE_CHUNK.unsigned_abs() {
+                break;
+            }
+        }
+        Ok(total)
+    }
+}
+
+/// Applies pending migrations on a connection of its own, without the
+/// pool's statement timeout: a future migration may rewrite a large table.
+/// sqlx's migrator holds an advisory lock meanwhile, so servers starting
+/// together migrate one after the other.
+async fn migrate(connect: &PgConnectOptions) -> Result<(), StoreError> {
+    let mut conn = connect.connect().await?;
+    let migrated = MIGRATOR.run_direct(&mut conn).await;
+    conn.close().await?;
+    migrated.map_err(StoreError::from)
+}
+
+/// A consent as column values.
+struct ConsentRow {
+    event_id: Uuid,
+    site_id: Uuid,
+    environment: &'static str,
+    token_hash: [u8; 32],
+    body_hash: [u8; 32],
+    recorded_at: OffsetDateTime,
+    recorded_at_ns: i16,
+    inserted_at: OffsetDateTime,
+    body: String,
+}
+
+type SiteRow = (
+    Uuid,
+    Uuid,
+    String,
+    Vec<String>,
+    OffsetDateTime,
+    String,
+    String,
+);
+
+fn site_from_row(row: SiteRow) -> Site {
+    let (id, tenant_id, name, origins, created_at, production_key, staging_key) = row;
+    Site {
+        id: SiteId(id),
+        tenant_id: TenantId(tenant_id),
+        name,
+        origins,
+        production_key,
+        staging_key,
+        created_at,
+    }
+}
+
+type ConfigRow = (Uuid, String, i32, String, OffsetDateTime);
+
+fn config_from_row(row: ConfigRow) -> Result<PublishedConfig, StoreError> {
+    let (site_id, environment, version, config_json, published_at) = row;
+    Ok(PublishedConfig {
+        site_id: SiteId(site_id),
+        environment: codec::environment_from_db(&environment)?,
+        version: codec::version_from_db(version)?,
+        config_json,
+        published_at,
+    })
+}
+
+fn event_from_body(body: Option<(String,)>) -> Result<Option<ConsentEvent>, StoreError> {
+    body.map(|(body,)| codec::json_from_db("consent event", &body))
+        .transpose()
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(|e| closed_as_closed(e.into()))
+    }
+
+    async fn create_tenant(&self, name: &str) -> Result<Tenant, StoreError> {
+        let tenant = Tenant {
+            id: TenantId(Uuid::new_v4()),
+            name: name.to_owned(),
+            created_at: codec::store_clock()?,
+        };
+        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(tenant.id.0)
+            .bind(&tenant.name)
+            .bind(tenant.created_at)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| closed_as_closed(e.into()))?;
+        Ok(tenant)
+    }
+
+    async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        let rows: Vec<(Uuid, String, OffsetDateTime)> =
+            sqlx::query_as("SELECT id, name, created_at FROM tenants ORDER BY created_at, id")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| closed_as_closed(e.into()))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, created_at)| Tenant {
+                id: TenantId(id),
+                name,
+                created_at,
+            })
+            .collect())
+    }
+
+    async fn create_site(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        origins: &[String],
+    ) -> Result<Site, StoreError> {
+        let site = Site {
+            id: SiteId(Uuid::new_v4()),
+            tenant_id: tenant,
+            name: name.to_owned(),
+            origins: origins.to_vec(),
+            production_key: new_site_key(Environment::Production),
+            staging_key: new_site_key(Environment::Staging),
+            created_at: codec::store_clock()?,
+        };
+        self.create_site_inner(&site)
+            .await
+            .map_err(closed_as_closed)?;
+        Ok(site)
+    }
+
+    async fn sites(&self) -> Result<Vec<Site>, StoreError> {
+        let rows: Vec<SiteRow> = sqlx::query_as(
+            "SELECT s.id, s.tenant_id, s.name, s.origins, s.created_at, p.key, t.key \
+             FROM sites AS s \
+             JOIN site_keys AS p ON p.site_id = s.id AND p.environment = 'production' \
+             JOIN site_keys AS t ON t.site_id = s.id AND t.environment = 'staging' \
+             ORDER BY s.created_at, s.id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| closed_as_closed(e.into()))?;
+        Ok(rows.into_iter().map(site_from_row).collect())
+    }
+
+    async fn publish_config(
+        &self,
+        site: SiteId,
+        environment: Environment,
+        config_json: &str,
+    ) -> Result<PublishedConfig, StoreError> {
+        self.publish_config_inner(site, environment, config_json)
+            .await
+            .map_err(closed_as_closed)
+    }
+
+    async fn latest_configs(&self) -> Result<Vec<PublishedConfig>, StoreError> {
+        let rows: Vec<ConfigRow> = sqlx::query_as(
+            "SELECT DISTINCT ON (site_id, environment) \
+                 site_id, environment, version, config_json, published_at \
+             FROM site_configs \
+             ORDER BY site_id, environment, version DESC",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| closed_as_closed(e.into()))?;
+        rows.into_iter().map(config_from_row).collect()
+    }
+
+    async fn record_consent(&self, consent: NewConsent) -> Result<RecordOutcome, StoreError> {
+        let _in_flight = InFlight::new(&self.in_flight);
+        let result = self.record(consent).await.map_err(closed_as_closed);
+        if let Err(error) = &result {
+            if !matches!(error, StoreError::Closed) {
+                tracing::error!(%error, "recording a consent failed");
+            }
+        }
+        result
+    }
+
+    async fn latest_consent(
+        &self,
+        site: SiteId,
+        environment: Environment,
+        token: &TokenHash,
+    ) -> Result<Option<ConsentEvent>, StoreError> {
+        let body: Option<(String,)> = sqlx::query_as(LATEST_CONSENT_SQL)
+            .bind(site.0)
+            .bind(environment.as_str())
+            .bind(token.as_bytes())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| closed_as_closed(e.into()))?;
+        event_from_body(body)
+    }
+
+    async fn consent_by_event_id(
+        &self,
+        site: SiteId,
+        environment: Environment,
+        event_id: Uuid,
+    ) -> Result<Option<ConsentEvent>, StoreError> {
+        // The time from consent_ids leads to the one partition to look in
+        // (pruned when the statement starts), instead of probing the
+        // primary key of every month.
+        let body: Option<(String,)> = sqlx::query_as(
+            "SELECT body FROM consents \
+             WHERE event_id = $1 AND site_id = $2 AND environment = $3 \
+               AND recorded_at = (SELECT recorded_at FROM consent_ids WHERE event_id = $1)",
+        )
+        .bind(event_id)
+        .bind(site.0)
+        .bind(environment.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| closed_as_closed(e.into()))?;
+        event_from_body(body)
+    }
+
+    async fn count_consents(
+        &self,
+        site: SiteId,
+        environment: Environment,
+    ) -> Result<u64, StoreError> {
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM consents WHERE site_id = $1 AND environment = $2")
+                .bind(site.0)
+                .bind(environment.as_str())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| closed_as_closed(e.into()))?;
+        u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("consent count {count}")))
+    }
+
+    async fn delete_consents_before(&self, cutoff: OffsetDateTime) -> Result<u64, StoreError> {
+        self.delete_before(cutoff).await.map_err(closed_as_closed)
+    }
+
+    fn pending_writes(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    async fn close(&self) {
+        // Refuses new requests at once and returns when the connections in
+        // use have come back, i.e. when every statement in flight has
+        // committed or failed (and its caller has been answered).
+        self.pool.close().await;
+    }
+}
