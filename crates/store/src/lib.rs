@@ -6,6 +6,11 @@
 //! - [`sqlite`]: the embedded default. WAL mode; every write goes through
 //!   one writer thread that commits in batches (group commit), and a request
 //!   is answered only once its batch is committed.
+//! - [`postgres`]: for several server nodes on one database. Consent
+//!   records in monthly partitions; each record is one transaction, and
+//!   PostgreSQL groups the WAL flushes of concurrent commits itself.
+//!
+//! The admin side ([`admin::AdminStore`]) has a SQLite backend so far.
 //!
 //! Every backend passes the same tests (`tests/store.rs`), so a new one is
 //! one more module and one more line in that test file.
