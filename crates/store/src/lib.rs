@@ -10,7 +10,10 @@
 //!   records in monthly partitions; each record is one transaction, and
 //!   PostgreSQL groups the WAL flushes of concurrent commits itself.
 //!
-//! The admin side ([`admin::AdminStore`]) has a SQLite backend so far.
+//! The admin side ([`admin::AdminStore`]) has a backend for each:
+//! [`SqliteAdminStore`] and [`PostgresAdminStore`] (on the
+//! [`PostgresStore`]'s connection pool), which pass the same tests
+//! (`tests/admin_store.rs`).
 //!
 //! Every backend passes the same tests (`tests/store.rs`), so a new one is
 //! one more module and one more line in that test file.
@@ -27,7 +30,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub use admin::AdminStore;
-pub use postgres::PostgresStore;
+pub use postgres::{PostgresAdminStore, PostgresStore};
 pub use sqlite::{SqliteAdminStore, SqliteStore};
 
 /// A tenant's id.

@@ -21,8 +21,11 @@
 //! applied on every open; its header lists what other PostgreSQL-compatible
 //! engines (CockroachDB, YugabyteDB, Citus) treat differently.
 
+mod admin;
 mod codec;
 mod partitions;
+
+pub use admin::PostgresAdminStore;
 
 use crate::{
     NewConsent, PublishedConfig, RecordOutcome, Site, SiteId, Store, StoreError, Tenant, TenantId,
