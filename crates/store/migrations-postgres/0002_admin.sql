@@ -190,7 +190,8 @@ CREATE TRIGGER audit_checkpoints_no_truncate
 BEFORE TRUNCATE ON audit_checkpoints
 FOR EACH STATEMENT EXECUTE FUNCTION audit_is_append_only();
 
--- Admin queries over consents (a site environment's records, newest first)
--- have no index of their own here, unlike SQLite's `consents_by_site_time`:
--- they walk `consents_by_recorded_at` backwards, month by month, and skip
--- other sites' rows; a token's records come from `consents_by_token`.
+-- Admin queries over consents: a site environment's records, newest
+-- first, by keyset pages. Without this index a small site in a large
+-- multi-tenant database would be found by walking everyone's records.
+CREATE INDEX consents_by_site_time
+    ON consents (site_id, environment, recorded_at, recorded_at_ns, event_id);

@@ -1096,7 +1096,10 @@ async fn postgres_consents_land_in_monthly_partitions() {
             .fetch_one(&mut conn)
             .await
             .unwrap();
-    assert_eq!(indexes, 3, "primary key, by token, by recorded_at");
+    assert_eq!(
+        indexes, 4,
+        "primary key, by token, by recorded_at, by site and time"
+    );
 
     // An event id is unique across partitions: a retry whose time falls in
     // another month is a duplicate of the first, answered with its time,
