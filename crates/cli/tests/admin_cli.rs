@@ -172,7 +172,11 @@ async fn open_admin(data: &Path) -> (Arc<SqliteStore>, Arc<Admin>) {
     let gvl = nexaguard_server::gvl_source::load(None).await.unwrap();
     let admin = nexaguard_server::admin::open(
         data,
-        &database(data),
+        Arc::new(
+            nexaguard_store::SqliteAdminStore::open(&database(data))
+                .await
+                .unwrap(),
+        ),
         Arc::clone(&consents) as Arc<dyn Store>,
         Arc::new(gvl),
         nexaguard_server::secrets::token_keys(data).unwrap(),

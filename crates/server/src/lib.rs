@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod app;
 mod body;
+pub mod database;
 pub mod demo;
 pub mod error;
 pub mod gvl_source;

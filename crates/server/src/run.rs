@@ -11,7 +11,6 @@ use anyhow::Context;
 use axum::http::HeaderName;
 use nexaguard_admin::Admin;
 use nexaguard_audit::{Action, Actor, ChainId, Outcome};
-use nexaguard_store::{SqliteStore, Store};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +34,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
     let keys = secrets::token_keys(&settings.data_dir)?;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&settings.database_path()).await?);
+    let stores = settings.database().open().await?;
+    let store = Arc::clone(&stores.consents);
     let gvl = gvl_source::load(settings.gvl.as_deref()).await?;
     let demo_site = if settings.demo {
         demo::ensure(store.as_ref(), &gvl, settings.listen).await?
@@ -50,7 +50,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .context("country_header is not a valid header name")?;
     let admin = crate::admin::open(
         &settings.data_dir,
-        &settings.database_path(),
+        Arc::clone(&stores.admin),
         Arc::clone(&store),
         Arc::new(gvl.clone()),
         keys.clone(),

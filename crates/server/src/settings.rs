@@ -28,6 +28,9 @@ pub struct ServeArgs {
     /// Directory for the database, keys and generated certificate [default: ./nexaguard-data].
     #[arg(long, env = "NEXAGUARD_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://...) for several nodes on one database [default: SQLite in the data directory].
+    #[arg(long, env = "NEXAGUARD_DATABASE_URL")]
+    pub database_url: Option<String>,
     /// TLS certificate chain (PEM); without it a self-signed certificate is generated.
     #[arg(long, env = "NEXAGUARD_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -77,6 +80,7 @@ pub enum LogFormat {
 struct FileSettings {
     listen: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
+    database_url: Option<String>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     plain_http_behind_proxy: Option<bool>,
@@ -96,6 +100,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Data directory.
     pub data_dir: PathBuf,
+    /// PostgreSQL URL; `None` for the embedded SQLite database.
+    pub database_url: Option<String>,
     /// Configured certificate and key, if any.
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Plain HTTP behind a proxy.
@@ -140,6 +146,7 @@ impl Settings {
                 .data_dir
                 .or(file.data_dir)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            database_url: args.database_url.or(file.database_url),
             tls,
             plain_http_behind_proxy: args
                 .plain_http_behind_proxy
@@ -170,6 +177,11 @@ impl Settings {
         if self.rate_limit_per_minute == 0 || self.rate_limit_burst == 0 {
             anyhow::bail!("rate_limit_per_minute and rate_limit_burst must be at least 1");
         }
+        if let Some(url) = &self.database_url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                anyhow::bail!("database_url must be a postgres:// URL");
+            }
+        }
         if self.retention_days == 0 {
             anyhow::bail!("retention_days must be at least 1");
         }
@@ -182,6 +194,14 @@ impl Settings {
     /// The SQLite database file.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("nexaguard.db")
+    }
+
+    /// The database: PostgreSQL when a URL is set, else the SQLite file.
+    pub fn database(&self) -> crate::database::Database {
+        match &self.database_url {
+            Some(url) => crate::database::Database::Postgres(url.clone()),
+            None => crate::database::Database::Sqlite(self.database_path()),
+        }
     }
 }
 

@@ -46,7 +46,7 @@ async fn env_with(limit: (u32, u32)) -> Env {
     let keys = TokenKeys::new([7; 32], [9; 32]);
     let admin = nexaguard_server::admin::open(
         dir.path(),
-        &db,
+        Arc::new(nexaguard_store::SqliteAdminStore::open(&db).await.unwrap()),
         Arc::clone(&store),
         Arc::new(gvl.clone()),
         keys.clone(),

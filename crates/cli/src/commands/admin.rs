@@ -65,9 +65,10 @@ impl Opened {
         // The GVL only matters for configuration checks, which these
         // commands do not make: the embedded one spares a download.
         let gvl = nexaguard_server::gvl_source::load(None).await?;
+        let admin_store = SqliteAdminStore::open(&store.database_path()).await?;
         nexaguard_server::admin::open(
             &store.data_dir,
-            &store.database_path(),
+            Arc::new(admin_store),
             consents,
             Arc::new(gvl),
             tokens,

@@ -134,13 +134,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
     router
 }
 
-/// Opens the administration service of the installation in `data_dir`:
-/// the admin side of the database, the key-encryption keys (the
-/// `NEXAGUARD_KEK` environment variable, or the key file created in the
-/// data directory at first start), the CSRF key.
+/// Opens the administration service of the installation in `data_dir` on
+/// the admin side of its database (`admin_store`), with the
+/// key-encryption keys (the `NEXAGUARD_KEK` environment variable, or the
+/// key file created in the data directory at first start) and the CSRF key.
 pub async fn open(
     data_dir: &std::path::Path,
-    database: &std::path::Path,
+    admin_store: Arc<dyn nexaguard_store::AdminStore>,
     consents: Arc<dyn nexaguard_store::Store>,
     gvl: Arc<nexaguard_tcf::gvl::Gvl>,
     tokens: nexaguard_consent::token::TokenKeys,
@@ -148,7 +148,6 @@ pub async fn open(
     use anyhow::Context;
     use nexaguard_admin::{AdminParts, KekSource};
     use nexaguard_keyring::{EnvKey, LocalKeyFile};
-    let store = Arc::new(nexaguard_store::SqliteAdminStore::open(database).await?);
     let kek = match std::env::var(EnvKey::VARIABLE) {
         Ok(value) => {
             tracing::info!("key-encryption key from {}", EnvKey::VARIABLE);
@@ -171,7 +170,7 @@ pub async fn open(
         }
     };
     let admin = Admin::new(AdminParts {
-        store,
+        store: admin_store,
         consents,
         kek,
         csrf_key: crate::secrets::csrf_key(data_dir)?,
