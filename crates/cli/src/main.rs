@@ -48,6 +48,10 @@ enum Command {
     /// The key ring.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Copy the SQLite database while the server runs.
+    Backup(commands::backup::BackupArgs),
+    /// Replace the SQLite database with a backup (server stopped).
+    Restore(commands::backup::RestoreArgs),
 }
 
 #[derive(Subcommand)]
@@ -144,6 +148,8 @@ fn main() -> ExitCode {
         Command::User(UserCommand::Create(args)) => commands::admin::user_create(args),
         Command::Audit(AuditCommand::Verify(args)) => commands::admin::audit_verify(args),
         Command::Keys(KeysCommand::Rotate(args)) => commands::admin::keys_rotate(args),
+        Command::Backup(args) => commands::backup::backup(args),
+        Command::Restore(args) => commands::backup::restore(args),
     };
     match result {
         Ok(code) => code,

@@ -13,6 +13,7 @@
 //! every open.
 
 mod admin;
+pub mod backup;
 mod codec;
 mod writer;
 

@@ -3,6 +3,7 @@
 
 pub mod ac;
 pub mod admin;
+pub mod backup;
 pub mod gvl;
 pub mod server;
 pub mod signals;
