@@ -100,11 +100,37 @@ impl From<StoreError> for ApiError {
                 err.retry_after = Some(1);
                 err
             }
+            e if e.is_unavailable() => {
+                let mut err = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "the database is unavailable or overloaded; retry with the same eventId",
+                );
+                err.retry_after = Some(2);
+                err
+            }
             _ => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "the consent could not be stored; retry with the same eventId",
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod store_error_tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_store_is_a_503_with_retry_after_and_a_bug_a_500() {
+        let overloaded = ApiError::from(StoreError::Overloaded);
+        assert_eq!(overloaded.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(overloaded.code, "store_unavailable");
+        assert!(overloaded.retry_after.is_some());
+        let down = ApiError::from(StoreError::Database(sqlx::Error::PoolTimedOut));
+        assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+        let corrupt = ApiError::from(StoreError::Corrupt("x".to_owned()));
+        assert_eq!(corrupt.status, StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

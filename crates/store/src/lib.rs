@@ -155,6 +155,55 @@ pub enum StoreError {
     /// The store is shutting down and takes no more writes.
     #[error("the store is closed")]
     Closed,
+    /// The write queue is full: the database does not keep up. Refusing
+    /// at once keeps memory and latency bounded; the client retries.
+    #[error("the store is overloaded")]
+    Overloaded,
+}
+
+impl StoreError {
+    /// Whether the failure is the database being out of reach, overloaded
+    /// or out of space, rather than a bug: worth a 503 and a retry.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Overloaded | StoreError::Closed => true,
+            StoreError::Database(error) => {
+                matches!(
+                    error,
+                    sqlx::Error::Io(_)
+                        | sqlx::Error::Tls(_)
+                        | sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::WorkerCrashed
+                ) || error
+                    .as_database_error()
+                    .and_then(|e| e.code())
+                    .is_some_and(|code| unavailable_code(&code))
+            }
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(error, _)) => matches!(
+                error.code,
+                rusqlite::ErrorCode::DiskFull
+                    | rusqlite::ErrorCode::DatabaseBusy
+                    | rusqlite::ErrorCode::DatabaseLocked
+                    | rusqlite::ErrorCode::SystemIoFailure
+                    | rusqlite::ErrorCode::CannotOpen
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// SQLSTATE classes and SQLite codes of a database that is down, starting,
+/// out of space or out of connections.
+fn unavailable_code(code: &str) -> bool {
+    // PostgreSQL: 08 connection exceptions, 53 insufficient resources (disk
+    // full, out of memory, too many connections), 57P0x shutting down or
+    // starting. SQLite through sqlx: 13 SQLITE_FULL, 5 SQLITE_BUSY,
+    // 6 SQLITE_LOCKED, 10 SQLITE_IOERR (and extended codes ending in them).
+    code.starts_with("08")
+        || code.starts_with("53")
+        || code.starts_with("57P0")
+        || matches!(code.parse::<u32>().map(|c| c & 0xff), Ok(13 | 5 | 6 | 10))
 }
 
 /// The operations the server and the CLI need. Every method is scoped by

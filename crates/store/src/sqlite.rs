@@ -135,6 +135,28 @@ impl SqliteStore {
         drop(sender);
         answer.await.map_err(|_| StoreError::Closed)?
     }
+
+    /// Like `submit`, but a full queue is refused at once with
+    /// [`StoreError::Overloaded`] instead of waiting: consent posts must not
+    /// pile up in memory behind a disk that does not keep up.
+    async fn submit_or_refuse<T>(
+        &self,
+        job: impl FnOnce(Reply<T>) -> Job,
+    ) -> Result<T, StoreError> {
+        let sender = self
+            .jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or(StoreError::Closed)?;
+        let (reply, answer) = oneshot::channel();
+        sender.try_send(job(reply)).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => StoreError::Overloaded,
+            mpsc::error::TrySendError::Closed(_) => StoreError::Closed,
+        })?;
+        drop(sender);
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
 }
 
 /// A fresh public site key: a prefix naming the environment, then 128
@@ -332,7 +354,7 @@ impl Store for SqliteStore {
             recorded_at_text: codec::timestamp_to_db(event.recorded_at)?,
             body: codec::json_to_db("consent event", &event)?,
         };
-        self.submit(|reply| {
+        self.submit_or_refuse(|reply| {
             Job::Record(RecordJob {
                 consent: prepared,
                 reply,

@@ -1298,3 +1298,62 @@ async fn postgres_migrations_are_idempotent_and_unsafe_settings_are_refused() {
         "the error says why"
     );
 }
+
+#[tokio::test]
+async fn sqlite_refuses_at_once_when_the_write_queue_is_full_and_loses_nothing() {
+    let harness = SqliteHarness::new();
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    // A slow disk, simulated: another connection holds the write lock, so
+    // the writer waits (up to its busy timeout) and the queue fills.
+    let mut blocker = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&harness.path)
+        .connect()
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..3000)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            let new = consent(
+                &site,
+                event(
+                    &site,
+                    Environment::Production,
+                    T0 + Duration::milliseconds(i),
+                ),
+                TOKEN,
+                1,
+            );
+            tokio::spawn(async move { store.record_consent(new).await })
+        })
+        .collect();
+    // Let the queue fill, then release the lock before the busy timeout.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    sqlx::query("COMMIT").execute(&mut blocker).await.unwrap();
+    blocker.close().await.unwrap();
+    let (mut recorded, mut refused) = (0u64, 0u64);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(RecordOutcome::Recorded { .. }) => recorded += 1,
+            Err(StoreError::Overloaded) => refused += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(refused > 0, "nothing was refused: the queue is unbounded");
+    assert!(recorded > 0);
+    assert_eq!(recorded + refused, 3000);
+    // Every acknowledged event is stored, and nothing else.
+    assert_eq!(
+        store
+            .count_consents(site.id, Environment::Production)
+            .await
+            .unwrap(),
+        recorded
+    );
+    assert!(StoreError::Overloaded.is_unavailable());
+    store.close().await;
+}

@@ -277,10 +277,12 @@ fn commit_records(conn: &mut Connection, records: &mut Vec<RecordJob>) {
 
 fn answer(job: RecordJob, result: Result<RecordOutcome, StoreError>) {
     let RecordJob { reply, pending, .. } = job;
+    // Out of the queue count before the caller hears back, so that a caller
+    // who reads `pending_writes` after its answer never counts itself.
+    drop(pending);
     // The caller may have given up waiting; the event is committed anyway
     // and a retry will be told it is a duplicate.
     let _ = reply.send(result);
-    drop(pending);
 }
 
 /// Inserts an event unless its id is stored already (then it changes
