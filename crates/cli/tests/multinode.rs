@@ -1,0 +1,867 @@
+//! Two `nexaguard serve` nodes on one PostgreSQL database (issue 6): the
+//! real binary twice, on two loopback ports, sharing one data directory
+//! (its `secrets/`: token keys, CSRF key, key-encryption key; and the
+//! generated TLS certificate) and one `--database-url`, as a deployment
+//! behind a load balancer runs them. Checked across the nodes: sessions,
+//! idempotent eventIds, configuration propagation within 5 seconds, and
+//! one unbroken audit hash chain under concurrent changes from both.
+//!
+//! Not checked across nodes: the per-network rate limits. Each node keeps
+//! its own counters in memory today, so N nodes together admit N times
+//! the configured rate; that is the documented behaviour, not something
+//! this test should pin down.
+//!
+//! Needs a PostgreSQL server: `NEXAGUARD_TEST_DATABASE_URL` names it (e.g.
+//! `postgres://postgres@127.0.0.1:5432/test`; the role must be allowed to
+//! create databases). The test makes a database of its own and drops it at
+//! the end. Without the variable it prints
+//! `skipped: NEXAGUARD_TEST_DATABASE_URL is not set` and passes.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use nexaguard_store::{AdminStore, PostgresAdminStore, PostgresStore, Store};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use sqlx::postgres::PgConnection;
+use sqlx::{Connection, Executor};
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The variable naming the PostgreSQL server.
+const DATABASE_URL_VAR: &str = "NEXAGUARD_TEST_DATABASE_URL";
+
+/// Test databases are named `{prefix}{unix seconds}_{random}`, as the
+/// store tests name theirs (whose harness drops old leftovers).
+const TEST_DATABASE_PREFIX: &str = "nexaguard_test_";
+
+/// How long a node may take to start listening.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long a node may take to exit after SIGTERM.
+const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The bound the issue states: a publish or promotion made on one node is
+/// served by every other node within this long.
+const PROPAGATION_BOUND: Duration = Duration::from_secs(5);
+
+/// How long to keep looking after the bound was missed, to report by how
+/// much it was missed.
+const PROPAGATION_GIVE_UP: Duration = Duration::from_secs(20);
+
+/// The session cookie's name.
+const SESSION_COOKIE: &str = "__Host-nexaguard_session";
+
+/// Audited changes (API token creations) per node in the concurrency
+/// check, made by this many workers per node at once.
+const WORKERS_PER_NODE: usize = 4;
+const CHANGES_PER_WORKER: usize = 15;
+
+// ---- the database ---------------------------------------------------------
+
+/// A database of the test's own on the server the variable names, dropped
+/// when this is (also when the test panics).
+struct TestDatabase {
+    server_url: String,
+    name: String,
+    url: String,
+    dropped: bool,
+}
+
+impl TestDatabase {
+    /// Creates it; `None`, after saying so, when the variable is not set.
+    async fn create() -> Option<TestDatabase> {
+        let server_url = match std::env::var(DATABASE_URL_VAR) {
+            Ok(url) if !url.is_empty() => url,
+            _ => {
+                eprintln!("skipped: {DATABASE_URL_VAR} is not set");
+                return None;
+            }
+        };
+        let unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let name = format!(
+            "{TEST_DATABASE_PREFIX}{unix}_{}",
+            uuid::Uuid::new_v4().simple()
+        );
+        let mut conn = PgConnection::connect(&server_url).await.unwrap();
+        conn.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        let url = database_url(&server_url, &name);
+        Some(TestDatabase {
+            server_url,
+            name,
+            url,
+            dropped: false,
+        })
+    }
+
+    /// Drops the database, on a thread with a runtime of its own (so that
+    /// it works from `Drop` inside or outside the test's runtime).
+    fn drop_database(&mut self) -> Result<(), String> {
+        if self.dropped {
+            return Ok(());
+        }
+        self.dropped = true;
+        let (server_url, name) = (self.server_url.clone(), self.name.clone());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async move {
+                let mut conn = PgConnection::connect(&server_url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                conn.close().await.map_err(|e| e.to_string())
+            })
+        })
+        .join()
+        .map_err(|_| "the thread dropping the database panicked".to_owned())?
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Err(error) = self.drop_database() {
+            eprintln!("dropping test database {} failed: {error}", self.name);
+        }
+    }
+}
+
+/// `server_url` with its database replaced by `database` (query
+/// parameters such as `sslmode` kept).
+fn database_url(server_url: &str, database: &str) -> String {
+    let (base, query) = match server_url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (server_url, String::new()),
+    };
+    let authority = base.find("://").map_or(0, |at| at + 3);
+    let path = base[authority..]
+        .find('/')
+        .map_or(base.len(), |at| authority + at);
+    format!("{}/{database}{query}", &base[..path])
+}
+
+// ---- the nodes ------------------------------------------------------------
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running `nexaguard serve`, killed if the test ends before it stops it.
+struct Node {
+    label: &'static str,
+    child: Option<Child>,
+    /// `https://localhost:PORT`: the base URL and the node's own origin.
+    base: String,
+    /// The start-up banner (standard output up to the health line).
+    banner: Vec<String>,
+    /// Everything the node wrote to standard error, shown if the test fails.
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Node {
+    /// Starts a node and waits until it has printed its whole banner.
+    async fn start(label: &'static str, data_dir: &Path, database_url: &str) -> Node {
+        let port = free_port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_nexaguard"));
+        // The test's own environment must not change the nodes' settings.
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("NEXAGUARD_") {
+                command.env_remove(name);
+            }
+        }
+        let mut child = command
+            .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+            // The test posts from one address as fast as it can.
+            .args([
+                "--rate-limit-per-minute",
+                "1000000",
+                "--rate-limit-burst",
+                "1000000",
+            ])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--database-url", database_url])
+            .env("NEXAGUARD_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err_lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let sink = Arc::clone(&stderr);
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = err_lines.next_line().await {
+                let mut all = sink.lock().unwrap();
+                all.push_str(&line);
+                all.push('\n');
+            }
+        });
+        let mut out_lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut node = Node {
+            label,
+            child: Some(child),
+            base: format!("https://localhost:{port}"),
+            banner: Vec::new(),
+            stderr,
+        };
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = tokio::time::timeout(left, out_lines.next_line())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!("{label} did not print its banner within {START_TIMEOUT:?}")
+                })
+                .unwrap();
+            let Some(line) = line else {
+                panic!("{label} exited before listening");
+            };
+            let done = line.trim_start().starts_with("Health:");
+            node.banner.push(line);
+            if done {
+                break;
+            }
+        }
+        // Keep draining standard output so the node never blocks on it.
+        tokio::spawn(async move { while let Ok(Some(_)) = out_lines.next_line().await {} });
+        let listening = format!("NexaGuard is listening on {}", node.base);
+        assert!(
+            node.banner.iter().any(|l| l.trim() == listening),
+            "{label}: no `{listening}` in {:?}",
+            node.banner
+        );
+        node
+    }
+
+    /// The demo owner's password, if this node printed it.
+    fn demo_owner_password(&self) -> Option<String> {
+        self.banner.iter().find_map(|line| {
+            line.trim()
+                .strip_prefix("Demo owner:")
+                .and_then(|rest| rest.trim().strip_prefix("owner@demo.localhost / "))
+                .map(|password| password.trim().to_owned())
+        })
+    }
+
+    /// Sends SIGTERM and waits for the exit; asserts it is exit code 0.
+    async fn stop(&mut self) {
+        let mut child = self.child.take().unwrap();
+        let pid = child.id().unwrap();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -TERM {pid}");
+        let exit = tokio::time::timeout(STOP_TIMEOUT, child.wait())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{} did not exit within {STOP_TIMEOUT:?} of SIGTERM",
+                    self.label
+                )
+            })
+            .unwrap();
+        assert!(
+            exit.success(),
+            "{} exit after SIGTERM: {exit:?}\nstderr:\n{}",
+            self.label,
+            self.stderr.lock().unwrap()
+        );
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.start_kill();
+            if let Ok(stderr) = self.stderr.lock() {
+                eprintln!("--- {} stderr ---\n{stderr}", self.label);
+            }
+        }
+    }
+}
+
+/// A client trusting the certificate the first node generated (both nodes
+/// serve it: they share the data directory).
+fn client(data_dir: &Path) -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let pem = std::fs::read(data_dir.join("tls/cert.pem")).unwrap();
+    reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+// ---- HTTP -----------------------------------------------------------------
+
+/// A signed-in browser: the session cookie and the CSRF token.
+#[derive(Debug, Clone)]
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+#[derive(Debug)]
+struct Answer {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    text: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.text))
+    }
+
+    fn code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[track_caller]
+    fn expect(self, status: StatusCode) -> Answer {
+        assert_eq!(self.status, status, "{}", self.text);
+        self
+    }
+
+    /// The session the answer starts (cookie and CSRF token), over `old`.
+    fn session(&self, old: Option<&Session>) -> Session {
+        let cookie = self
+            .headers
+            .get(reqwest::header::SET_COOKIE)
+            .map(|set| set.to_str().unwrap().split(';').next().unwrap().to_owned())
+            .or_else(|| old.map(|s| s.cookie.clone()))
+            .expect("no session cookie");
+        assert!(cookie.starts_with(SESSION_COOKIE), "{cookie}");
+        let csrf = self.json()["csrfToken"]
+            .as_str()
+            .map(str::to_owned)
+            .or_else(|| old.map(|s| s.csrf.clone()))
+            .expect("no CSRF token");
+        Session { cookie, csrf }
+    }
+}
+
+/// One request; `origin` and `session` as a browser would send them.
+async fn send(
+    http: &reqwest::Client,
+    method: Method,
+    url: &str,
+    origin: Option<&str>,
+    session: Option<&Session>,
+    body: Option<&Value>,
+) -> Answer {
+    let mut request = http.request(method, url);
+    if let Some(origin) = origin {
+        request = request.header(reqwest::header::ORIGIN, origin);
+    }
+    if let Some(session) = session {
+        request = request
+            .header(reqwest::header::COOKIE, &session.cookie)
+            .header("X-CSRF-Token", &session.csrf);
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await.unwrap();
+    Answer {
+        status: response.status(),
+        headers: response.headers().clone(),
+        text: response.text().await.unwrap(),
+    }
+}
+
+/// An admin API read on `node`.
+async fn admin_get(http: &reqwest::Client, node: &Node, session: &Session, path: &str) -> Answer {
+    let url = format!("{}/admin/api/v1{path}", node.base);
+    send(http, Method::GET, &url, None, Some(session), None).await
+}
+
+/// An admin API change on `node`, from the node's own origin.
+async fn admin_change(
+    http: &reqwest::Client,
+    node: &Node,
+    session: &Session,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+) -> Answer {
+    let url = format!("{}/admin/api/v1{path}", node.base);
+    send(http, method, &url, Some(&node.base), Some(session), body).await
+}
+
+// ---- consent events -------------------------------------------------------
+
+/// A TC string the demo site (CMP 300, sample GVL v42) accepts.
+fn tc_string() -> String {
+    use nexaguard_tcf::{PurposeSet, TcModel, Timestamp, VendorSet};
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    let mut m = TcModel::default();
+    m.created = Timestamp::from_unix_millis(now).unwrap();
+    m.last_updated = m.created;
+    m.cmp_id = 300;
+    m.cmp_version = 1;
+    m.vendor_list_version = 42;
+    m.policy_version = 5;
+    m.purpose_consents = PurposeSet::try_from(&[1u32, 2, 3, 4, 7][..]).unwrap();
+    m.vendor_consents = VendorSet::try_from(&[1u32, 2][..]).unwrap();
+    m.vendors_disclosed = Some(VendorSet::try_from(&[1u32, 2, 3, 5, 6][..]).unwrap());
+    nexaguard_tcf::encode(&m).unwrap()
+}
+
+/// A valid event for the demo site's production configuration `version`.
+fn event(site_key: &str, version: u64) -> Value {
+    json!({
+        "tcString": tc_string(),
+        "purposes": [1, 2, 3, 4, 7],
+        "vendors": [1, 2],
+        "eventId": uuid::Uuid::new_v4(),
+        "schemaVersion": 1,
+        "siteKey": site_key,
+        "environment": "production",
+        "configVersion": version,
+        "timestamp": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap(),
+        "action": "accept_all",
+        "source": "banner",
+        "consentMode": {
+            "ad_storage": "granted", "ad_user_data": "granted", "ad_personalization": "granted",
+            "analytics_storage": "granted", "functionality_storage": "granted",
+            "personalization_storage": "denied", "security_storage": "granted"
+        },
+        "customPurposes": ["necessary"],
+        "language": "en",
+        "sdkVersion": "test"
+    })
+}
+
+/// The public configuration of `site_key` as `node` serves it.
+async fn public_config(http: &reqwest::Client, node: &Node, site_key: &str) -> Value {
+    let url = format!("{}/v1/sites/{site_key}/config.json", node.base);
+    send(http, Method::GET, &url, None, None, None)
+        .await
+        .expect(StatusCode::OK)
+        .json()
+}
+
+// ---- the test -------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_on_one_postgres_database_act_as_one() {
+    let Some(mut database) = TestDatabase::create().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+
+    // The first node creates the secrets, the certificate, the schema, the
+    // demo tenant, site and owner; the second starts on all of them.
+    let mut node1 = Node::start("node 1", &data, &database.url).await;
+    let mut node2 = Node::start("node 2", &data, &database.url).await;
+    assert_ne!(node1.base, node2.base);
+    let password = node1
+        .demo_owner_password()
+        .unwrap_or_else(|| panic!("node 1 printed no demo owner: {:?}", node1.banner));
+    assert_eq!(
+        node2.demo_owner_password(),
+        None,
+        "only the node that made the owner prints its password: {:?}",
+        node2.banner
+    );
+    let http = client(&data);
+
+    // ---- 1. A session made on node 1 holds on node 2 --------------------
+    let login = send(
+        &http,
+        Method::POST,
+        &format!("{}/admin/api/v1/session", node1.base),
+        Some(&node1.base),
+        None,
+        Some(&json!({"email": "owner@demo.localhost", "password": password})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(login.json()["next"], "mfa_enrolment", "{}", login.text);
+    let session = login.session(None);
+    let enrolment = admin_change(
+        &http,
+        &node1,
+        &session,
+        Method::POST,
+        "/mfa/enrolment",
+        None,
+    )
+    .await
+    .expect(StatusCode::OK);
+    let secret = totp_rs::Secret::Encoded(enrolment.json()["secret"].as_str().unwrap().to_owned())
+        .to_bytes()
+        .unwrap();
+    let code = totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        secret,
+        None,
+        String::new(),
+    )
+    .generate_current()
+    .unwrap();
+    let confirmed = admin_change(
+        &http,
+        &node1,
+        &session,
+        Method::POST,
+        "/mfa/enrolment/confirm",
+        Some(&json!({"code": code})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(confirmed.json()["next"], "ready", "{}", confirmed.text);
+    // Confirmation gives the session a new id and CSRF token.
+    let session = confirmed.session(Some(&session));
+
+    for node in [&node1, &node2] {
+        let me = admin_get(&http, node, &session, "/session")
+            .await
+            .expect(StatusCode::OK)
+            .json();
+        assert_eq!(me["next"], "ready", "{}: {me}", node.label);
+        assert_eq!(me["user"]["email"], "owner@demo.localhost", "{me}");
+        // Both nodes derive the same CSRF token: they share the CSRF key.
+        assert_eq!(me["csrfToken"], session.csrf.as_str(), "{}", node.label);
+    }
+    let sites = admin_get(&http, &node2, &session, "/sites")
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    let sites = sites.as_array().unwrap();
+    assert_eq!(sites.len(), 1, "{sites:?}");
+    let site = &sites[0];
+    assert_eq!(site["name"], "Demo site");
+    let site_id = site["id"].as_str().unwrap().to_owned();
+    let site_key = site["productionKey"].as_str().unwrap().to_owned();
+    // The demo site's origins are node 1's (it made the site): the page
+    // the events come from. Consent posts to either node carry it.
+    let page_origin = node1.base.clone();
+    assert!(
+        site["origins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o == page_origin.as_str()),
+        "{site}"
+    );
+    // A change on node 2 with the session from node 1: from node 2's own
+    // origin it is made; from node 1's origin node 2 refuses it.
+    let token_body = json!({"name": "made on node 2", "role": "viewer", "expiresInDays": 1});
+    admin_change(
+        &http,
+        &node2,
+        &session,
+        Method::POST,
+        "/tokens",
+        Some(&token_body),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let foreign = send(
+        &http,
+        Method::POST,
+        &format!("{}/admin/api/v1/tokens", node2.base),
+        Some(&node1.base),
+        Some(&session),
+        Some(&token_body),
+    )
+    .await
+    .expect(StatusCode::FORBIDDEN);
+    assert_eq!(foreign.code(), "origin", "{}", foreign.text);
+    let no_csrf = Session {
+        cookie: session.cookie.clone(),
+        csrf: "wrong".to_owned(),
+    };
+    let refused = admin_change(
+        &http,
+        &node2,
+        &no_csrf,
+        Method::POST,
+        "/tokens",
+        Some(&token_body),
+    )
+    .await
+    .expect(StatusCode::FORBIDDEN);
+    assert_eq!(refused.code(), "csrf", "{}", refused.text);
+
+    // ---- 2. eventIds are idempotent across the nodes ---------------------
+    let before = public_config(&http, &node2, &site_key).await;
+    let version = before["configVersion"].as_u64().unwrap();
+    let body = event(&site_key, version);
+    let consents = |node: &Node| format!("{}/v1/consents", node.base);
+    let first = send(
+        &http,
+        Method::POST,
+        &consents(&node1),
+        Some(&page_origin),
+        None,
+        Some(&body),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let receipt = first.json();
+    assert_eq!(receipt["eventId"], body["eventId"]);
+    assert!(first.headers.get("idempotent-replayed").is_none());
+    let retry = send(
+        &http,
+        Method::POST,
+        &consents(&node2),
+        Some(&page_origin),
+        None,
+        Some(&body),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    assert_eq!(
+        retry
+            .headers
+            .get("idempotent-replayed")
+            .map(|v| v.as_bytes()),
+        Some(&b"true"[..]),
+        "node 2 recognises node 1's event as a retry"
+    );
+    assert_eq!(retry.json(), receipt, "the same receipt from both nodes");
+    let mut changed = body.clone();
+    changed["sdkVersion"] = json!("test, another body");
+    for node in [&node2, &node1] {
+        let conflict = send(
+            &http,
+            Method::POST,
+            &consents(node),
+            Some(&page_origin),
+            None,
+            Some(&changed),
+        )
+        .await
+        .expect(StatusCode::CONFLICT);
+        assert_eq!(conflict.code(), "event_id_conflict", "{}", conflict.text);
+    }
+    // Node 2 restores the state node 1 recorded.
+    let restored = send(
+        &http,
+        Method::GET,
+        &format!(
+            "{}/v1/consents/{}?siteKey={site_key}",
+            node2.base,
+            receipt["consentToken"].as_str().unwrap()
+        ),
+        None,
+        None,
+        None,
+    )
+    .await
+    .expect(StatusCode::OK)
+    .json();
+    assert_eq!(restored["event"]["eventId"], body["eventId"], "{restored}");
+
+    // ---- 3. A promotion on node 1 reaches node 2 within 5 seconds --------
+    let old_days = before["config"]["consentLifetimeDays"].as_u64().unwrap();
+    let new_days = if old_days == 200 { 201 } else { 200 };
+    let draft = admin_get(&http, &node1, &session, &format!("/sites/{site_id}/draft"))
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    let mut config = draft["config"].clone();
+    assert_eq!(config["consentLifetimeDays"], old_days, "{draft}");
+    config["consentLifetimeDays"] = json!(new_days);
+    let saved = admin_change(
+        &http,
+        &node1,
+        &session,
+        Method::PUT,
+        &format!("/sites/{site_id}/draft"),
+        Some(&json!({"revision": draft["revision"], "config": config})),
+    )
+    .await
+    .expect(StatusCode::OK)
+    .json();
+    assert_eq!(saved["validation"]["valid"], true, "{saved}");
+    admin_change(
+        &http,
+        &node1,
+        &session,
+        Method::POST,
+        &format!("/sites/{site_id}/publish"),
+        None,
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let promoted = admin_change(
+        &http,
+        &node1,
+        &session,
+        Method::POST,
+        &format!("/sites/{site_id}/promotion"),
+        None,
+    )
+    .await
+    .expect(StatusCode::CREATED)
+    .json();
+    let promoted_at = Instant::now();
+    let new_version = promoted["publishedVersion"].as_u64().unwrap();
+    assert!(new_version > version, "{promoted}");
+    // The node that made the change serves it at once.
+    let on_node1 = public_config(&http, &node1, &site_key).await;
+    assert_eq!(on_node1["configVersion"], new_version);
+    assert_eq!(on_node1["config"]["consentLifetimeDays"], new_days);
+    // The other node: poll until it serves the new version.
+    let seen_after = loop {
+        let served = public_config(&http, &node2, &site_key).await;
+        let served_version = served["configVersion"].as_u64().unwrap();
+        if served_version == new_version {
+            assert_eq!(served["config"]["consentLifetimeDays"], new_days);
+            break promoted_at.elapsed();
+        }
+        assert_eq!(served_version, version, "{served}");
+        assert!(
+            promoted_at.elapsed() < PROPAGATION_GIVE_UP,
+            "node 2 still serves version {served_version} {PROPAGATION_GIVE_UP:?} after the promotion"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    eprintln!("node 2 served the promoted configuration {seen_after:?} after the promotion");
+    // Known limit (reported with issue 6): the other nodes look for changes
+    // every 5 seconds (`REFRESH_EVERY` in crates/server/src/run.rs) and
+    // then rebuild the changed answers, so a promotion committed just
+    // after a node's look shows there 5 s plus that rebuild later. Timed
+    // from the answer, node 1's own rebuild before answering mostly hides
+    // it, but not always: with the promotion placed at that moment this
+    // check failed with 5.05 s. The bound is the issue's; the fix belongs
+    // in the server (a shorter interval or LISTEN/NOTIFY), not here.
+    assert!(
+        seen_after <= PROPAGATION_BOUND,
+        "node 2 served the promotion only {seen_after:?} after it (bound: {PROPAGATION_BOUND:?})"
+    );
+
+    // ---- 4. One audit hash chain under concurrent changes from both -------
+    let mut workers = Vec::new();
+    for (n, node) in [&node1, &node2].into_iter().enumerate() {
+        for w in 0..WORKERS_PER_NODE {
+            let (http, session) = (http.clone(), session.clone());
+            let (base, origin) = (node.base.clone(), node.base.clone());
+            workers.push(tokio::spawn(async move {
+                for i in 0..CHANGES_PER_WORKER {
+                    let body = json!({
+                        "name": format!("node {} worker {w} token {i}", n + 1),
+                        "role": "viewer",
+                        "expiresInDays": 1,
+                    });
+                    send(
+                        &http,
+                        Method::POST,
+                        &format!("{base}/admin/api/v1/tokens"),
+                        Some(&origin),
+                        Some(&session),
+                        Some(&body),
+                    )
+                    .await
+                    .expect(StatusCode::CREATED);
+                }
+            }));
+        }
+    }
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let concurrent = 2 * WORKERS_PER_NODE * CHANGES_PER_WORKER;
+    let tokens = admin_get(&http, &node1, &session, "/tokens")
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(tokens.as_array().unwrap().len(), concurrent + 1);
+
+    let mut entries_seen = None;
+    for node in [&node1, &node2] {
+        let verified = admin_get(&http, node, &session, "/audit/verify")
+            .await
+            .expect(StatusCode::OK)
+            .json();
+        assert_eq!(verified["valid"], true, "{}: {verified}", node.label);
+        let entries = verified["entries"].as_u64().unwrap();
+        if entries >= 100 {
+            // A checkpoint is signed every 100 entries, by whichever node
+            // appended the entry.
+            assert!(verified["checkpoints"].as_u64().unwrap() >= 1, "{verified}");
+        }
+        entries_seen.get_or_insert(entries);
+        assert_eq!(entries_seen, Some(entries), "both nodes verify one chain");
+    }
+    let log = admin_get(&http, &node2, &session, "/audit?limit=500")
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    let log = log.as_array().unwrap();
+    assert_eq!(Some(log.len() as u64), entries_seen);
+    let mut previous_hash = "0".repeat(64);
+    for (i, entry) in log.iter().enumerate() {
+        assert_eq!(entry["seq"].as_u64(), Some(i as u64 + 1), "a gap: {entry}");
+        assert_eq!(entry["prev_hash"], previous_hash.as_str(), "{entry}");
+        previous_hash = entry["hash"].as_str().unwrap().to_owned();
+    }
+    let created = log.iter().filter(|e| e["action"] == "token.create").count();
+    assert_eq!(
+        created,
+        concurrent + 1,
+        "every token creation is audited once"
+    );
+
+    // ---- Stop both (SIGTERM, exit 0), then check every chain -------------
+    // Both nodes append their `server.stopped` to the platform chain at
+    // the same moment.
+    tokio::join!(node1.stop(), node2.stop());
+    let store = PostgresStore::open(&database.url).await.unwrap();
+    let admin_store = PostgresAdminStore::new(&store);
+    let keys: HashMap<String, [u8; 32]> = admin_store
+        .signing_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|key| (key.id, key.public_key))
+        .collect();
+    assert_eq!(keys.len(), 1, "one checkpoint signing key, made by node 1");
+    let statuses = nexaguard_admin::audit_log::verify_all(&admin_store, &keys)
+        .await
+        .unwrap();
+    assert_eq!(statuses.len(), 2, "the platform's and the demo tenant's");
+    for status in &statuses {
+        assert!(status.result.is_ok(), "{status:?}");
+    }
+    store.close().await;
+    database.drop_database().unwrap();
+}
