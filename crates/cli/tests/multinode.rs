@@ -863,5 +863,26 @@ async fn two_nodes_on_one_postgres_database_act_as_one() {
         assert!(status.result.is_ok(), "{status:?}");
     }
     store.close().await;
+    // The operator's command says the same of the PostgreSQL database.
+    let verify = tokio::task::spawn_blocking({
+        let url = database.url.clone();
+        move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_nexaguard"))
+                .args(["audit", "verify", "--database-url", &url])
+                .env_remove("NEXAGUARD_DATA_DIR")
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let printed = String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        verify.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(printed.starts_with("platform: "), "{printed}");
+    assert_eq!(printed.matches(", ok").count(), 2, "{printed}");
     database.drop_database().unwrap();
 }

@@ -201,6 +201,10 @@ pub fn user_create(args: UserCreateArgs) -> anyhow::Result<ExitCode> {
 pub struct AuditVerifyArgs {
     #[command(flatten)]
     store: StoreArgs,
+    /// Verify a PostgreSQL database (postgres://...) instead of the SQLite
+    /// file in the data directory.
+    #[arg(long, env = "NEXAGUARD_DATABASE_URL")]
+    database_url: Option<String>,
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -220,6 +224,25 @@ fn chain_name(chain: ChainId) -> String {
 /// Needs only the database: the checkpoint keys' public halves are stored
 /// in it, so an auditor can verify a copy without the key-encryption key.
 pub fn audit_verify(args: AuditVerifyArgs) -> anyhow::Result<ExitCode> {
+    if let Some(url) = &args.database_url {
+        return runtime()?.block_on(async {
+            let stores = nexaguard_server::database::Database::Postgres(url.clone())
+                .open()
+                .await?;
+            let keys: HashMap<String, [u8; 32]> = stores
+                .admin
+                .signing_keys()
+                .await?
+                .into_iter()
+                .map(|key| (key.id, key.public_key))
+                .collect();
+            let statuses = verify_all(stores.admin.as_ref(), &keys).await;
+            stores.consents.close().await;
+            let mut statuses = statuses?;
+            statuses.sort_by_key(|s| s.chain != ChainId::Platform);
+            Ok(report(&statuses))
+        });
+    }
     require_database(&args.store)?;
     runtime()?.block_on(async {
         // Opening the consent store applies pending migrations first.
