@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
-use nexaguard_access::{Permission, Role, TotpSecret};
+use nexaguard_access::{Role, TotpSecret};
 use nexaguard_admin::Admin;
 use nexaguard_consent::token::TokenKeys;
 use nexaguard_server::admin::{routes, Access, AdminHttp, CSRF_HEADER, PREFIX};
@@ -1337,7 +1337,6 @@ async fn the_operator_creates_tenants_and_rotates_keys_and_secrets_still_open() 
             .status,
         StatusCode::FORBIDDEN
     );
-    let _ = Permission::ALL;
 }
 
 #[tokio::test]
