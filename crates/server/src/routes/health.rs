@@ -29,11 +29,13 @@ pub async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, 
         Ok(()) => Ok(Json(json!({ "status": "ready" }))),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            Err(ApiError::new(
+            let mut error = ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "store_unavailable",
                 "the store does not answer",
-            ))
+            );
+            error.retry_after = Some(2);
+            Err(error)
         }
     }
 }
