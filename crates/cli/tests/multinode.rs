@@ -27,22 +27,13 @@
 use nexaguard_store::{AdminStore, PostgresAdminStore, PostgresStore, Store};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use sqlx::postgres::PgConnection;
-use sqlx::{Connection, Executor};
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-
-/// The variable naming the PostgreSQL server.
-const DATABASE_URL_VAR: &str = "NEXAGUARD_TEST_DATABASE_URL";
-
-/// Test databases are named `{prefix}{unix seconds}_{random}`, as the
-/// store tests name theirs (whose harness drops old leftovers).
-const TEST_DATABASE_PREFIX: &str = "nexaguard_test_";
 
 /// How long a node may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -66,98 +57,9 @@ const SESSION_COOKIE: &str = "__Host-nexaguard_session";
 const WORKERS_PER_NODE: usize = 4;
 const CHANGES_PER_WORKER: usize = 15;
 
-// ---- the database ---------------------------------------------------------
+mod common;
 
-/// A database of the test's own on the server the variable names, dropped
-/// when this is (also when the test panics).
-struct TestDatabase {
-    server_url: String,
-    name: String,
-    url: String,
-    dropped: bool,
-}
-
-impl TestDatabase {
-    /// Creates it; `None`, after saying so, when the variable is not set.
-    async fn create() -> Option<TestDatabase> {
-        let server_url = match std::env::var(DATABASE_URL_VAR) {
-            Ok(url) if !url.is_empty() => url,
-            _ => {
-                eprintln!("skipped: {DATABASE_URL_VAR} is not set");
-                return None;
-            }
-        };
-        let unix = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let name = format!(
-            "{TEST_DATABASE_PREFIX}{unix}_{}",
-            uuid::Uuid::new_v4().simple()
-        );
-        let mut conn = PgConnection::connect(&server_url).await.unwrap();
-        conn.execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
-        let url = database_url(&server_url, &name);
-        Some(TestDatabase {
-            server_url,
-            name,
-            url,
-            dropped: false,
-        })
-    }
-
-    /// Drops the database, on a thread with a runtime of its own (so that
-    /// it works from `Drop` inside or outside the test's runtime).
-    fn drop_database(&mut self) -> Result<(), String> {
-        if self.dropped {
-            return Ok(());
-        }
-        self.dropped = true;
-        let (server_url, name) = (self.server_url.clone(), self.name.clone());
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            runtime.block_on(async move {
-                let mut conn = PgConnection::connect(&server_url)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                conn.close().await.map_err(|e| e.to_string())
-            })
-        })
-        .join()
-        .map_err(|_| "the thread dropping the database panicked".to_owned())?
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let Err(error) = self.drop_database() {
-            eprintln!("dropping test database {} failed: {error}", self.name);
-        }
-    }
-}
-
-/// `server_url` with its database replaced by `database` (query
-/// parameters such as `sslmode` kept).
-fn database_url(server_url: &str, database: &str) -> String {
-    let (base, query) = match server_url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (server_url, String::new()),
-    };
-    let authority = base.find("://").map_or(0, |at| at + 3);
-    let path = base[authority..]
-        .find('/')
-        .map_or(base.len(), |at| authority + at);
-    format!("{}/{database}{query}", &base[..path])
-}
+use common::TestDatabase;
 
 // ---- the nodes ------------------------------------------------------------
 

@@ -25,22 +25,15 @@
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use sqlx::postgres::{PgConnection, PgPoolOptions};
-use sqlx::{Connection, Executor};
+use sqlx::postgres::PgPoolOptions;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-
-/// The variable naming the PostgreSQL server.
-const DATABASE_URL_VAR: &str = "NEXAGUARD_TEST_DATABASE_URL";
-
-/// Test databases are named as the other PostgreSQL tests name theirs.
-const TEST_DATABASE_PREFIX: &str = "nexaguard_test_";
 
 /// How long a node may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -58,91 +51,9 @@ const RECOVERY_BOUND: Duration = Duration::from_secs(30);
 /// Concurrent posting clients.
 const POSTERS: usize = 6;
 
-// ---- the shared server's test database ------------------------------------
+mod common;
 
-/// The server URL the variable names; `None`, after saying so, without it.
-fn server_url() -> Option<String> {
-    match std::env::var(DATABASE_URL_VAR) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!("skipped: {DATABASE_URL_VAR} is not set");
-            None
-        }
-    }
-}
-
-/// A database of the test's own, dropped when this is (also on panic).
-struct TestDatabase {
-    server_url: String,
-    name: String,
-    url: String,
-}
-
-impl TestDatabase {
-    async fn create(server_url: &str) -> TestDatabase {
-        let unix = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let name = format!(
-            "{TEST_DATABASE_PREFIX}{unix}_{}",
-            uuid::Uuid::new_v4().simple()
-        );
-        let mut conn = PgConnection::connect(server_url).await.unwrap();
-        conn.execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
-        TestDatabase {
-            server_url: server_url.to_owned(),
-            url: database_url(server_url, &name),
-            name,
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        // On a thread with a runtime of its own: works inside or outside
-        // the test's runtime.
-        let (server_url, name) = (self.server_url.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || -> Result<(), String> {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            runtime.block_on(async move {
-                let mut conn = PgConnection::connect(&server_url)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                conn.close().await.map_err(|e| e.to_string())
-            })
-        })
-        .join();
-        match dropped {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => eprintln!("dropping test database {} failed: {error}", self.name),
-            Err(_) => eprintln!("dropping test database {} panicked", self.name),
-        }
-    }
-}
-
-/// `server_url` with its database replaced by `database` (query
-/// parameters kept).
-fn database_url(server_url: &str, database: &str) -> String {
-    let (base, query) = match server_url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (server_url, String::new()),
-    };
-    let authority = base.find("://").map_or(0, |at| at + 3);
-    let path = base[authority..]
-        .find('/')
-        .map_or(base.len(), |at| authority + at);
-    format!("{}/{database}{query}", &base[..path])
-}
+use common::{server_url, TestDatabase};
 
 /// Every event id in `table` (`consents` or `consent_ids`) of the database.
 async fn stored_event_ids(url: &str, table: &str) -> HashSet<uuid::Uuid> {
@@ -664,10 +575,9 @@ type Acked = (Value, Value);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_under_load_on_postgres_loses_no_acknowledged_event() {
-    let Some(server_url) = server_url() else {
+    let Some(database) = TestDatabase::create().await else {
         return;
     };
-    let database = TestDatabase::create(&server_url).await;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let port = free_port();
