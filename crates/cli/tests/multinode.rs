@@ -59,7 +59,7 @@ const CHANGES_PER_WORKER: usize = 15;
 
 mod common;
 
-use common::TestDatabase;
+use common::{event, TestDatabase};
 
 // ---- the nodes ------------------------------------------------------------
 
@@ -322,48 +322,6 @@ async fn admin_change(
 }
 
 // ---- consent events -------------------------------------------------------
-
-/// A TC string the demo site (CMP 300, sample GVL v42) accepts.
-fn tc_string() -> String {
-    use nexaguard_tcf::{PurposeSet, TcModel, Timestamp, VendorSet};
-    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
-    let mut m = TcModel::default();
-    m.created = Timestamp::from_unix_millis(now).unwrap();
-    m.last_updated = m.created;
-    m.cmp_id = 300;
-    m.cmp_version = 1;
-    m.vendor_list_version = 42;
-    m.policy_version = 5;
-    m.purpose_consents = PurposeSet::try_from(&[1u32, 2, 3, 4, 7][..]).unwrap();
-    m.vendor_consents = VendorSet::try_from(&[1u32, 2][..]).unwrap();
-    m.vendors_disclosed = Some(VendorSet::try_from(&[1u32, 2, 3, 5, 6][..]).unwrap());
-    nexaguard_tcf::encode(&m).unwrap()
-}
-
-/// A valid event for the demo site's production configuration `version`.
-fn event(site_key: &str, version: u64) -> Value {
-    json!({
-        "tcString": tc_string(),
-        "purposes": [1, 2, 3, 4, 7],
-        "vendors": [1, 2],
-        "eventId": uuid::Uuid::new_v4(),
-        "schemaVersion": 1,
-        "siteKey": site_key,
-        "environment": "production",
-        "configVersion": version,
-        "timestamp": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap(),
-        "action": "accept_all",
-        "source": "banner",
-        "consentMode": {
-            "ad_storage": "granted", "ad_user_data": "granted", "ad_personalization": "granted",
-            "analytics_storage": "granted", "functionality_storage": "granted",
-            "personalization_storage": "denied", "security_storage": "granted"
-        },
-        "customPurposes": ["necessary"],
-        "language": "en",
-        "sdkVersion": "test"
-    })
-}
 
 /// The public configuration of `site_key` as `node` serves it.
 async fn public_config(http: &reqwest::Client, node: &Node, site_key: &str) -> Value {

@@ -24,7 +24,7 @@
 )]
 
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 use sqlx::postgres::PgPoolOptions;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -53,7 +53,7 @@ const POSTERS: usize = 6;
 
 mod common;
 
-use common::{server_url, TestDatabase};
+use common::{event, server_url, TestDatabase};
 
 /// Every event id in `table` (`consents` or `consent_ids`) of the database.
 async fn stored_event_ids(url: &str, table: &str) -> HashSet<uuid::Uuid> {
@@ -520,48 +520,6 @@ async fn config_version(http: &reqwest::Client, base: &str, key: &str) -> u64 {
         .unwrap();
     assert_eq!(config.status, StatusCode::OK, "{}", config.text);
     config.json()["configVersion"].as_u64().unwrap()
-}
-
-/// A TC string the demo site (CMP 300, sample GVL v42) accepts.
-fn tc_string() -> String {
-    use nexaguard_tcf::{PurposeSet, TcModel, Timestamp, VendorSet};
-    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
-    let mut m = TcModel::default();
-    m.created = Timestamp::from_unix_millis(now).unwrap();
-    m.last_updated = m.created;
-    m.cmp_id = 300;
-    m.cmp_version = 1;
-    m.vendor_list_version = 42;
-    m.policy_version = 5;
-    m.purpose_consents = PurposeSet::try_from(&[1u32, 2, 3, 4, 7][..]).unwrap();
-    m.vendor_consents = VendorSet::try_from(&[1u32, 2][..]).unwrap();
-    m.vendors_disclosed = Some(VendorSet::try_from(&[1u32, 2, 3, 5, 6][..]).unwrap());
-    nexaguard_tcf::encode(&m).unwrap()
-}
-
-/// A valid event with a fresh eventId.
-fn event(site_key: &str, version: u64) -> Value {
-    json!({
-        "tcString": tc_string(),
-        "purposes": [1, 2, 3, 4, 7],
-        "vendors": [1, 2],
-        "eventId": uuid::Uuid::new_v4(),
-        "schemaVersion": 1,
-        "siteKey": site_key,
-        "environment": "production",
-        "configVersion": version,
-        "timestamp": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap(),
-        "action": "accept_all",
-        "source": "banner",
-        "consentMode": {
-            "ad_storage": "granted", "ad_user_data": "granted", "ad_personalization": "granted",
-            "analytics_storage": "granted", "functionality_storage": "granted",
-            "personalization_storage": "denied", "security_storage": "granted"
-        },
-        "customPurposes": ["necessary"],
-        "language": "en",
-        "sdkVersion": "test"
-    })
 }
 
 fn event_id(body: &Value) -> uuid::Uuid {
