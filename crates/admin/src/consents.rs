@@ -50,13 +50,37 @@ pub enum ExportFormat {
     Csv,
 }
 
-/// An export in progress: pages of records, newest first.
-pub struct ConsentExport {
+/// The records a query matches, read page by page, newest first: each
+/// page continues below the last record of the one before (keyset paging,
+/// so records recorded meanwhile neither shift nor repeat a page).
+struct ConsentPages {
     store: Arc<dyn AdminStore>,
     query: ConsentQuery,
+    done: bool,
+}
+
+impl ConsentPages {
+    /// The next page; `None` once a short page has ended the records.
+    async fn next(&mut self) -> Result<Option<Vec<ConsentEvent>>, AdminError> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self.store.search_consents(&self.query).await?;
+        match page.last() {
+            Some(last) if page.len() == self.query.limit as usize => {
+                self.query.before = Some((last.recorded_at, last.event_id));
+            }
+            _ => self.done = true,
+        }
+        Ok(Some(page))
+    }
+}
+
+/// An export in progress: pages of records, newest first.
+pub struct ConsentExport {
+    pages: ConsentPages,
     format: ExportFormat,
     header_written: bool,
-    done: bool,
 }
 
 impl std::fmt::Debug for ConsentExport {
@@ -177,16 +201,9 @@ impl ConsentStats {
 impl ConsentExport {
     /// The next chunk of the export's bytes; `None` at the end.
     pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, AdminError> {
-        if self.done {
+        let Some(page) = self.pages.next().await? else {
             return Ok(None);
-        }
-        let page = self.store.search_consents(&self.query).await?;
-        if page.len() < self.query.limit as usize {
-            self.done = true;
-        }
-        if let Some(last) = page.last() {
-            self.query.before = Some((last.recorded_at, last.event_id));
-        }
+        };
         let mut out = Vec::new();
         match self.format {
             ExportFormat::JsonLines => {
@@ -212,7 +229,8 @@ impl ConsentExport {
                 drop(writer);
             }
         }
-        if out.is_empty() && self.done {
+        // Only the last page can be empty.
+        if out.is_empty() {
             return Ok(None);
         }
         Ok(Some(out))
@@ -326,6 +344,14 @@ impl Admin {
         })
     }
 
+    fn pages(&self, query: ConsentQuery) -> ConsentPages {
+        ConsentPages {
+            store: Arc::clone(&self.store),
+            query,
+            done: false,
+        }
+    }
+
     /// Finds consent records, newest first.
     pub async fn search_consents(
         &self,
@@ -378,11 +404,9 @@ impl Admin {
             ))
             .await?;
         Ok(ConsentExport {
-            store: Arc::clone(&self.store),
-            query,
+            pages: self.pages(query),
             format,
             header_written: false,
-            done: false,
         })
     }
 
@@ -394,7 +418,7 @@ impl Admin {
         environment: Environment,
         filter: &ConsentFilter,
     ) -> Result<ConsentStats, AdminError> {
-        let mut query = self
+        let query = self
             .consent_query(
                 principal,
                 Permission::ViewConsents,
@@ -404,9 +428,9 @@ impl Admin {
                 EXPORT_PAGE,
             )
             .await?;
+        let mut pages = self.pages(query);
         let mut stats = ConsentStats::default();
-        loop {
-            let page = self.store.search_consents(&query).await?;
+        while let Some(page) = pages.next().await? {
             for event in &page {
                 stats.add(event);
             }
@@ -415,12 +439,6 @@ impl Admin {
                     "range_too_large",
                     format!("more than {MAX_STATS_EVENTS} records: narrow the time range"),
                 ));
-            }
-            match page.last() {
-                Some(last) if page.len() == query.limit as usize => {
-                    query.before = Some((last.recorded_at, last.event_id));
-                }
-                _ => break,
             }
         }
         stats.finish();
