@@ -6,8 +6,7 @@
 use crate::error::AdminError;
 use nexaguard_audit::CheckpointSigner;
 use nexaguard_keyring::{
-    blind_index, seal, sealed_key_id, DataKey, KeyEncryptionKeys, KeyId, KeyringError,
-    LocalKeyFile, WrappedKey,
+    blind_index, seal, sealed_key_id, DataKey, KeyEncryptionKeys, KeyId, KeyringError, WrappedKey,
 };
 use nexaguard_store::admin::{AdminStore, AuditAppend, StoredDataKey, StoredSigningKey};
 use nexaguard_store::TenantId;
@@ -43,25 +42,6 @@ const PLATFORM: &str = "platform";
 /// The key of lookup hashes is its own scope: one key, one purpose.
 const INDEX: &str = "platform-index";
 
-/// Where key-encryption keys come from.
-#[derive(Debug, Clone)]
-pub enum KekSource {
-    /// A key file in the data directory; rotation makes a new key in it.
-    File(Arc<LocalKeyFile>),
-    /// A provider that rotates on its own (the environment, a cloud KMS):
-    /// rotation only re-wraps data keys with its current key.
-    External(Arc<dyn KeyEncryptionKeys>),
-}
-
-impl KekSource {
-    fn keys(&self) -> &dyn KeyEncryptionKeys {
-        match self {
-            KekSource::File(file) => file.as_ref(),
-            KekSource::External(keys) => keys.as_ref(),
-        }
-    }
-}
-
 #[derive(Debug, Default)]
 struct Cache {
     by_scope: HashMap<String, KeyId>,
@@ -70,7 +50,8 @@ struct Cache {
 
 /// The key ring: see the module docs.
 pub struct KeyRing {
-    kek: KekSource,
+    /// The key-encryption keys: a key file, the environment, or a KMS.
+    kek: Arc<dyn KeyEncryptionKeys>,
     store: Arc<dyn AdminStore>,
     cache: RwLock<Cache>,
 }
@@ -88,7 +69,10 @@ fn wrap_context(id: &str, scope: &str) -> Vec<u8> {
 
 impl KeyRing {
     /// Loads and unwraps every stored data key.
-    pub async fn load(kek: KekSource, store: Arc<dyn AdminStore>) -> Result<KeyRing, AdminError> {
+    pub async fn load(
+        kek: Arc<dyn KeyEncryptionKeys>,
+        store: Arc<dyn AdminStore>,
+    ) -> Result<KeyRing, AdminError> {
         let ring = KeyRing {
             kek,
             store,
@@ -115,7 +99,6 @@ impl KeyRing {
         let wrapped = WrappedKey::parse(&key.wrapped)?;
         let data_key = self
             .kek
-            .keys()
             .unwrap(&wrapped, &wrap_context(&key.id, &key.scope))?;
         Ok((id, data_key))
     }
@@ -131,17 +114,12 @@ impl KeyRing {
         if let Some(found) = self.cached(scope) {
             return Ok(found);
         }
-        if let KekSource::File(file) = &self.kek {
-            // `nexaguard keys rotate` may have changed the file while we
-            // run; wrapping with a key it has retired would lose this key.
-            file.reload()?;
-        }
+        // `nexaguard keys rotate` may have changed the key file while we
+        // run; wrapping with a key it has retired would lose this key.
+        self.kek.reload()?;
         let id = KeyId::random("dek");
         let fresh = DataKey::generate();
-        let wrapped = self
-            .kek
-            .keys()
-            .wrap(&fresh, &wrap_context(id.as_str(), scope))?;
+        let wrapped = self.kek.wrap(&fresh, &wrap_context(id.as_str(), scope))?;
         // Another node may store the scope's key first; then its key is the
         // scope's key and ours is dropped.
         let stored = self
@@ -256,18 +234,20 @@ impl KeyRing {
     /// audit entry, then the old key-encryption keys retired. Sealed data
     /// does not change: only the wrapping of its data keys does.
     pub async fn rotate(&self, audit: AuditAppend) -> Result<RotationReport, AdminError> {
-        let previous = self.kek.keys().current();
-        if let KekSource::File(file) = &self.kek {
-            file.rotate()?;
+        let previous = self.kek.current();
+        // A provider that rotates on its own (the environment, a KMS) only
+        // has its data keys re-wrapped with its current key.
+        match self.kek.rotate() {
+            Ok(_) | Err(KeyringError::RotationUnsupported) => {}
+            Err(error) => return Err(error.into()),
         }
-        let current = self.kek.keys().current();
+        let current = self.kek.current();
         let stored = self.store.data_keys().await?;
         let mut rewrapped = Vec::with_capacity(stored.len());
         for key in &stored {
             let (_, data_key) = self.unwrap_stored(key)?;
             let wrapped = self
                 .kek
-                .keys()
                 .wrap(&data_key, &wrap_context(&key.id, &key.scope))?;
             rewrapped.push((key.id.clone(), wrapped.to_text()));
         }
@@ -279,12 +259,16 @@ impl KeyRing {
         });
         self.store.rewrap_data_keys(&rewrapped, audit).await?;
         let mut retired = Vec::new();
-        if let KekSource::File(file) = &self.kek {
-            for id in file.key_ids() {
-                if id != current {
-                    file.retire(&id)?;
-                    retired.push(id.to_string());
-                }
+        for id in self.kek.key_ids() {
+            if id == current {
+                continue;
+            }
+            match self.kek.retire(&id) {
+                Ok(()) => retired.push(id.to_string()),
+                // The environment's previous key goes when the operator
+                // removes its variable.
+                Err(KeyringError::RotationUnsupported) => {}
+                Err(error) => return Err(error.into()),
             }
         }
         Ok(RotationReport {

@@ -24,7 +24,7 @@ pub mod tokens;
 pub mod users;
 
 pub use error::AdminError;
-pub use keys::{KekSource, KeyRing, Scope};
+pub use keys::{KeyRing, Scope};
 pub use principal::{Authentication, Principal};
 
 use nexaguard_consent::token::TokenKeys;
@@ -49,8 +49,8 @@ pub struct AdminParts {
     pub store: Arc<dyn AdminStore>,
     /// The consent store (tenants, sites).
     pub consents: Arc<dyn Store>,
-    /// Where key-encryption keys come from.
-    pub kek: KekSource,
+    /// The key-encryption keys: the key file, the environment, or a KMS.
+    pub kek: Arc<dyn nexaguard_keyring::KeyEncryptionKeys>,
     /// The key CSRF tokens are derived with.
     pub csrf_key: [u8; 32],
     /// The GVL configurations are checked against.

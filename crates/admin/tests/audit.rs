@@ -5,7 +5,7 @@
 
 use nexaguard_admin::audit_log::verify_all;
 use nexaguard_admin::principal::audit_entry;
-use nexaguard_admin::{Admin, AdminParts, KekSource};
+use nexaguard_admin::{Admin, AdminParts};
 use nexaguard_audit::{Action, Actor, BreakReason, ChainId, Outcome};
 use nexaguard_consent::token::TokenKeys;
 use nexaguard_keyring::LocalKeyFile;
@@ -22,7 +22,7 @@ async fn open_admin(dir: &std::path::Path) -> Admin {
     Admin::new(AdminParts {
         store,
         consents,
-        kek: KekSource::File(Arc::new(kek)),
+        kek: Arc::new(kek),
         csrf_key: [1; 32],
         gvl: Arc::new(
             serde_json::from_str(include_str!("../../server/assets/gvl-sample.json")).unwrap(),

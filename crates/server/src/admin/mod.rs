@@ -146,8 +146,8 @@ pub async fn open(
     tokens: nexaguard_consent::token::TokenKeys,
 ) -> anyhow::Result<Arc<Admin>> {
     use anyhow::Context;
-    use nexaguard_admin::{AdminParts, KekSource};
-    use nexaguard_keyring::{EnvKey, LocalKeyFile};
+    use nexaguard_admin::AdminParts;
+    use nexaguard_keyring::{EnvKey, KeyEncryptionKeys, LocalKeyFile};
     let kek = match std::env::var(EnvKey::VARIABLE) {
         Ok(value) => {
             tracing::info!("key-encryption key from {}", EnvKey::VARIABLE);
@@ -159,14 +159,14 @@ pub async fn open(
                 );
                 key = key.with_previous(&previous)?;
             }
-            KekSource::External(Arc::new(key))
+            Arc::new(key) as Arc<dyn KeyEncryptionKeys>
         }
         Err(_) => {
             let path = crate::secrets::kek_path(data_dir);
-            KekSource::File(Arc::new(
+            Arc::new(
                 LocalKeyFile::open_or_create(&path)
                     .with_context(|| format!("opening the key file {}", path.display()))?,
-            ))
+            )
         }
     };
     let admin = Admin::new(AdminParts {
