@@ -6,11 +6,14 @@
 //! - [`settings`]: flags, environment and config file;
 //! - [`tls`] and [`serve`]: rustls, certificates, graceful shutdown;
 //! - [`app`]: shared state and the router; handlers live in `routes`;
+//! - `console`: the web admin console under `/admin` and the public
+//!   debug tool at `/debug`, server-rendered pages over the admin service;
 //! - [`run`]: start-up and shutdown of the whole server.
 
 pub mod admin;
 pub mod app;
 mod body;
+mod console;
 pub mod database;
 pub mod demo;
 pub mod error;

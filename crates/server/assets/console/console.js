@@ -1,0 +1,3 @@
+// The admin console's one script: progressive enhancement only; every page
+// works with forms alone.
+'use strict';

@@ -1,0 +1,23 @@
+//! The web admin console under `/admin`, and the public debug tool at
+//! `/debug`: pages rendered on the server (maud), styled and scripted only
+//! by this server's own files, so the strict HTML Content-Security-Policy
+//! (no inline script or style) holds on every page.
+//!
+//! Every action goes through the same admin service, and so the same
+//! permission checks, as the admin API.
+
+mod assets;
+mod debug;
+mod layout;
+
+use crate::app::AppState;
+use axum::routing::get;
+use axum::Router;
+
+/// The console's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/assets/console.css", get(assets::stylesheet))
+        .route("/admin/assets/console.js", get(assets::script))
+        .merge(debug::router())
+}
