@@ -63,7 +63,7 @@ async fn authorize(
     let network = Network::of(ip).to_string();
     let changes = !matches!(*request.method(), Method::GET | Method::HEAD);
     if changes {
-        check_origin(request, false)?;
+        check_origin(request.uri(), request.headers(), false)?;
     }
     if access == Access::Public {
         if let Err(wait) = http.limiter.check(ip) {
@@ -82,7 +82,7 @@ async fn authorize(
     let (principal, cookie) = authenticate(http, request.headers(), network).await?;
     if let Some(session) = &cookie {
         if changes {
-            check_origin(request, true)?;
+            check_origin(request.uri(), request.headers(), true)?;
             let presented = request
                 .headers()
                 .get(CSRF_HEADER)
@@ -159,22 +159,18 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<SessionSecret> {
 /// Browsers send `Origin` on every cross-site and every same-site change;
 /// when present it must be this server's own. `required` also refuses a
 /// missing one (cookie-authenticated changes).
-fn check_origin(request: &Request, required: bool) -> Result<(), ApiError> {
-    let host = request
-        .uri()
-        .authority()
-        .map(|a| a.as_str().to_owned())
-        .or_else(|| {
-            request
-                .headers()
-                .get(header::HOST)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        });
-    let origin = request
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok());
+pub(crate) fn check_origin(
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    required: bool,
+) -> Result<(), ApiError> {
+    let host = uri.authority().map(|a| a.as_str().to_owned()).or_else(|| {
+        headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     match (origin, host) {
         (Some(origin), Some(host)) if origin == format!("https://{host}") => Ok(()),
         (None, _) if !required => Ok(()),

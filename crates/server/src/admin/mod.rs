@@ -12,7 +12,7 @@
 //! equal to the server's own.
 
 mod error;
-mod guard;
+pub(crate) mod guard;
 mod handlers;
 
 use crate::app::AppState;

@@ -9,6 +9,7 @@
 mod assets;
 mod debug;
 mod layout;
+mod session;
 
 use crate::app::AppState;
 use axum::routing::get;

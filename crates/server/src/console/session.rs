@@ -1,0 +1,126 @@
+//! Who is using the console: the admin session from the same cookie the
+//! admin API uses, with the checks a page or a form needs.
+
+use super::layout;
+use crate::admin::guard::{check_origin, session_cookie};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::ratelimit::Network;
+use crate::routes::consents::client_ip;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use nexaguard_access::{csrf_token, verify_csrf, Permission, SessionSecret};
+use nexaguard_admin::{Admin, AdminError, Principal};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The sign-in page, where a request without a valid session is sent.
+pub const LOGIN: &str = "/admin/login";
+/// The second-factor page, where a session with the factor pending is sent.
+pub const MFA: &str = "/admin/mfa";
+/// The name of the hidden form field that carries the CSRF token.
+pub const CSRF_FIELD: &str = "csrf";
+
+/// A signed-in console user. Extracting it redirects to the sign-in page
+/// when there is no valid session (with `?expired=1` when it ran out).
+pub struct Console {
+    /// The administration service.
+    pub admin: Arc<Admin>,
+    /// The user, tenant and role.
+    pub principal: Principal,
+    /// The CSRF token every form of the page must carry in [`CSRF_FIELD`].
+    pub csrf: String,
+    session: SessionSecret,
+}
+
+impl FromRequestParts<AppState> for Console {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Some(http) = state.admin.as_ref() else {
+            return Err(error_page(
+                StatusCode::NOT_FOUND,
+                "The admin console is not enabled on this server.",
+            ));
+        };
+        let Some(session) = session_cookie(&parts.headers) else {
+            return Err(Redirect::to(LOGIN).into_response());
+        };
+        let network = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| Network::of(client_ip(state, &parts.headers, *peer)));
+        let principal = match http
+            .admin
+            .authenticate_session(&session, network.map(|n| n.to_string()))
+            .await
+        {
+            Ok(principal) => principal,
+            Err(AdminError::SessionExpired(_)) => {
+                return Err(Redirect::to(&format!("{LOGIN}?expired=1")).into_response())
+            }
+            Err(AdminError::Unauthenticated) => return Err(Redirect::to(LOGIN).into_response()),
+            Err(error) => return Err(admin_error_page(error)),
+        };
+        Ok(Console {
+            admin: Arc::clone(&http.admin),
+            csrf: csrf_token(http.admin.csrf_key(), &session),
+            principal,
+            session,
+        })
+    }
+}
+
+impl Console {
+    /// The session secret (to rotate or end it).
+    pub fn session(&self) -> &SessionSecret {
+        &self.session
+    }
+
+    /// Whether the user may do `permission`: sends a session with the
+    /// second factor pending to the MFA page, and answers 403 otherwise.
+    pub fn require(&self, permission: Permission) -> Result<(), Response> {
+        if self.principal.require_mfa_done().is_err() {
+            return Err(Redirect::to(MFA).into_response());
+        }
+        self.principal.require(permission).map_err(admin_error_page)
+    }
+
+    /// The checks every form post needs: an `Origin` that is this server's
+    /// own, and the session's CSRF token in the form's [`CSRF_FIELD`].
+    pub fn check_form(&self, uri: &Uri, headers: &HeaderMap, csrf: &str) -> Result<(), Response> {
+        check_origin(uri, headers, true).map_err(api_error_page)?;
+        if verify_csrf(self.admin.csrf_key(), &self.session, csrf) {
+            Ok(())
+        } else {
+            metrics::counter!("nexaguard_admin_forbidden_total").increment(1);
+            Err(error_page(
+                StatusCode::FORBIDDEN,
+                "This form has expired or did not come from this console. Reload the page and try again.",
+            ))
+        }
+    }
+}
+
+/// A whole page with `message`, answered with `status`.
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    let body = maud::html! {
+        h1 { (title) }
+        p.error role="alert" { (message) }
+        p { a href="/admin/" { "Back to the console" } }
+    };
+    (status, layout::page(title, body)).into_response()
+}
+
+/// An admin failure as a page, with the status and message the admin API
+/// would give (server faults keep their cause in the log).
+pub fn admin_error_page(error: AdminError) -> Response {
+    api_error_page(ApiError::from(error))
+}
+
+fn api_error_page(error: ApiError) -> Response {
+    error_page(error.status, &error.message)
+}
