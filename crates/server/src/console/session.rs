@@ -40,17 +40,17 @@ pub struct Console {
 }
 
 impl FromRequestParts<AppState> for Console {
-    type Rejection = Response;
+    type Rejection = Refusal;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Refusal> {
         let Some(http) = state.admin.as_ref() else {
-            return Err(error_page(
+            return Err(Refusal::Page(
                 StatusCode::NOT_FOUND,
-                "The admin console is not enabled on this server.",
+                "The admin console is not enabled on this server.".into(),
             ));
         };
         let Some(session) = session_cookie(&parts.headers) else {
-            return Err(Redirect::to(LOGIN).into_response());
+            return Err(Refusal::Redirect(LOGIN.into()));
         };
         let network = parts
             .extensions
@@ -63,10 +63,10 @@ impl FromRequestParts<AppState> for Console {
         {
             Ok(principal) => principal,
             Err(AdminError::SessionExpired(_)) => {
-                return Err(Redirect::to(&format!("{LOGIN}?expired=1")).into_response())
+                return Err(Refusal::Redirect(format!("{LOGIN}?expired=1")))
             }
-            Err(AdminError::Unauthenticated) => return Err(Redirect::to(LOGIN).into_response()),
-            Err(error) => return Err(admin_error_page(error)),
+            Err(AdminError::Unauthenticated) => return Err(Refusal::Redirect(LOGIN.into())),
+            Err(error) => return Err(error.into()),
         };
         Ok(Console {
             admin: Arc::clone(&http.admin),
@@ -85,25 +85,59 @@ impl Console {
 
     /// Whether the user may do `permission`: sends a session with the
     /// second factor pending to the MFA page, and answers 403 otherwise.
-    pub fn require(&self, permission: Permission) -> Result<(), Response> {
+    pub fn require(&self, permission: Permission) -> Result<(), Refusal> {
         if self.principal.require_mfa_done().is_err() {
-            return Err(Redirect::to(MFA).into_response());
+            return Err(Refusal::Redirect(MFA.into()));
         }
-        self.principal.require(permission).map_err(admin_error_page)
+        self.principal.require(permission).map_err(Refusal::from)
     }
 
     /// The checks every form post needs: an `Origin` that is this server's
     /// own, and the session's CSRF token in the form's [`CSRF_FIELD`].
-    pub fn check_form(&self, uri: &Uri, headers: &HeaderMap, csrf: &str) -> Result<(), Response> {
-        check_origin(uri, headers, true).map_err(api_error_page)?;
+    pub fn check_form(&self, uri: &Uri, headers: &HeaderMap, csrf: &str) -> Result<(), Refusal> {
+        check_origin(uri, headers, true).map_err(Refusal::from)?;
         if verify_csrf(self.admin.csrf_key(), &self.session, csrf) {
             Ok(())
         } else {
             metrics::counter!("nexaguard_admin_forbidden_total").increment(1);
-            Err(error_page(
+            Err(Refusal::Page(
                 StatusCode::FORBIDDEN,
-                "This form has expired or did not come from this console. Reload the page and try again.",
+                "This form has expired or did not come from this console. Reload the page and try again."
+                    .into(),
             ))
+        }
+    }
+}
+
+/// Why a console request is not served: a redirect (to sign in, or to
+/// give the second factor) or an error page.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Go to this path.
+    Redirect(String),
+    /// An error page with this status and message.
+    Page(StatusCode, String),
+}
+
+impl From<AdminError> for Refusal {
+    /// The status and message the admin API would give (server faults keep
+    /// their cause in the log).
+    fn from(error: AdminError) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+impl From<ApiError> for Refusal {
+    fn from(error: ApiError) -> Self {
+        Refusal::Page(error.status, error.message)
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Redirect(to) => Redirect::to(&to).into_response(),
+            Refusal::Page(status, message) => error_page(status, &message),
         }
     }
 }
@@ -117,14 +151,4 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
         p { a href="/admin/" { "Back to the console" } }
     };
     (status, layout::page(title, body)).into_response()
-}
-
-/// An admin failure as a page, with the status and message the admin API
-/// would give (server faults keep their cause in the log).
-pub fn admin_error_page(error: AdminError) -> Response {
-    api_error_page(ApiError::from(error))
-}
-
-fn api_error_page(error: ApiError) -> Response {
-    error_page(error.status, &error.message)
 }
