@@ -1,10 +1,31 @@
 //! The page shell every console page shares.
 
+use super::session::Console;
 use maud::{html, Markup, DOCTYPE};
 
-/// A whole page: `title` in the title bar and as the first heading's
-/// context, `content` as the main landmark.
+/// A public page (sign-in, the debug tool): `title` in the title bar,
+/// `content` as the main landmark.
 pub fn page(title: &str, content: Markup) -> Markup {
+    shell(title, html! {}, content)
+}
+
+/// A page for a signed-in user: the same shell with the console's
+/// navigation and the user's role.
+pub fn console_page(console: &Console, title: &str, content: Markup) -> Markup {
+    let nav = html! {
+        nav aria-label="Console" {
+            ul.nav {
+                li { a href="/admin/" { "Sites" } }
+                li { a href="/admin/audit" { "Audit log" } }
+                li { a href="/admin/debug" { "Debug tool" } }
+            }
+        }
+        span.role { (console.principal.role.as_str()) }
+    };
+    shell(title, nav, content)
+}
+
+fn shell(title: &str, nav: Markup, content: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -19,6 +40,7 @@ pub fn page(title: &str, content: Markup) -> Markup {
                 a.skip-link href="#main" { "Skip to content" }
                 header.topbar {
                     a.brand href="/admin/" { "NexaGuard" }
+                    (nav)
                 }
                 main #main { (content) }
             }
