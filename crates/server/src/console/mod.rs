@@ -8,6 +8,7 @@
 
 mod assets;
 mod debug;
+mod home;
 mod layout;
 mod session;
 
@@ -18,6 +19,7 @@ use axum::Router;
 /// The console's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/admin/", get(home::home))
         .route("/admin/assets/console.css", get(assets::stylesheet))
         .route("/admin/assets/console.js", get(assets::script))
         .merge(debug::router())
