@@ -342,11 +342,40 @@ async fn two_nodes_on_one_postgres_database_act_as_one() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
 
-    // The first node creates the secrets, the certificate, the schema, the
-    // demo tenant, site and owner; the second starts on all of them.
-    let mut node1 = Node::start("node 1", &data, &database.url).await;
-    let mut node2 = Node::start("node 2", &data, &database.url).await;
+    // Both nodes start at once on the empty installation: one creates the
+    // secrets, the certificate, the schema, the demo tenant, site and owner
+    // while the other waits for it (the setup lock), then starts on them.
+    // The one that made them is called node 1 from here on.
+    let (mut node1, mut node2) = tokio::join!(
+        Node::start("node 1", &data, &database.url),
+        Node::start("node 2", &data, &database.url)
+    );
+    if node2.demo_owner_password().is_some() {
+        std::mem::swap(&mut node1, &mut node2);
+        std::mem::swap(&mut node1.label, &mut node2.label);
+    }
     assert_ne!(node1.base, node2.base);
+    {
+        let store = PostgresStore::open(&database.url).await.unwrap();
+        let tenants = store.tenants().await.unwrap();
+        assert_eq!(
+            tenants.len(),
+            1,
+            "one demo tenant, not one per node: {tenants:?}"
+        );
+        assert_eq!(store.sites().await.unwrap().len(), 1);
+        let admin_store = PostgresAdminStore::new(&store);
+        assert_eq!(
+            admin_store.count_users().await.unwrap(),
+            1,
+            "one demo owner"
+        );
+        let keys = admin_store.data_keys().await.unwrap();
+        let scopes: std::collections::HashSet<_> = keys.iter().map(|k| k.scope.clone()).collect();
+        assert_eq!(scopes.len(), keys.len(), "one data key per scope: {keys:?}");
+        assert_eq!(admin_store.signing_keys().await.unwrap().len(), 1);
+        store.close().await;
+    }
     let password = node1
         .demo_owner_password()
         .unwrap_or_else(|| panic!("node 1 printed no demo owner: {:?}", node1.banner));

@@ -54,8 +54,13 @@ impl Drop for Running {
 
 /// Starts the server and waits until it prints that it listens.
 fn start(data_dir: &Path, port: u16) -> Running {
+    start_on(data_dir, &format!("127.0.0.1:{port}")).0
+}
+
+/// Starts the server on `listen`; returns it with the base URL it printed.
+fn start_on(data_dir: &Path, listen: &str) -> (Running, String) {
     let mut child = bin()
-        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["serve", "--demo", "--listen", listen])
         // The test posts as fast as it can from one address.
         .args([
             "--rate-limit-per-minute",
@@ -77,13 +82,12 @@ fn start(data_dir: &Path, port: u16) -> Running {
             .next()
             .expect("server exited before listening")
             .unwrap();
-        if line.contains("NexaGuard is listening on https://") {
-            break;
+        if let Some(base) = line.trim().strip_prefix("NexaGuard is listening on ") {
+            // Keep draining stdout so the server never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines {});
+            return (Running(Some(child)), base.to_owned());
         }
     }
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Running(Some(child))
 }
 
 fn client(data_dir: &Path) -> reqwest::Client {
@@ -272,6 +276,29 @@ fn wait_with_timeout(mut child: Child, limit: Duration) -> std::process::ExitSta
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// With `--listen 127.0.0.1:0` the port is known only once bound; the
+/// demo site made at first start must allow the page's real origin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_site_allows_the_real_port_when_port_0_is_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (mut server, base) = start_on(&data, "127.0.0.1:0");
+    assert!(!base.ends_with(":0"), "{base}");
+    let http = client(&data);
+    let key = demo_site_key(&http, &base).await;
+    let answer = http
+        .post(format!("{base}/v1/consents"))
+        .header("origin", &base)
+        .json(&event(&key))
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status();
+    assert_eq!(status, 201, "{}", answer.text().await.unwrap());
+    sigterm(server.child());
+    let _ = wait_with_timeout(server.take(), Duration::from_secs(30));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use crate::admin::AdminHttp;
 use crate::app::{self, AppState, StateParts};
 use crate::ratelimit::Limiter;
-use crate::serve::{serve, Transport};
+use crate::serve::{Server, Transport};
 use crate::settings::Settings;
 use crate::tls::TlsFiles;
 use crate::{demo, gvl_source, secrets};
@@ -35,12 +35,24 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
-    let keys = secrets::token_keys(&settings.data_dir)?;
     let stores = settings.database().open().await?;
     let store = Arc::clone(&stores.consents);
     let gvl = gvl_source::load(settings.gvl.as_deref()).await?;
+    // Nodes starting together on an empty installation take turns from
+    // here to the end of setup, so that only one makes the secrets, the
+    // certificate, the demo site, the first keys and the demo owner, and
+    // the others read what it made.
+    let setup = store.setup_lock().await?;
+    let keys = secrets::token_keys(&settings.data_dir)?;
+    let transport = transport(&settings)?;
+    // Bound before the demo site is made, so that its allowed origins name
+    // the real port when the settings ask for port 0.
+    let listener = crate::serve::bind(settings.listen).await?;
+    let local_addr = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
     let demo_site = if settings.demo {
-        demo::ensure(store.as_ref(), &gvl, settings.listen).await?
+        demo::ensure(store.as_ref(), &gvl, local_addr).await?
     } else {
         None
     };
@@ -62,6 +74,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         Some(site) => demo::ensure_owner(&admin, site).await?,
         None => None,
     };
+    drop(setup);
     audit_lifecycle(&admin, Action::ConfigLoaded, config_summary(&settings)).await;
     audit_lifecycle(&admin, Action::ServerStarted, serde_json::json!({})).await;
     let state = AppState::new(StateParts {
@@ -79,18 +92,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     })
     .await?;
     let background = spawn_background(state.clone(), settings.retention_days);
-    let transport = if settings.plain_http_behind_proxy {
-        Transport::PlainHttpBehindProxy
-    } else {
-        let configured = settings
-            .tls
-            .clone()
-            .map(|(cert, key)| TlsFiles { cert, key });
-        Transport::Tls(crate::tls::ensure_certificate(
-            configured,
-            &settings.data_dir,
-        )?)
-    };
     let scheme = match transport {
         Transport::Tls(_) => "https",
         Transport::PlainHttpBehindProxy => "http",
@@ -102,20 +103,32 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             print_urls(scheme, addr, has_demo, demo_owner);
         }
     });
-    let result = serve(
-        app::router(state),
-        settings.listen,
-        transport,
-        shutdown_signal(),
-        Some(ready_tx),
-    )
-    .await;
+    let result = Server::on_listener(app::router(state), listener, transport)
+        .on_ready(ready_tx)
+        .run(shutdown_signal())
+        .await;
     background.abort();
     audit_lifecycle(&admin, Action::ServerStopped, serde_json::json!({})).await;
     // In-flight requests are done; commit whatever they queued.
     store.close().await;
     tracing::info!("stopped");
     result
+}
+
+/// HTTPS with the configured certificate (or one made in the data
+/// directory), or plain HTTP when a proxy terminates TLS.
+fn transport(settings: &Settings) -> anyhow::Result<Transport> {
+    if settings.plain_http_behind_proxy {
+        return Ok(Transport::PlainHttpBehindProxy);
+    }
+    let configured = settings
+        .tls
+        .clone()
+        .map(|(cert, key)| TlsFiles { cert, key });
+    Ok(Transport::Tls(crate::tls::ensure_certificate(
+        configured,
+        &settings.data_dir,
+    )?))
 }
 
 /// What the configuration load records: the settings that change the

@@ -55,14 +55,24 @@ pub enum Transport {
     PlainHttpBehindProxy,
 }
 
+/// Where a [`Server`] listens.
+#[derive(Debug)]
+enum Listen {
+    /// Bind this address when the server starts; port 0 picks a free port
+    /// (see [`Server::on_ready`]).
+    Address(SocketAddr),
+    /// A socket the caller bound already (to know the port before start).
+    Bound(std::net::TcpListener),
+}
+
 /// A configured, not yet started server. Build with [`Server::new`], adjust
 /// with the builder methods, start with [`Server::run`].
 #[derive(Debug)]
 pub struct Server {
     /// What to serve.
     router: Router,
-    /// Where to listen; port 0 picks a free port (see [`Server::on_ready`]).
-    listen: SocketAddr,
+    /// Where to listen.
+    listen: Listen,
     /// TLS or plain HTTP.
     transport: Transport,
     /// See [`Server::grace_period`].
@@ -80,11 +90,25 @@ impl Server {
     pub fn new(router: Router, listen: SocketAddr, transport: Transport) -> Self {
         Self {
             router,
-            listen,
+            listen: Listen::Address(listen),
             transport,
             grace_period: DEFAULT_GRACE_PERIOD,
             reload_interval: tls::RELOAD_INTERVAL,
             ready: None,
+        }
+    }
+
+    /// A server on a socket the caller has bound already, so that it knew
+    /// the port (from port 0) before the server started.
+    #[must_use]
+    pub fn on_listener(
+        router: Router,
+        listener: std::net::TcpListener,
+        transport: Transport,
+    ) -> Self {
+        Self {
+            listen: Listen::Bound(listener),
+            ..Self::new(router, SocketAddr::from(([0, 0, 0, 0], 0)), transport)
         }
     }
 
@@ -139,15 +163,16 @@ impl Server {
 
         // Bound here rather than by axum-server so that the real address is
         // known (port 0) and a bind error is returned before anything runs.
-        let listener = tokio::net::TcpListener::bind(self.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", self.listen))?;
+        let listener = match self.listen {
+            Listen::Address(address) => bind(address).await?,
+            Listen::Bound(listener) => listener,
+        };
+        listener
+            .set_nonblocking(true)
+            .context("cannot make the listener non-blocking")?;
         let local_addr = listener
             .local_addr()
             .context("cannot read the bound address")?;
-        let listener = listener
-            .into_std()
-            .context("cannot hand the listener over")?;
 
         let handle = Handle::new();
         let app = self
@@ -202,6 +227,18 @@ impl Server {
         tracing::info!("server stopped");
         Ok(())
     }
+}
+
+/// Binds `address` (port 0 picks a free port).
+///
+/// # Errors
+///
+/// If the address cannot be bound.
+pub async fn bind(address: SocketAddr) -> anyhow::Result<std::net::TcpListener> {
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))?;
+    listener.into_std().context("cannot hand the listener over")
 }
 
 /// The accept loop of either server flavour.

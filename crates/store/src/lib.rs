@@ -159,6 +159,9 @@ pub enum StoreError {
     /// at once keeps memory and latency bounded; the client retries.
     #[error("the store is overloaded")]
     Overloaded,
+    /// The setup lock could not be taken (the task holding it failed).
+    #[error("cannot take the setup lock: {0}")]
+    SetupLock(std::io::Error),
 }
 
 impl StoreError {
@@ -277,4 +280,22 @@ pub trait Store: Send + Sync + 'static {
 
     /// Commits everything pending and stops taking writes (graceful shutdown).
     async fn close(&self);
+
+    /// Waits until no other process sharing this database is setting it up,
+    /// and keeps them waiting until the returned guard is dropped. A start
+    /// that checks for something (the demo tenant, the first signing key)
+    /// and then creates it holds this, so that nodes starting together on
+    /// an empty database do not both create it.
+    async fn setup_lock(&self) -> Result<SetupLock, StoreError>;
+}
+
+/// Held while a process sets the database up; dropping it lets the next
+/// one in (see [`Store::setup_lock`]).
+#[must_use = "the lock is released when this is dropped"]
+pub struct SetupLock(#[allow(dead_code)] Box<dyn std::any::Any + Send + Sync>);
+
+impl std::fmt::Debug for SetupLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SetupLock")
+    }
 }

@@ -28,7 +28,8 @@ mod partitions;
 pub use admin::PostgresAdminStore;
 
 use crate::{
-    NewConsent, PublishedConfig, RecordOutcome, Site, SiteId, Store, StoreError, Tenant, TenantId,
+    NewConsent, PublishedConfig, RecordOutcome, SetupLock, Site, SiteId, Store, StoreError, Tenant,
+    TenantId,
 };
 use async_trait::async_trait;
 use nexaguard_consent::event::ConsentEvent;
@@ -589,6 +590,17 @@ fn event_from_body(body: Option<(String,)>) -> Result<Option<ConsentEvent>, Stor
 
 #[async_trait]
 impl Store for PostgresStore {
+    async fn setup_lock(&self) -> Result<SetupLock, StoreError> {
+        // A session-level advisory lock on a connection taken out of the
+        // pool: dropping the connection closes it, and PostgreSQL releases
+        // the lock with the session, also when this process dies.
+        let mut conn = self.pool.acquire().await?.detach();
+        sqlx::query("SELECT pg_advisory_lock(hashtextextended('nexaguard:setup', 0))")
+            .execute(&mut conn)
+            .await?;
+        Ok(SetupLock(Box::new(conn)))
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

@@ -20,7 +20,8 @@ mod writer;
 pub use admin::SqliteAdminStore;
 
 use crate::{
-    NewConsent, PublishedConfig, RecordOutcome, Site, SiteId, Store, StoreError, Tenant, TenantId,
+    NewConsent, PublishedConfig, RecordOutcome, SetupLock, Site, SiteId, Store, StoreError, Tenant,
+    TenantId,
 };
 use async_trait::async_trait;
 use nexaguard_consent::event::ConsentEvent;
@@ -64,7 +65,12 @@ pub struct SqliteStore {
     writer: tokio::sync::Mutex<Option<WriterThread>>,
     /// Consents sent to the writer and not yet answered.
     pending: Arc<AtomicUsize>,
+    /// The database file, beside which [`Store::setup_lock`] keeps its lock file.
+    path: std::path::PathBuf,
 }
+
+/// How long a start waits for another process's setup to finish.
+const SETUP_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The options every connection shares.
 fn connect_options(path: &Path) -> SqliteConnectOptions {
@@ -105,6 +111,7 @@ impl SqliteStore {
             jobs: Mutex::new(Some(jobs)),
             writer: tokio::sync::Mutex::new(Some(writer)),
             pending: Arc::new(AtomicUsize::new(0)),
+            path: path.to_path_buf(),
         })
     }
 
@@ -214,6 +221,24 @@ fn event_from_body(body: Option<(String,)>) -> Result<Option<ConsentEvent>, Stor
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn setup_lock(&self) -> Result<SetupLock, StoreError> {
+        // Another process on the same file (a second server, the CLI): an
+        // exclusive transaction on a small database beside this one, which
+        // SQLite's file locks release if the holder dies.
+        let mut name = self.path.clone().into_os_string();
+        name.push(".setup-lock");
+        let path = std::path::PathBuf::from(name);
+        let conn = tokio::task::spawn_blocking(move || {
+            let conn = rusqlite::Connection::open(&path)?;
+            conn.busy_timeout(SETUP_LOCK_WAIT)?;
+            conn.execute_batch("BEGIN EXCLUSIVE")?;
+            Ok::<_, rusqlite::Error>(conn)
+        })
+        .await
+        .map_err(|e| StoreError::SetupLock(std::io::Error::other(e)))??;
+        Ok(SetupLock(Box::new(std::sync::Mutex::new(conn))))
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())

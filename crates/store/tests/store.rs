@@ -789,6 +789,30 @@ async fn close_commits_everything_acknowledged(harness: &dyn Harness) {
 /// on a fresh harness. `$harness` is an expression making one; after
 /// `optional`, an expression (evaluated in the async test, so it may
 /// `.await`) making an `Option` of one, `None` skipping the test.
+/// Two stores on one database (two processes' worth): while one holds the
+/// setup lock the other waits, and gets it once the first lets go.
+async fn setup_lock_is_held_by_one_store_at_a_time(harness: &dyn Harness) {
+    let first = harness.open().await;
+    let second = harness.open().await;
+    let held = first.setup_lock().await.unwrap();
+    let waiting = tokio::spawn(async move {
+        let lock = second.setup_lock().await.unwrap();
+        drop(lock);
+        second.close().await;
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !waiting.is_finished(),
+        "the second store took the lock while the first held it"
+    );
+    drop(held);
+    tokio::time::timeout(std::time::Duration::from_secs(30), waiting)
+        .await
+        .expect("the second store never got the lock after the first let go")
+        .unwrap();
+    first.close().await;
+}
+
 macro_rules! store_tests {
     ($backend:ident, optional $harness:expr) => {
         store_tests!(@all $backend, $harness);
@@ -810,6 +834,7 @@ macro_rules! store_tests {
             retention_deletes_before_the_cutoff,
             close_refuses_writes_and_data_persists,
             close_commits_everything_acknowledged,
+            setup_lock_is_held_by_one_store_at_a_time,
         ]);
     };
     (@cases $backend:ident, $harness:expr, [$($case:ident),* $(,)?]) => {

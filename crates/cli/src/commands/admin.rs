@@ -66,6 +66,9 @@ impl Opened {
         // commands do not make: the embedded one spares a download.
         let gvl = nexaguard_server::gvl_source::load(None).await?;
         let admin_store = SqliteAdminStore::open(&store.database_path()).await?;
+        // A server starting on the same data directory may be making the
+        // first keys right now.
+        let _setup = consents.setup_lock().await?;
         nexaguard_server::admin::open(
             &store.data_dir,
             Arc::new(admin_store),
