@@ -59,7 +59,7 @@ fn start(data_dir: &Path, port: u16) -> Running {
 
 /// Starts the server on `listen`; returns it with the base URL it printed.
 fn start_on(data_dir: &Path, listen: &str) -> (Running, String) {
-    let mut child = bin()
+    let child = bin()
         .args(["serve", "--demo", "--listen", listen])
         // The test posts as fast as it can from one address.
         .args([
@@ -75,7 +75,8 @@ fn start_on(data_dir: &Path, listen: &str) -> (Running, String) {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let mut running = Running(Some(child));
+    let stdout = running.child().stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     loop {
         let line = lines
@@ -85,7 +86,7 @@ fn start_on(data_dir: &Path, listen: &str) -> (Running, String) {
         if let Some(base) = line.trim().strip_prefix("NexaGuard is listening on ") {
             // Keep draining stdout so the server never blocks on a full pipe.
             std::thread::spawn(move || for _ in lines {});
-            return (Running(Some(child)), base.to_owned());
+            return (running, base.to_owned());
         }
     }
 }
