@@ -6,10 +6,8 @@
 //! idempotent eventIds, configuration propagation within 5 seconds, and
 //! one unbroken audit hash chain under concurrent changes from both.
 //!
-//! Not checked across nodes: the per-network rate limits. Each node keeps
-//! its own counters in memory today, so N nodes together admit N times
-//! the configured rate; that is the documented behaviour, not something
-//! this test should pin down.
+//! A second test checks that the per-network rate limits hold across the
+//! nodes: one client spreading its posts over both gets one budget.
 //!
 //! Needs a PostgreSQL server: `NEXAGUARD_TEST_DATABASE_URL` names it (e.g.
 //! `postgres://postgres@127.0.0.1:5432/test`; the role must be allowed to
@@ -86,6 +84,18 @@ struct Node {
 impl Node {
     /// Starts a node and waits until it has printed its whole banner.
     async fn start(label: &'static str, data_dir: &Path, database_url: &str) -> Node {
+        // The test posts from one address as fast as it can.
+        Node::start_with_limits(label, data_dir, database_url, 1_000_000, 1_000_000).await
+    }
+
+    /// Starts a node with these consent rate limits.
+    async fn start_with_limits(
+        label: &'static str,
+        data_dir: &Path,
+        database_url: &str,
+        per_minute: u32,
+        burst: u32,
+    ) -> Node {
         let port = free_port();
         let mut command = Command::new(env!("CARGO_BIN_EXE_nexaguard"));
         // The test's own environment must not change the nodes' settings.
@@ -96,13 +106,8 @@ impl Node {
         }
         let mut child = command
             .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
-            // The test posts from one address as fast as it can.
-            .args([
-                "--rate-limit-per-minute",
-                "1000000",
-                "--rate-limit-burst",
-                "1000000",
-            ])
+            .args(["--rate-limit-per-minute", &per_minute.to_string()])
+            .args(["--rate-limit-burst", &burst.to_string()])
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--database-url", database_url])
@@ -773,5 +778,65 @@ async fn two_nodes_on_one_postgres_database_act_as_one() {
     );
     assert!(printed.starts_with("platform: "), "{printed}");
     assert_eq!(printed.matches(", ok").count(), 2, "{printed}");
+    database.drop_database().unwrap();
+}
+
+/// One client alternating between two nodes gets one budget, not one per
+/// node. With 1 post per minute and bursts of 5, each node alone would let
+/// 5 rapid posts through (10 in all); the shared budget is what one node
+/// allows in a minute, 1 + 5 = 6, for both together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rate_limits_hold_across_nodes() {
+    let Some(mut database) = TestDatabase::create().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (mut a, mut b) = tokio::join!(
+        Node::start_with_limits("node A", &data, &database.url, 1, 5),
+        Node::start_with_limits("node B", &data, &database.url, 1, 5)
+    );
+    let store = PostgresStore::open(&database.url).await.unwrap();
+    let site = store.sites().await.unwrap().remove(0);
+    store.close().await;
+    let origin = site.origins[0].clone();
+    let http = client(&data);
+    // The budget is per calendar minute: start early in one.
+    let into_minute = time::OffsetDateTime::now_utc()
+        .unix_timestamp()
+        .rem_euclid(60);
+    if into_minute > 45 {
+        tokio::time::sleep(Duration::from_secs((61 - into_minute).unsigned_abs())).await;
+    }
+    let minute = || {
+        time::OffsetDateTime::now_utc()
+            .unix_timestamp()
+            .div_euclid(60)
+    };
+    let before = minute();
+    let mut statuses = Vec::new();
+    for i in 0..16 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        let answer = http
+            .post(format!("{}/v1/consents", node.base))
+            .header("origin", &origin)
+            .json(&event(&site.production_key, 1))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(answer.status().as_u16());
+    }
+    let created = statuses.iter().filter(|s| **s == 201).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(created + limited, statuses.len(), "{statuses:?}");
+    if minute() == before {
+        assert_eq!(created, 6, "{statuses:?}");
+    } else {
+        // A slow machine straddled a minute: two windows' budgets, capped
+        // by the nodes' own bursts.
+        assert!((6..=10).contains(&created), "{statuses:?}");
+    }
+    a.stop().await;
+    b.stop().await;
     database.drop_database().unwrap();
 }

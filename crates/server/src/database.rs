@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use nexaguard_store::{
-    AdminStore, PostgresAdminStore, PostgresStore, SqliteAdminStore, SqliteStore, Store,
+    AdminStore, HitCounter, PostgresAdminStore, PostgresStore, SqliteAdminStore, SqliteStore, Store,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,6 +25,9 @@ pub struct Stores {
     pub consents: Arc<dyn Store>,
     /// Accounts, sessions, tokens, drafts, the audit log, data keys.
     pub admin: Arc<dyn AdminStore>,
+    /// Rate-limit counters every node shares; `None` for SQLite, whose one
+    /// node counts in memory.
+    pub counters: Option<Arc<dyn HitCounter>>,
 }
 
 impl Database {
@@ -39,6 +42,7 @@ impl Database {
                 Ok(Stores {
                     consents: Arc::new(consents),
                     admin: Arc::new(admin),
+                    counters: None,
                 })
             }
             Database::Postgres(url) => {
@@ -48,9 +52,11 @@ impl Database {
                     .context("opening the PostgreSQL database")?;
                 let admin = PostgresAdminStore::new(&consents);
                 tracing::info!("store: PostgreSQL");
+                let consents = Arc::new(consents);
                 Ok(Stores {
-                    consents: Arc::new(consents),
+                    consents: Arc::clone(&consents) as Arc<dyn Store>,
                     admin: Arc::new(admin),
+                    counters: Some(consents),
                 })
             }
         }

@@ -5,7 +5,13 @@
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
+use nexaguard_store::HitCounter;
 use std::net::IpAddr;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// The shared budget's window.
+const WINDOW_SECONDS: i64 = 60;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -42,9 +48,20 @@ impl Network {
     }
 }
 
-/// Per-network limiter.
+/// Per-network limiter: this node's own budget, and on a shared database
+/// a budget for all nodes together.
 pub struct Limiter {
     inner: RateLimiter<Network, DefaultKeyedStateStore<Network>, DefaultClock>,
+    shared: Option<Shared>,
+}
+
+/// The budget every node on one database counts against.
+struct Shared {
+    counter: Arc<dyn HitCounter>,
+    /// What the limit is for (`consents`, `admin`): one budget each.
+    scope: &'static str,
+    /// Hits per network and one-minute window, all nodes together.
+    per_window: u64,
 }
 
 impl std::fmt::Debug for Limiter {
@@ -60,20 +77,67 @@ impl Limiter {
         let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
         Limiter {
             inner: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
+            shared: None,
         }
     }
 
-    /// `Ok` when the network may post now, else how long to wait.
-    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
+    /// The same limits, also counted across every node on the database
+    /// behind `counter`: per network and calendar minute, at most what one
+    /// node admits in a minute (`per_minute + burst`), for all together.
+    pub fn shared(
+        mut self,
+        counter: Arc<dyn HitCounter>,
+        scope: &'static str,
+        per_minute: u32,
+        burst: u32,
+    ) -> Self {
+        self.shared = Some(Shared {
+            counter,
+            scope,
+            per_window: u64::from(per_minute) + u64::from(burst),
+        });
+        self
+    }
+
+    /// `Ok` when the network may go on now, else how long to wait.
+    pub async fn check(&self, ip: IpAddr) -> Result<(), Duration> {
+        let network = Network::of(ip);
         self.inner
-            .check_key(&Network::of(ip))
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+            .check_key(&network)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))?;
+        match &self.shared {
+            Some(shared) => shared.check(network).await,
+            None => Ok(()),
+        }
     }
 
     /// Forgets networks whose budget is full again (bounded memory).
     pub fn forget_idle(&self) {
         self.inner.retain_recent();
         self.inner.shrink_to_fit();
+    }
+}
+
+impl Shared {
+    async fn check(&self, network: Network) -> Result<(), Duration> {
+        let now = OffsetDateTime::now_utc();
+        let into_window = now.unix_timestamp().rem_euclid(WINDOW_SECONDS);
+        let window_start =
+            now.replace_nanosecond(0).unwrap_or(now) - time::Duration::seconds(into_window);
+        let bucket = format!("{}:{network}", self.scope);
+        match self.counter.hit(&bucket, window_start).await {
+            Ok(hits) if hits > self.per_window => {
+                let left = WINDOW_SECONDS - into_window;
+                Err(Duration::from_secs(left.unsigned_abs()))
+            }
+            Ok(_) => Ok(()),
+            Err(error) => {
+                // The node's own limit still held; an unreachable database
+                // fails the request that needs it anyway.
+                tracing::warn!(%error, "the shared rate-limit counter failed; using this node's limit only");
+                Ok(())
+            }
+        }
     }
 }
 
@@ -96,14 +160,65 @@ mod tests {
         assert_ne!(Network::of(x), Network::of(z));
     }
 
-    #[test]
-    fn the_burst_is_enforced_per_network() {
+    #[tokio::test]
+    async fn the_burst_is_enforced_per_network() {
         let limiter = Limiter::new(1, 2);
         let ip: IpAddr = "198.51.100.7".parse().unwrap();
-        assert!(limiter.check(ip).is_ok());
-        assert!(limiter.check(ip).is_ok());
-        let wait = limiter.check(ip).unwrap_err();
+        assert!(limiter.check(ip).await.is_ok());
+        assert!(limiter.check(ip).await.is_ok());
+        let wait = limiter.check(ip).await.unwrap_err();
         assert!(wait > Duration::ZERO);
-        assert!(limiter.check("203.0.113.1".parse().unwrap()).is_ok());
+        assert!(limiter.check("203.0.113.1".parse().unwrap()).await.is_ok());
+    }
+
+    /// Counts in memory, as the database would for every node.
+    #[derive(Default)]
+    struct Counts(std::sync::Mutex<std::collections::HashMap<(String, i64), u64>>);
+
+    #[async_trait::async_trait]
+    impl HitCounter for Counts {
+        async fn hit(
+            &self,
+            bucket: &str,
+            window_start: OffsetDateTime,
+        ) -> Result<u64, nexaguard_store::StoreError> {
+            let mut counts = self.0.lock().unwrap();
+            let n = counts
+                .entry((bucket.to_owned(), window_start.unix_timestamp()))
+                .or_default();
+            *n += 1;
+            Ok(*n)
+        }
+    }
+
+    #[tokio::test]
+    async fn nodes_sharing_a_counter_share_one_budget() {
+        let counter: Arc<dyn HitCounter> = Arc::new(Counts::default());
+        // Two nodes whose own limits are far away; together they allow
+        // 3 per minute with bursts of 3: 6 per window.
+        let node = || Limiter::new(100, 100).shared(Arc::clone(&counter), "test", 3, 3);
+        let (a, b) = (node(), node());
+        let ip: IpAddr = "198.51.100.7".parse().unwrap();
+        let minute = || OffsetDateTime::now_utc().unix_timestamp() / WINDOW_SECONDS;
+        let before = minute();
+        let mut admitted = 0;
+        for i in 0..20 {
+            let limiter = if i % 2 == 0 { &a } else { &b };
+            match limiter.check(ip).await {
+                Ok(()) => admitted += 1,
+                Err(wait) => assert!(wait <= Duration::from_secs(60), "{wait:?}"),
+            }
+        }
+        if minute() == before {
+            assert_eq!(admitted, 6);
+        } else {
+            // Straddled a window boundary: two windows' budgets at most.
+            assert!((6..=12).contains(&admitted), "{admitted}");
+        }
+        let other_scope = Limiter::new(3, 3).shared(Arc::clone(&counter), "other", 3, 3);
+        assert!(
+            other_scope.check(ip).await.is_ok(),
+            "scopes have their own budgets"
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::admin::AdminHttp;
 use crate::app::{self, AppState, StateParts};
+use crate::database::Stores;
 use crate::ratelimit::Limiter;
 use crate::serve::{Server, Transport};
 use crate::settings::Settings;
@@ -81,13 +82,23 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         store: Arc::clone(&store),
         gvl,
         keys,
-        limiter: Limiter::new(settings.rate_limit_per_minute, settings.rate_limit_burst),
+        limiter: limiter(
+            &stores,
+            "consents",
+            settings.rate_limit_per_minute,
+            settings.rate_limit_burst,
+        ),
         country_header,
         behind_proxy: settings.plain_http_behind_proxy,
         demo_site_key: demo_site.as_ref().map(|s| s.production_key.clone()),
         admin: Some(AdminHttp {
             admin: Arc::clone(&admin),
-            limiter: Limiter::new(ADMIN_ATTEMPTS_PER_MINUTE, ADMIN_ATTEMPTS_BURST),
+            limiter: limiter(
+                &stores,
+                "admin",
+                ADMIN_ATTEMPTS_PER_MINUTE,
+                ADMIN_ATTEMPTS_BURST,
+            ),
         }),
     })
     .await?;
@@ -113,6 +124,16 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("stopped");
     result
+}
+
+/// A per-network limit, shared by every node when the database is one
+/// they share.
+fn limiter(stores: &Stores, scope: &'static str, per_minute: u32, burst: u32) -> Limiter {
+    let limiter = Limiter::new(per_minute, burst);
+    match &stores.counters {
+        Some(counter) => limiter.shared(Arc::clone(counter), scope, per_minute, burst),
+        None => limiter,
+    }
 }
 
 /// HTTPS with the configured certificate (or one made in the data

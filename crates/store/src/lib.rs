@@ -19,6 +19,7 @@
 //! one more module and one more line in that test file.
 
 pub mod admin;
+pub mod counters;
 pub mod postgres;
 pub mod sqlite;
 
@@ -30,6 +31,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub use admin::AdminStore;
+pub use counters::HitCounter;
 pub use postgres::{PostgresAdminStore, PostgresStore};
 pub use sqlite::{SqliteAdminStore, SqliteStore};
 

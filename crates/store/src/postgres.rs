@@ -23,6 +23,7 @@
 
 mod admin;
 mod codec;
+mod counters;
 mod partitions;
 
 pub use admin::PostgresAdminStore;
@@ -131,6 +132,8 @@ pub struct PostgresStore {
     pool: PgPool,
     /// `record_consent` calls in progress.
     in_flight: AtomicUsize,
+    /// The newest rate-limit window this node has counted in (unix seconds).
+    counters_window: std::sync::atomic::AtomicI64,
 }
 
 /// Counts a `record_consent` call for as long as it runs, whichever way
@@ -239,6 +242,7 @@ impl PostgresStore {
         let store = PostgresStore {
             pool,
             in_flight: AtomicUsize::new(0),
+            counters_window: std::sync::atomic::AtomicI64::new(0),
         };
         if let Err(error) = store.prepare().await {
             store.pool.close().await;

@@ -66,7 +66,7 @@ async fn authorize(
         check_origin(request.uri(), request.headers(), false)?;
     }
     if access == Access::Public {
-        if let Err(wait) = http.limiter.check(ip) {
+        if let Err(wait) = http.limiter.check(ip).await {
             metrics::counter!("nexaguard_admin_rate_limited_total").increment(1);
             let mut error = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -40,7 +40,7 @@ pub async fn record(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    rate_limit(&state, &headers, peer)?;
+    rate_limit(&state, &headers, peer).await?;
     let input = parse_event(&headers, body).await?;
     let site = super::site_env(&state, &input.site_key)?;
     check_origin(&site, &headers, true)?;
@@ -105,9 +105,13 @@ pub async fn record(
     Ok(response)
 }
 
-fn rate_limit(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Result<(), ApiError> {
+async fn rate_limit(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Result<(), ApiError> {
     let ip = client_ip(state, headers, peer);
-    state.limiter.check(ip).map_err(|wait| {
+    state.limiter.check(ip).await.map_err(|wait| {
         let mut err = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
