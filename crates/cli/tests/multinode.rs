@@ -26,18 +26,7 @@ use nexaguard_store::{AdminStore, PostgresAdminStore, PostgresStore, Store};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::path::Path;
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-/// How long a node may take to start listening.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// How long a node may take to exit after SIGTERM.
-const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The bound the issue states: a publish or promotion made on one node is
 /// served by every other node within this long.
@@ -57,172 +46,16 @@ const CHANGES_PER_WORKER: usize = 15;
 
 mod common;
 
+use common::node::{client, Answer, Node, NodeOptions};
 use common::{event, TestDatabase};
 
-// ---- the nodes ------------------------------------------------------------
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A running `nexaguard serve`, killed if the test ends before it stops it.
-struct Node {
-    label: &'static str,
-    child: Option<Child>,
-    /// `https://localhost:PORT`: the base URL and the node's own origin.
-    base: String,
-    /// The start-up banner (standard output up to the health line).
-    banner: Vec<String>,
-    /// Everything the node wrote to standard error, shown if the test fails.
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Node {
-    /// Starts a node and waits until it has printed its whole banner.
-    async fn start(label: &'static str, data_dir: &Path, database_url: &str) -> Node {
-        // The test posts from one address as fast as it can.
-        Node::start_with_limits(label, data_dir, database_url, 1_000_000, 1_000_000).await
-    }
-
-    /// Starts a node with these consent rate limits.
-    async fn start_with_limits(
-        label: &'static str,
-        data_dir: &Path,
-        database_url: &str,
-        per_minute: u32,
-        burst: u32,
-    ) -> Node {
-        let port = free_port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_nexaguard"));
-        // The test's own environment must not change the nodes' settings.
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("NEXAGUARD_") {
-                command.env_remove(name);
-            }
-        }
-        let mut child = command
-            .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--rate-limit-per-minute", &per_minute.to_string()])
-            .args(["--rate-limit-burst", &burst.to_string()])
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["--database-url", database_url])
-            .env("NEXAGUARD_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut err_lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let sink = Arc::clone(&stderr);
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = err_lines.next_line().await {
-                let mut all = sink.lock().unwrap();
-                all.push_str(&line);
-                all.push('\n');
-            }
-        });
-        let mut out_lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut node = Node {
-            label,
-            child: Some(child),
-            base: format!("https://localhost:{port}"),
-            banner: Vec::new(),
-            stderr,
-        };
-        let deadline = Instant::now() + START_TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = tokio::time::timeout(left, out_lines.next_line())
-                .await
-                .unwrap_or_else(|_| {
-                    panic!("{label} did not print its banner within {START_TIMEOUT:?}")
-                })
-                .unwrap();
-            let Some(line) = line else {
-                panic!("{label} exited before listening");
-            };
-            let done = line.trim_start().starts_with("Health:");
-            node.banner.push(line);
-            if done {
-                break;
-            }
-        }
-        // Keep draining standard output so the node never blocks on it.
-        tokio::spawn(async move { while let Ok(Some(_)) = out_lines.next_line().await {} });
-        let listening = format!("NexaGuard is listening on {}", node.base);
-        assert!(
-            node.banner.iter().any(|l| l.trim() == listening),
-            "{label}: no `{listening}` in {:?}",
-            node.banner
-        );
-        node
-    }
-
-    /// The demo owner's password, if this node printed it.
-    fn demo_owner_password(&self) -> Option<String> {
-        self.banner.iter().find_map(|line| {
-            line.trim()
-                .strip_prefix("Demo owner:")
-                .and_then(|rest| rest.trim().strip_prefix("owner@demo.localhost / "))
-                .map(|password| password.trim().to_owned())
-        })
-    }
-
-    /// Sends SIGTERM and waits for the exit; asserts it is exit code 0.
-    async fn stop(&mut self) {
-        let mut child = self.child.take().unwrap();
-        let pid = child.id().unwrap();
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill -TERM {pid}");
-        let exit = tokio::time::timeout(STOP_TIMEOUT, child.wait())
-            .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "{} did not exit within {STOP_TIMEOUT:?} of SIGTERM",
-                    self.label
-                )
-            })
-            .unwrap();
-        assert!(
-            exit.success(),
-            "{} exit after SIGTERM: {exit:?}\nstderr:\n{}",
-            self.label,
-            self.stderr.lock().unwrap()
-        );
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.start_kill();
-            if let Ok(stderr) = self.stderr.lock() {
-                eprintln!("--- {} stderr ---\n{stderr}", self.label);
-            }
-        }
-    }
-}
-
-/// A client trusting the certificate the first node generated (both nodes
-/// serve it: they share the data directory).
-fn client(data_dir: &Path) -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let pem = std::fs::read(data_dir.join("tls/cert.pem")).unwrap();
-    reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
+/// Starts a node of the test on the shared data directory and database.
+async fn start(label: &str, data_dir: &std::path::Path, database_url: &str) -> Node {
+    NodeOptions::new(data_dir)
+        .label(label)
+        .database_url(database_url)
+        .start()
+        .await
 }
 
 // ---- HTTP -----------------------------------------------------------------
@@ -234,48 +67,21 @@ struct Session {
     csrf: String,
 }
 
-#[derive(Debug)]
-struct Answer {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    text: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.text))
-    }
-
-    fn code(&self) -> String {
-        self.json()["error"]["code"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-
-    #[track_caller]
-    fn expect(self, status: StatusCode) -> Answer {
-        assert_eq!(self.status, status, "{}", self.text);
-        self
-    }
-
-    /// The session the answer starts (cookie and CSRF token), over `old`.
-    fn session(&self, old: Option<&Session>) -> Session {
-        let cookie = self
-            .headers
-            .get(reqwest::header::SET_COOKIE)
-            .map(|set| set.to_str().unwrap().split(';').next().unwrap().to_owned())
-            .or_else(|| old.map(|s| s.cookie.clone()))
-            .expect("no session cookie");
-        assert!(cookie.starts_with(SESSION_COOKIE), "{cookie}");
-        let csrf = self.json()["csrfToken"]
-            .as_str()
-            .map(str::to_owned)
-            .or_else(|| old.map(|s| s.csrf.clone()))
-            .expect("no CSRF token");
-        Session { cookie, csrf }
-    }
+/// The session `answer` starts (cookie and CSRF token), over `old`.
+fn session_of(answer: &Answer, old: Option<&Session>) -> Session {
+    let cookie = answer
+        .headers
+        .get(reqwest::header::SET_COOKIE)
+        .map(|set| set.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .or_else(|| old.map(|s| s.cookie.clone()))
+        .expect("no session cookie");
+    assert!(cookie.starts_with(SESSION_COOKIE), "{cookie}");
+    let csrf = answer.json()["csrfToken"]
+        .as_str()
+        .map(str::to_owned)
+        .or_else(|| old.map(|s| s.csrf.clone()))
+        .expect("no CSRF token");
+    Session { cookie, csrf }
 }
 
 /// One request; `origin` and `session` as a browser would send them.
@@ -299,12 +105,7 @@ async fn send(
     if let Some(body) = body {
         request = request.json(body);
     }
-    let response = request.send().await.unwrap();
-    Answer {
-        status: response.status(),
-        headers: response.headers().clone(),
-        text: response.text().await.unwrap(),
-    }
+    Answer::read(request.send().await.unwrap()).await.unwrap()
 }
 
 /// An admin API read on `node`.
@@ -352,8 +153,8 @@ async fn two_nodes_on_one_postgres_database_act_as_one() {
     // while the other waits for it (the setup lock), then starts on them.
     // The one that made them is called node 1 from here on.
     let (mut node1, mut node2) = tokio::join!(
-        Node::start("node 1", &data, &database.url),
-        Node::start("node 2", &data, &database.url)
+        start("node 1", &data, &database.url),
+        start("node 2", &data, &database.url)
     );
     if node2.demo_owner_password().is_some() {
         std::mem::swap(&mut node1, &mut node2);
@@ -390,7 +191,7 @@ async fn two_nodes_on_one_postgres_database_act_as_one() {
         "only the node that made the owner prints its password: {:?}",
         node2.banner
     );
-    let http = client(&data);
+    let http = client(&data, Duration::from_secs(30));
 
     // ---- 1. A session made on node 1 holds on node 2 --------------------
     let login = send(
@@ -404,7 +205,7 @@ async fn two_nodes_on_one_postgres_database_act_as_one() {
     .await
     .expect(StatusCode::OK);
     assert_eq!(login.json()["next"], "mfa_enrolment", "{}", login.text);
-    let session = login.session(None);
+    let session = session_of(&login, None);
     let enrolment = admin_change(
         &http,
         &node1,
@@ -441,7 +242,7 @@ async fn two_nodes_on_one_postgres_database_act_as_one() {
     .expect(StatusCode::OK);
     assert_eq!(confirmed.json()["next"], "ready", "{}", confirmed.text);
     // Confirmation gives the session a new id and CSRF token.
-    let session = confirmed.session(Some(&session));
+    let session = session_of(&confirmed, Some(&session));
 
     for node in [&node1, &node2] {
         let me = admin_get(&http, node, &session, "/session")
@@ -793,14 +594,22 @@ async fn rate_limits_hold_across_nodes() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let (mut a, mut b) = tokio::join!(
-        Node::start_with_limits("node A", &data, &database.url, 1, 5),
-        Node::start_with_limits("node B", &data, &database.url, 1, 5)
+        NodeOptions::new(&data)
+            .label("node A")
+            .database_url(&database.url)
+            .rate_limits(1, 5)
+            .start(),
+        NodeOptions::new(&data)
+            .label("node B")
+            .database_url(&database.url)
+            .rate_limits(1, 5)
+            .start()
     );
     let store = PostgresStore::open(&database.url).await.unwrap();
     let site = store.sites().await.unwrap().remove(0);
     store.close().await;
     let origin = site.origins[0].clone();
-    let http = client(&data);
+    let http = client(&data, Duration::from_secs(30));
     // The budget is per calendar minute: start early in one.
     let into_minute = time::OffsetDateTime::now_utc()
         .unix_timestamp()

@@ -32,14 +32,6 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-/// How long a node may take to start listening.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// How long a node may take to exit after SIGTERM.
-const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The bound on every request while the database is down: the pool waits
 /// at most 10 s for a connection, so an answer must come before this.
@@ -53,7 +45,20 @@ const POSTERS: usize = 6;
 
 mod common;
 
+use common::node::{
+    client, config_version, demo_site_key, event_id, free_port, get, post_consent, Node,
+    NodeOptions,
+};
 use common::{event, server_url, TestDatabase};
+
+/// Starts the node on `port` (the same one to restart it on its origin).
+async fn start(data_dir: &Path, database_url: &str, port: u16) -> Node {
+    NodeOptions::new(data_dir)
+        .database_url(database_url)
+        .port(port)
+        .start()
+        .await
+}
 
 /// Every event id in `table` (`consents` or `consent_ids`) of the database.
 async fn stored_event_ids(url: &str, table: &str) -> HashSet<uuid::Uuid> {
@@ -296,236 +301,6 @@ fn postgres_bin_dir() -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?).find(|dir| has_both(dir))
 }
 
-// ---- the node -------------------------------------------------------------
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A running `nexaguard serve`, killed if the test ends before it stops it.
-struct Node {
-    child: Option<Child>,
-    /// `https://localhost:PORT`.
-    base: String,
-    /// Everything the node wrote to standard error, shown if the test fails.
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Node {
-    /// Starts a node on `port` and waits until it has printed its banner.
-    async fn start(data_dir: &Path, database_url: &str, port: u16) -> Node {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_nexaguard"));
-        // The test's own environment must not change the node's settings.
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("NEXAGUARD_") {
-                command.env_remove(name);
-            }
-        }
-        let mut child = command
-            .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
-            // The test posts from one address as fast as it can.
-            .args([
-                "--rate-limit-per-minute",
-                "1000000",
-                "--rate-limit-burst",
-                "1000000",
-            ])
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["--database-url", database_url])
-            .env("NEXAGUARD_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut err_lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let sink = Arc::clone(&stderr);
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = err_lines.next_line().await {
-                let mut all = sink.lock().unwrap();
-                all.push_str(&line);
-                all.push('\n');
-            }
-        });
-        let mut out_lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let node = Node {
-            child: Some(child),
-            base: format!("https://localhost:{port}"),
-            stderr,
-        };
-        let deadline = Instant::now() + START_TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = tokio::time::timeout(left, out_lines.next_line())
-                .await
-                .unwrap_or_else(|_| panic!("the node did not start within {START_TIMEOUT:?}"))
-                .unwrap();
-            let Some(line) = line else {
-                panic!(
-                    "the node exited before listening:\n{}",
-                    node.stderr.lock().unwrap()
-                );
-            };
-            if line.trim_start().starts_with("Health:") {
-                break;
-            }
-        }
-        // Keep draining standard output so the node never blocks on it.
-        tokio::spawn(async move { while let Ok(Some(_)) = out_lines.next_line().await {} });
-        node
-    }
-
-    /// SIGKILL, and wait for the exit.
-    async fn sigkill(&mut self) {
-        let mut child = self.child.take().unwrap();
-        child.kill().await.unwrap();
-    }
-
-    /// SIGTERM; asserts exit code 0.
-    async fn stop(&mut self) {
-        let mut child = self.child.take().unwrap();
-        let pid = child.id().unwrap();
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill -TERM {pid}");
-        let exit = tokio::time::timeout(STOP_TIMEOUT, child.wait())
-            .await
-            .unwrap_or_else(|_| panic!("the node did not exit within {STOP_TIMEOUT:?} of SIGTERM"))
-            .unwrap();
-        assert!(
-            exit.success(),
-            "exit after SIGTERM: {exit:?}\nstderr:\n{}",
-            self.stderr.lock().unwrap()
-        );
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.start_kill();
-        }
-        if std::thread::panicking() {
-            if let Ok(stderr) = self.stderr.lock() {
-                eprintln!("--- node stderr ---\n{stderr}");
-            }
-        }
-    }
-}
-
-/// A client trusting the node's generated certificate, each request
-/// bounded by `timeout`.
-fn client(data_dir: &Path, timeout: Duration) -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let pem = std::fs::read(data_dir.join("tls/cert.pem")).unwrap();
-    reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
-        .timeout(timeout)
-        .build()
-        .unwrap()
-}
-
-// ---- HTTP -----------------------------------------------------------------
-
-#[derive(Debug)]
-struct Answer {
-    status: StatusCode,
-    retry_after: Option<String>,
-    replayed: bool,
-    text: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.text))
-    }
-
-    fn code(&self) -> String {
-        serde_json::from_str::<Value>(&self.text)
-            .ok()
-            .and_then(|v| v["error"]["code"].as_str().map(str::to_owned))
-            .unwrap_or_default()
-    }
-
-    /// A 503 `store_unavailable` with a `Retry-After` of whole seconds.
-    fn is_store_unavailable(&self) -> bool {
-        self.status == StatusCode::SERVICE_UNAVAILABLE
-            && self.code() == "store_unavailable"
-            && self
-                .retry_after
-                .as_deref()
-                .is_some_and(|s| s.parse::<u64>().is_ok())
-    }
-}
-
-async fn get(http: &reqwest::Client, url: &str) -> Result<Answer, reqwest::Error> {
-    answer(http.get(url).send().await?).await
-}
-
-async fn post_consent(
-    http: &reqwest::Client,
-    base: &str,
-    origin: &str,
-    body: &Value,
-) -> Result<Answer, reqwest::Error> {
-    let response = http
-        .post(format!("{base}/v1/consents"))
-        .header(reqwest::header::ORIGIN, origin)
-        .json(body)
-        .send()
-        .await?;
-    answer(response).await
-}
-
-async fn answer(response: reqwest::Response) -> Result<Answer, reqwest::Error> {
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .map(|v| v.to_str().unwrap_or_default().to_owned())
-    };
-    let retry_after = header("retry-after");
-    let replayed = header("idempotent-replayed").as_deref() == Some("true");
-    Ok(Answer {
-        status: response.status(),
-        retry_after,
-        replayed,
-        text: response.text().await?,
-    })
-}
-
-/// The demo site's production key, from the demo page's snippet.
-async fn demo_site_key(http: &reqwest::Client, base: &str) -> String {
-    let html = get(http, &format!("{base}/demo/")).await.unwrap().text;
-    let start = html.find("\"siteKey\":\"").unwrap() + "\"siteKey\":\"".len();
-    let key = &html[start..start + 36];
-    assert!(key.starts_with("ngp_"), "{key}");
-    key.to_owned()
-}
-
-/// The configuration version the demo site's production serves.
-async fn config_version(http: &reqwest::Client, base: &str, key: &str) -> u64 {
-    let config = get(http, &format!("{base}/v1/sites/{key}/config.json"))
-        .await
-        .unwrap();
-    assert_eq!(config.status, StatusCode::OK, "{}", config.text);
-    config.json()["configVersion"].as_u64().unwrap()
-}
-
-fn event_id(body: &Value) -> uuid::Uuid {
-    uuid::Uuid::parse_str(body["eventId"].as_str().unwrap()).unwrap()
-}
-
 // ---- 1. SIGKILL under load --------------------------------------------------
 
 /// An acknowledged event: the body posted and the receipt it got.
@@ -539,7 +314,7 @@ async fn sigkill_under_load_on_postgres_loses_no_acknowledged_event() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let port = free_port();
-    let mut node = Node::start(&data, &database.url, port).await;
+    let mut node = start(&data, &database.url, port).await;
     let base = node.base.clone();
     // The demo site's origin is the node's own: the page the events come from.
     let origin = base.clone();
@@ -607,7 +382,7 @@ async fn sigkill_under_load_on_postgres_loses_no_acknowledged_event() {
     }
 
     // Restart on the same database (and data directory, port and origin).
-    let mut node = Node::start(&data, &database.url, port).await;
+    let mut node = start(&data, &database.url, port).await;
     assert_eq!(
         demo_site_key(&http, &base).await,
         key,
@@ -617,7 +392,7 @@ async fn sigkill_under_load_on_postgres_loses_no_acknowledged_event() {
     for (body, receipt) in [&acked[0], &acked[acked.len() / 2], &acked[acked.len() - 1]] {
         let retry = post_consent(&http, &base, &origin, body).await.unwrap();
         assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.text);
-        assert!(retry.replayed, "a retry is answered as a replay");
+        assert!(retry.replayed(), "a retry is answered as a replay");
         assert_eq!(&retry.json(), receipt, "the same receipt after the restart");
     }
     // A retry of an event the node never answered: recorded now, or found
@@ -632,7 +407,7 @@ async fn sigkill_under_load_on_postgres_loses_no_acknowledged_event() {
         let body = event(&key, version);
         let fresh = post_consent(&http, &base, &origin, &body).await.unwrap();
         assert_eq!(fresh.status, StatusCode::CREATED, "{}", fresh.text);
-        assert!(!fresh.replayed);
+        assert!(!fresh.replayed());
         assert_eq!(fresh.json()["eventId"], body["eventId"]);
     }
     node.stop().await;
@@ -678,7 +453,7 @@ async fn postgres_down_gives_503_with_retry_after_and_the_node_recovers() {
     let url = cluster.url();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut node = Node::start(&data, &url, free_port()).await;
+    let mut node = start(&data, &url, free_port()).await;
     let base = node.base.clone();
     let origin = base.clone();
     let http = client(&data, REQUEST_TIMEOUT);
@@ -713,7 +488,9 @@ async fn postgres_down_gives_503_with_retry_after_and_the_node_recovers() {
                         Ok(a) if a.is_store_unavailable() => seen.unavailable += 1,
                         Ok(a) => seen.wrong.push(format!(
                             "{} retry-after={:?} {}",
-                            a.status, a.retry_after, a.text
+                            a.status,
+                            a.retry_after(),
+                            a.text
                         )),
                         Err(e) => seen
                             .wrong
@@ -743,7 +520,7 @@ async fn postgres_down_gives_503_with_retry_after_and_the_node_recovers() {
         down_post.is_store_unavailable(),
         "a post while PostgreSQL is down: {} retry-after={:?} {}",
         down_post.status,
-        down_post.retry_after,
+        down_post.retry_after(),
         down_post.text
     );
     let not_ready = get(&http, &format!("{base}/readyz"))

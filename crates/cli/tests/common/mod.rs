@@ -1,5 +1,6 @@
-//! What the PostgreSQL process tests share: a database of a test's own
-//! on the server `NEXAGUARD_TEST_DATABASE_URL` names.
+//! What the process tests share: a database of a test's own on the
+//! PostgreSQL server `NEXAGUARD_TEST_DATABASE_URL` names, valid consent
+//! events for the demo site, and (in [`node`]) a running `nexaguard serve`.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::indexing_slicing)]
 
@@ -7,6 +8,8 @@ use serde_json::{json, Value};
 use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Executor};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+pub mod node;
 
 /// The variable naming the PostgreSQL server.
 pub const DATABASE_URL_VAR: &str = "NEXAGUARD_TEST_DATABASE_URL";
