@@ -7,11 +7,19 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 use nexaguard_store::HitCounter;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// The shared budget's window.
 const WINDOW_SECONDS: i64 = 60;
+
+/// How long a request waits for the shared count: a healthy database
+/// answers in well under a millisecond.
+const SHARED_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// How long a node counts alone after the shared count failed.
+const SKIP_AFTER_FAILURE_MS: i64 = 5_000;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -62,6 +70,9 @@ struct Shared {
     scope: &'static str,
     /// Hits per network and one-minute window, all nodes together.
     per_window: u64,
+    /// Until when (unix milliseconds) to skip the shared count after it
+    /// failed: a database that is down must not make every request wait.
+    skip_until_ms: AtomicI64,
 }
 
 impl std::fmt::Debug for Limiter {
@@ -95,6 +106,7 @@ impl Limiter {
             counter,
             scope,
             per_window: u64::from(per_minute) + u64::from(burst),
+            skip_until_ms: AtomicI64::new(0),
         });
         self
     }
@@ -124,20 +136,29 @@ impl Shared {
         let into_window = now.unix_timestamp().rem_euclid(WINDOW_SECONDS);
         let window_start =
             now.replace_nanosecond(0).unwrap_or(now) - time::Duration::seconds(into_window);
-        let bucket = format!("{}:{network}", self.scope);
-        match self.counter.hit(&bucket, window_start).await {
-            Ok(hits) if hits > self.per_window => {
-                let left = WINDOW_SECONDS - into_window;
-                Err(Duration::from_secs(left.unsigned_abs()))
-            }
-            Ok(_) => Ok(()),
-            Err(error) => {
-                // The node's own limit still held; an unreachable database
-                // fails the request that needs it anyway.
-                tracing::warn!(%error, "the shared rate-limit counter failed; using this node's limit only");
-                Ok(())
-            }
+        let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+        if now_ms < self.skip_until_ms.load(Ordering::Relaxed) {
+            return Ok(());
         }
+        let bucket = format!("{}:{network}", self.scope);
+        let hit = tokio::time::timeout(SHARED_TIMEOUT, self.counter.hit(&bucket, window_start));
+        let failure = match hit.await {
+            Ok(Ok(hits)) if hits > self.per_window => {
+                let left = WINDOW_SECONDS - into_window;
+                return Err(Duration::from_secs(left.unsigned_abs()));
+            }
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err(error)) => error.to_string(),
+            Err(_) => format!("no answer within {SHARED_TIMEOUT:?}"),
+        };
+        // The node's own limit still holds. An unreachable database fails
+        // the request that needs it anyway, with its own 503.
+        self.skip_until_ms.store(
+            now_ms.saturating_add(SKIP_AFTER_FAILURE_MS),
+            Ordering::Relaxed,
+        );
+        tracing::warn!(error = %failure, "the shared rate-limit counter failed; using this node's limit only for a while");
+        Ok(())
     }
 }
 
@@ -189,6 +210,33 @@ mod tests {
             *n += 1;
             Ok(*n)
         }
+    }
+
+    /// A counter that never answers, as a database that is down.
+    struct Hangs;
+
+    #[async_trait::async_trait]
+    impl HitCounter for Hangs {
+        async fn hit(
+            &self,
+            _bucket: &str,
+            _window_start: OffsetDateTime,
+        ) -> Result<u64, nexaguard_store::StoreError> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shared_counter_that_does_not_answer_falls_back_to_the_node_limit() {
+        let limiter = Limiter::new(100, 100).shared(Arc::new(Hangs), "test", 1, 1);
+        let ip: IpAddr = "198.51.100.7".parse().unwrap();
+        let started = tokio::time::Instant::now();
+        assert!(limiter.check(ip).await.is_ok());
+        assert_eq!(started.elapsed(), SHARED_TIMEOUT);
+        // Then it does not wait at all for a while.
+        let again = tokio::time::Instant::now();
+        assert!(limiter.check(ip).await.is_ok());
+        assert_eq!(again.elapsed(), Duration::ZERO);
     }
 
     #[tokio::test]
