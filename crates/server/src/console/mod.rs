@@ -7,6 +7,8 @@
 //! permission checks, as the admin API.
 
 mod assets;
+mod audit;
+mod dashboard;
 mod debug;
 mod home;
 mod layout;
@@ -23,4 +25,6 @@ pub fn router() -> Router<AppState> {
         .route("/admin/assets/console.css", get(assets::stylesheet))
         .route("/admin/assets/console.js", get(assets::script))
         .merge(debug::router())
+        .merge(dashboard::router())
+        .merge(audit::router())
 }
