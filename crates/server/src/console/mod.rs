@@ -7,10 +7,13 @@
 //! permission checks, as the admin API.
 
 mod assets;
+mod auth;
 mod debug;
 mod home;
 mod layout;
+mod qr;
 mod session;
+mod sites;
 
 use crate::app::AppState;
 use axum::routing::get;
@@ -22,5 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/", get(home::home))
         .route("/admin/assets/console.css", get(assets::stylesheet))
         .route("/admin/assets/console.js", get(assets::script))
+        .merge(auth::router())
+        .merge(sites::router())
         .merge(debug::router())
 }
