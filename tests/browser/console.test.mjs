@@ -87,7 +87,8 @@ describe('sign-in', () => {
     assert.match(totpSecret, /^[A-Z2-7]+$/);
     await checkA11y(page, 'the enrolment page');
     await shot(page, 'enrol');
-    await page.getByLabel('Code from the app').fill('000000' === freshCode(totpSecret) ? '111111' : '000000');
+    // A wrong code (not the current one of the offered secret) is refused.
+    await page.getByLabel('Code from the app').fill(totp(totpSecret) === '000000' ? '111111' : '000000');
     await page.getByRole('button', { name: 'Confirm' }).click();
     assert.match(await page.locator('[role=alert]').textContent(), /does not match/);
     totpSecret = (await page.locator('#totp-secret').textContent()).trim();
@@ -143,6 +144,122 @@ describe('sign-in', () => {
     } finally {
       await ctx.context.close();
     }
+  });
+});
+
+let site;
+
+describe('sites, editor, preview, publish and promote', () => {
+  test('create a site', async () => {
+    const page = await ownerCtx.context.newPage();
+    await page.goto(url('/admin/'));
+    await page.getByRole('link', { name: 'New site' }).click();
+    await checkA11y(page, 'the new site page');
+    await page.getByLabel('Name').fill('Shop');
+    await page.getByLabel('Origins, one per line').fill(env.server.origin);
+    await page.getByRole('button', { name: 'Create site' }).click();
+    await page.getByRole('heading', { name: 'Shop' }).waitFor();
+    site = { path: new URL(page.url()).pathname };
+    site.production = (await page.locator('tr', { hasText: 'Production' }).locator('code').textContent()).trim();
+    assert.match(site.production, /^ngp_/);
+    await checkA11y(page, 'the site page');
+    await page.close();
+  });
+
+  test('edit the draft: purposes, vendors by the picker, texts; findings next to a bad value', async () => {
+    const page = await ownerCtx.context.newPage();
+    await page.goto(url(`${site.path}/edit`));
+    await page.getByLabel('Publisher country (ISO code)').fill('DE');
+    await page.getByLabel('CMP id').fill('300');
+    for (const id of [1, 2, 3, 4, 7, 8, 9, 10]) await page.locator(`input[name=purpose][value="${id}"]`).check();
+    await page.locator('input[name=specialFeature][value="1"]').check();
+    await page.getByLabel('Add a language (code)').fill('en');
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByText('Draft saved.').waitFor();
+    // The picker: filter by purpose and legal basis, then search by name.
+    await page.locator('#vpurpose').selectOption('7');
+    await page.locator('#vbasis').selectOption('legint');
+    await page.getByRole('button', { name: 'Search vendors' }).click();
+    const results = page.locator('#vendor-results');
+    await results.getByLabel('Zeta Insights (6)').waitFor();
+    assert.equal(await results.getByLabel('Alpha Ads (1)').count(), 0, 'Alpha has purpose 7 on consent only');
+    await results.getByLabel('Beta Measurement (2)').check();
+    await page.locator('#vpurpose').selectOption('');
+    await page.locator('#vbasis').selectOption('');
+    await page.getByLabel('Name or id').fill('alpha');
+    await page.getByRole('button', { name: 'Search vendors' }).click();
+    await results.getByLabel('Alpha Ads (1)').check();
+    assert.equal(await results.getByLabel('Zeta Insights (6)').count(), 0, 'the name search replaced the results');
+    assert.equal(await page.locator('input[name=vendor][value="2"]:checked').count(), 1, 'the earlier pick stayed');
+    for (const [label, value] of [['Title (en)', 'Your privacy'], ['Description (en)', 'We and our partners use cookies.'],
+      ['Accept all button (en)', 'Accept all'], ['Reject all button (en)', 'Reject all'], ['Manage button (en)', 'Settings'],
+      ['Save button (en)', 'Save']]) {
+      await page.getByLabel(label, { exact: true }).fill(value);
+    }
+    await page.getByLabel('Accent colour (#rrggbb)').fill('red');
+    await checkA11y(page, 'the editor with search results');
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByText('Draft saved.').waitFor();
+    const finding = page.locator('#f-banner-primaryColor-error');
+    assert.match(await finding.textContent(), /"red" is not #rrggbb/, 'the finding is next to the colour field');
+    assert.equal(await page.locator('#f-banner-primaryColor').getAttribute('aria-describedby'), 'f-banner-primaryColor-error');
+    await checkA11y(page, 'the editor with a finding');
+    await shot(page, 'editor');
+    await page.getByLabel('Accent colour (#rrggbb)').fill('#1f5eff');
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    const status = await page.locator('#validation').textContent();
+    assert.match(status, /No problems/, status);
+    await page.close();
+  });
+
+  test('a stale draft revision is refused with 409 and a clear message', async () => {
+    const first = await ownerCtx.context.newPage();
+    const second = await ownerCtx.context.newPage();
+    await first.goto(url(`${site.path}/edit`));
+    await second.goto(url(`${site.path}/edit`));
+    await first.getByRole('button', { name: 'Save draft' }).click();
+    await first.getByText('Draft saved.').waitFor();
+    const answer = await Promise.all([
+      second.waitForResponse((r) => r.request().method() === 'POST'),
+      second.getByRole('button', { name: 'Save draft' }).click(),
+    ]);
+    assert.equal(answer[0].status(), 409);
+    assert.match(await second.locator('#stale').textContent(), /not saved/);
+    await first.close();
+    await second.close();
+  });
+
+  test('the preview frame shows the banner of the draft', async () => {
+    const page = await ownerCtx.context.newPage();
+    await page.goto(url(`${site.path}/preview`));
+    const frame = page.frameLocator('#preview-frame');
+    await frame.locator('[data-nexaguard="banner"][role="dialog"]').waitFor({ state: 'visible' });
+    assert.match(await frame.locator('[data-nexaguard="banner"]').textContent(), /Your privacy/);
+    await checkA11y(page, 'the preview page');
+    await shot(page, 'preview');
+    await page.close();
+  });
+
+  test('publish to staging, then promote with the diff and a step-up code', async () => {
+    const page = await ownerCtx.context.newPage();
+    await page.goto(url(site.path));
+    await page.getByRole('button', { name: 'Publish draft to staging' }).click();
+    await page.locator('tr', { hasText: 'Staging' }).getByRole('cell', { name: '1', exact: true }).waitFor();
+    await page.getByRole('link', { name: 'Promotion to production' }).click();
+    const diff = page.locator('#promotion-diff');
+    assert.match(await diff.textContent(), /vendors/);
+    await checkA11y(page, 'the promotion page');
+    // Five minutes after the last code, as if they had passed.
+    sql("UPDATE sessions SET mfa_at = '2000-01-01T00:00:00.000000000Z' WHERE mfa_at IS NOT NULL");
+    await page.reload();
+    await page.getByLabel('Code from your authenticator').fill(freshCode(totpSecret));
+    await shot(page, 'promotion');
+    await page.getByRole('button', { name: 'Promote to production' }).click();
+    await page.locator('tr', { hasText: 'Production' }).getByRole('cell', { name: '1', exact: true }).waitFor();
+    const served = await env.server.siteConfig(site.production);
+    assert.deepEqual(served.config.vendors, [1, 2]);
+    assert.equal(served.config.languages.en.title, 'Your privacy');
+    await page.close();
   });
 });
 

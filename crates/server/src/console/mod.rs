@@ -9,8 +9,11 @@
 mod assets;
 mod auth;
 mod debug;
+mod editor;
 mod home;
 mod layout;
+mod picker;
+mod preview;
 mod qr;
 mod session;
 mod sites;
@@ -27,5 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/assets/console.js", get(assets::script))
         .merge(auth::router())
         .merge(sites::router())
+        .merge(editor::router())
+        .merge(preview::router())
         .merge(debug::router())
 }
