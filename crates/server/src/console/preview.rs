@@ -64,7 +64,7 @@ async fn preview(console: Console, Path(site): Path<String>) -> Result<Response,
         &format!("Preview {}", site.name),
         html! {
             h1 { "Preview of " (site.name) }
-            p { "The banner as visitors would see it with the current draft, shown by the real SDK. Choices made here are not recorded as a visitor's."
+            p { "The banner as visitors would see it with the current draft, shown by the real SDK."
                 " " a href=(format!("{path}/edit")) { "Back to the editor" } }
             iframe.preview-frame #preview-frame src=(format!("{path}/preview/frame")) title="Banner preview" {}
         },
