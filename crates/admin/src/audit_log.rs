@@ -104,7 +104,7 @@ impl Admin {
         &self,
         principal: &Principal,
     ) -> Result<crate::keys::RotationReport, AdminError> {
-        principal.require(Permission::RotateKeys)?;
+        principal.require_step_up(Permission::RotateKeys, time::OffsetDateTime::now_utc())?;
         self.keys
             .rotate(principal.audit(Action::KeysRotated, "key-ring", json!({})))
             .await

@@ -240,6 +240,7 @@ impl Admin {
                 user: user.id,
                 mfa_verified: session.mfa_verified,
                 mfa_enrolled: user.has_mfa(),
+                mfa_at: session.mfa_at,
             },
             network,
         })
@@ -522,6 +523,7 @@ fn session_record(
         id_hash: secret.hash(),
         user,
         mfa_verified,
+        mfa_at: mfa_verified.then_some(now),
         created_at: now,
         last_seen_at: now,
     }

@@ -38,6 +38,10 @@ pub enum AdminError {
     /// The user has MFA and this session has not given the code yet.
     #[error("enter the code of your second factor first")]
     MfaRequired,
+    /// A sensitive action, and the second factor was given too long ago in
+    /// this session: give it again (step-up), then retry.
+    #[error("this action needs your second factor again: enter a current code")]
+    StepUpRequired,
     /// A TOTP or recovery code that does not match.
     #[error("the code is not valid")]
     BadCode,
@@ -98,6 +102,7 @@ impl AdminError {
             AdminError::Locked { .. } => "locked",
             AdminError::MfaEnrolmentRequired => "mfa_enrolment_required",
             AdminError::MfaRequired => "mfa_required",
+            AdminError::StepUpRequired => "step_up_required",
             AdminError::BadCode => "bad_code",
             AdminError::ReplayedCode => "replayed_code",
             AdminError::Forbidden(_) => "forbidden",

@@ -6,7 +6,11 @@ use nexaguard_access::{Permission, Role};
 use nexaguard_audit::{Action, Actor, AuditEvent, ChainId, Outcome};
 use nexaguard_store::admin::{ApiTokenId, AuditAppend, UserId};
 use nexaguard_store::TenantId;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
+
+/// How long a second-factor proof counts for sensitive actions (promotion,
+/// key rotation, API tokens, roles, removing users).
+pub const STEP_UP_WINDOW: Duration = Duration::minutes(5);
 
 /// How the caller proved who they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +25,8 @@ pub enum Authentication {
         mfa_verified: bool,
         /// Whether the user has a second factor.
         mfa_enrolled: bool,
+        /// When the second factor was last given in this session.
+        mfa_at: Option<OffsetDateTime>,
     },
     /// An API token.
     Token {
@@ -78,6 +84,29 @@ impl Principal {
                 self.role.as_str(),
                 permission.as_str()
             )))
+        }
+    }
+
+    /// Checks `permission`, then, for a session of a user with a second
+    /// factor, that it was given within [`STEP_UP_WINDOW`] of `now`: the
+    /// guard against a session left open or taken over. API tokens and users
+    /// without a second factor have nothing to step up with; the roles that
+    /// can manage users, tokens and keys all require one.
+    pub fn require_step_up(
+        &self,
+        permission: Permission,
+        now: OffsetDateTime,
+    ) -> Result<(), AdminError> {
+        self.require(permission)?;
+        match self.auth {
+            Authentication::Session {
+                mfa_enrolled: true,
+                mfa_at,
+                ..
+            } if mfa_at.map_or(true, |at| now - at > STEP_UP_WINDOW) => {
+                Err(AdminError::StepUpRequired)
+            }
+            _ => Ok(()),
         }
     }
 
@@ -160,5 +189,55 @@ pub fn audit_entry(
             details,
         },
         at: OffsetDateTime::now_utc(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use time::macros::datetime;
+    use uuid::Uuid;
+
+    const NOW: OffsetDateTime = datetime!(2025-03-01 09:00 UTC);
+
+    fn session(role: Role, enrolled: bool, mfa_at: Option<OffsetDateTime>) -> Principal {
+        Principal {
+            actor: Actor::User(Uuid::nil()),
+            tenant: Some(TenantId(Uuid::nil())),
+            role,
+            auth: Authentication::Session {
+                id_hash: [0; 32],
+                user: UserId(Uuid::nil()),
+                mfa_verified: mfa_at.is_some(),
+                mfa_enrolled: enrolled,
+                mfa_at,
+            },
+            network: None,
+        }
+    }
+
+    #[test]
+    fn step_up_needs_a_recent_second_factor() {
+        let promote = Permission::PromoteProduction;
+        let fresh = session(Role::Owner, true, Some(NOW - Duration::minutes(4)));
+        assert!(fresh.require_step_up(promote, NOW).is_ok());
+        let stale = session(Role::Owner, true, Some(NOW - Duration::minutes(6)));
+        assert!(matches!(
+            stale.require_step_up(promote, NOW),
+            Err(AdminError::StepUpRequired)
+        ));
+        // Ordinary actions do not ask again.
+        assert!(stale.require(promote).is_ok());
+        // A publisher without a second factor has nothing to step up with.
+        let publisher = session(Role::Publisher, false, None);
+        assert!(publisher.require_step_up(promote, NOW).is_ok());
+        // The permission is still checked first.
+        let viewer = session(Role::Viewer, true, Some(NOW));
+        assert!(matches!(
+            viewer.require_step_up(promote, NOW),
+            Err(AdminError::Forbidden(_))
+        ));
     }
 }

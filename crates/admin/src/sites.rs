@@ -136,6 +136,27 @@ impl Admin {
             .ok_or(AdminError::NotFound("site"))
     }
 
+    /// The newest staging and production configurations of a site of the
+    /// caller's tenant (either may not exist yet).
+    pub async fn environments(
+        &self,
+        principal: &Principal,
+        site: SiteId,
+    ) -> Result<(Option<PublishedConfig>, Option<PublishedConfig>), AdminError> {
+        let site = self
+            .own_site(principal, site, Permission::ViewSites)
+            .await?;
+        let staging = self
+            .store
+            .latest_config(site.id, Environment::Staging)
+            .await?;
+        let production = self
+            .store
+            .latest_config(site.id, Environment::Production)
+            .await?;
+        Ok((staging, production))
+    }
+
     /// Creates a site in the caller's tenant.
     pub async fn create_site(
         &self,
@@ -315,6 +336,10 @@ impl Admin {
         principal: &Principal,
         site: SiteId,
     ) -> Result<Promotion, AdminError> {
+        principal.require_step_up(
+            Permission::PromoteProduction,
+            time::OffsetDateTime::now_utc(),
+        )?;
         let site = self
             .own_site(principal, site, Permission::PromoteProduction)
             .await?;

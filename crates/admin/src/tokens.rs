@@ -34,7 +34,7 @@ impl Admin {
         role: Role,
         days: u32,
     ) -> Result<NewToken, AdminError> {
-        principal.require(Permission::ManageTokens)?;
+        principal.require_step_up(Permission::ManageTokens, time::OffsetDateTime::now_utc())?;
         let tenant = principal.tenant()?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {

@@ -281,7 +281,7 @@ impl Admin {
         user: UserId,
         role: Role,
     ) -> Result<(), AdminError> {
-        principal.require(Permission::ManageUsers)?;
+        principal.require_step_up(Permission::ManageUsers, time::OffsetDateTime::now_utc())?;
         let target = self.tenant_user(principal, user).await?;
         check_grant(principal, role)?;
         check_grant(principal, target.role)?;
@@ -298,7 +298,7 @@ impl Admin {
 
     /// Removes a user of the caller's tenant.
     pub async fn remove_user(&self, principal: &Principal, user: UserId) -> Result<(), AdminError> {
-        principal.require(Permission::ManageUsers)?;
+        principal.require_step_up(Permission::ManageUsers, time::OffsetDateTime::now_utc())?;
         let target = self.tenant_user(principal, user).await?;
         check_grant(principal, target.role)?;
         let audit = principal.audit(

@@ -196,6 +196,27 @@ fn publish(site_key: &str, stored: PublishedConfig, gvl: &Gvl) -> Option<Publish
     })
 }
 
+/// The `config.json` body of `config` in `language`, as the public API
+/// would serve it once published (the console's preview of a draft).
+pub fn config_answer(
+    site_key: &str,
+    environment: Environment,
+    version: u32,
+    config: &SiteConfig,
+    language: &str,
+    gvl: &Gvl,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let vendor_list = gvl.trim(config.vendors.iter().copied()).gvl;
+    serde_json::to_vec(&ConfigAnswer {
+        site_key,
+        environment,
+        config_version: version,
+        language,
+        config: &only_language(config, language),
+        vendor_list: &vendor_list,
+    })
+}
+
 /// The configuration with the texts of one language only: the banner needs
 /// no others, and they are most of the bytes.
 fn only_language(config: &SiteConfig, language: &str) -> SiteConfig {

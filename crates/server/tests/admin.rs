@@ -844,6 +844,64 @@ async fn expired_and_ended_sessions_are_refused() {
     );
 }
 
+/// Moves the time the second factor was last given in `client`'s session
+/// back by `minutes`, as if that long had passed.
+async fn age_second_factor(env: &Env, client: &Client, minutes: i64) {
+    let cookie = client.cookie.clone().unwrap();
+    let secret = nexaguard_access::SessionSecret::parse(cookie.split_once('=').unwrap().1).unwrap();
+    let store = env.admin.store();
+    let mut record = store.session(&secret.hash()).await.unwrap().unwrap();
+    record.mfa_at = Some(OffsetDateTime::now_utc() - time::Duration::minutes(minutes));
+    store
+        .create_session(record, Some(secret.hash()))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn sensitive_actions_need_a_recent_second_factor() {
+    let env = env().await;
+    let mut t = tenant(&env, "stepup").await;
+    let token = json!({"name": "ci", "role": "editor", "expiresInDays": 30});
+    // Fresh from enrolment: no step-up.
+    let made = t
+        .owner
+        .call(&env, Method::POST, "/tokens", Some(token.clone()))
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
+    age_second_factor(&env, &t.owner, 6).await;
+    // Ordinary actions go on; sensitive ones ask for the code again.
+    let sites = t.owner.call(&env, Method::GET, "/sites", None).await;
+    assert_eq!(sites.status, StatusCode::OK);
+    for (method, path, body) in [
+        (Method::POST, "/tokens".to_owned(), Some(token.clone())),
+        (Method::POST, format!("/sites/{}/promotion", t.site), None),
+    ] {
+        let refused = t.owner.call(&env, method, &path, body).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(refused.code(), "step_up_required", "{path}");
+    }
+    // A fresh code (the next step's: the enrolment used this one) steps up.
+    let secret = TotpSecret::from_bytes(&t.owner.totp.as_ref().unwrap().0).unwrap();
+    let code = secret.code_at(unix_now() + 30);
+    let stepped = t
+        .owner
+        .call(
+            &env,
+            Method::POST,
+            "/session/mfa",
+            Some(json!({"code": code})),
+        )
+        .await;
+    assert_eq!(stepped.status, StatusCode::OK, "{:?}", stepped.json());
+    t.owner.absorb(&stepped);
+    let made = t
+        .owner
+        .call(&env, Method::POST, "/tokens", Some(token))
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
+}
+
 async fn sign_in_again(env: &Env, t: &Tenant) -> Client {
     let mut client = Client {
         totp: t.owner.totp.clone(),

@@ -132,6 +132,9 @@ pub struct SessionRecord {
     pub user: UserId,
     /// Whether the second factor was given in this session.
     pub mfa_verified: bool,
+    /// When the second factor was last given in this session (sensitive
+    /// actions ask for it again when this is old).
+    pub mfa_at: Option<OffsetDateTime>,
     /// When it began (for the absolute timeout).
     pub created_at: OffsetDateTime,
     /// When it was last used (for the idle timeout).

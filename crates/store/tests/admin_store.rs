@@ -193,6 +193,7 @@ fn session(user: &User, id: u8, at: OffsetDateTime) -> SessionRecord {
         id_hash: [id; 32],
         user: user.id,
         mfa_verified: id % 2 == 0,
+        mfa_at: (id % 2 == 0).then_some(at),
         created_at: at,
         last_seen_at: at,
     }

@@ -18,6 +18,7 @@ impl From<AdminError> for ApiError {
             AdminError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
             AdminError::MfaEnrolmentRequired
             | AdminError::MfaRequired
+            | AdminError::StepUpRequired
             | AdminError::Forbidden(_) => StatusCode::FORBIDDEN,
             AdminError::NotFound(_) => StatusCode::NOT_FOUND,
             AdminError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,

@@ -57,7 +57,8 @@ fn no_content() -> Answer {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn session_cookie(secret: &SessionSecret) -> HeaderValue {
+/// The `Set-Cookie` value of a new session (the console sets the same).
+pub(crate) fn session_cookie(secret: &SessionSecret) -> HeaderValue {
     // No Max-Age: the browser forgets it on exit; the server enforces the
     // idle and absolute timeouts whatever the browser keeps.
     let cookie = format!(
@@ -67,7 +68,8 @@ fn session_cookie(secret: &SessionSecret) -> HeaderValue {
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-fn cleared_cookie() -> HeaderValue {
+/// The `Set-Cookie` value that ends the session cookie.
+pub(crate) fn cleared_cookie() -> HeaderValue {
     HeaderValue::from_static(
         "__Host-nexaguard_session=; Secure; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
     )

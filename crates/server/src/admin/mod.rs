@@ -13,7 +13,7 @@
 
 mod error;
 pub(crate) mod guard;
-mod handlers;
+pub(crate) mod handlers;
 
 use crate::app::AppState;
 use crate::ratelimit::Limiter;

@@ -107,7 +107,7 @@ async fn public_decode(
     if DECODES.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
         LIMITER.forget_idle();
     }
-    if let Err(wait) = LIMITER.check(client_ip(&state, &headers, peer)) {
+    if let Err(wait) = LIMITER.check(client_ip(&state, &headers, peer)).await {
         let outcome = Outcome::Error(format!(
             "Too many strings decoded from your network; try again in {} seconds.",
             wait.as_secs().max(1)

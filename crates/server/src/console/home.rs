@@ -5,8 +5,12 @@ use super::session::{Console, Refusal};
 use maud::{html, Markup};
 use nexaguard_access::Permission;
 
-/// `GET /admin/`.
+/// `GET /admin/`. The platform operator, who has no sites, is sent to the
+/// tenants.
 pub async fn home(console: Console) -> Result<Markup, Refusal> {
+    if console.principal.role.is_platform() && console.may(Permission::ManageTenants) {
+        return Err(Refusal::Redirect("/admin/tenants".into()));
+    }
     console.require(Permission::ViewSites)?;
     let sites = console.admin.list_sites(&console.principal).await?;
     Ok(layout::console_page(
@@ -14,12 +18,15 @@ pub async fn home(console: Console) -> Result<Markup, Refusal> {
         "Sites",
         html! {
             h1 { "Sites" }
+            @if console.may(Permission::EditSites) {
+                p { a.button href="/admin/sites/new" { "New site" } }
+            }
             @if sites.is_empty() {
                 p { "No sites yet." }
             } @else {
                 ul.sites {
                     @for site in &sites {
-                        li { (site.name) }
+                        li { a href=(format!("/admin/sites/{}", site.id.0)) { (site.name) } }
                     }
                 }
             }

@@ -2,6 +2,7 @@
 
 use super::session::Console;
 use maud::{html, Markup, DOCTYPE};
+use nexaguard_access::Permission;
 
 /// A public page (sign-in, the debug tool): `title` in the title bar,
 /// `content` as the main landmark.
@@ -12,15 +13,24 @@ pub fn page(title: &str, content: Markup) -> Markup {
 /// A page for a signed-in user: the same shell with the console's
 /// navigation and the user's role.
 pub fn console_page(console: &Console, title: &str, content: Markup) -> Markup {
+    let may = |permission| console.may(permission);
     let nav = html! {
         nav aria-label="Console" {
             ul.nav {
-                li { a href="/admin/" { "Sites" } }
-                li { a href="/admin/audit" { "Audit log" } }
+                @if may(Permission::ViewSites) { li { a href="/admin/" { "Sites" } } }
+                @if may(Permission::ManageUsers) { li { a href="/admin/users" { "Users" } } }
+                @if may(Permission::ManageTokens) { li { a href="/admin/tokens" { "API tokens" } } }
+                @if may(Permission::ManageTenants) { li { a href="/admin/tenants" { "Tenants" } } }
+                @if may(Permission::RotateKeys) { li { a href="/admin/keys" { "Keys" } } }
+                @if may(Permission::ViewAudit) { li { a href="/admin/audit" { "Audit log" } } }
                 li { a href="/admin/debug" { "Debug tool" } }
             }
         }
-        span.role { (console.principal.role.as_str()) }
+        span.role { "Role: " (console.principal.role.as_str()) }
+        form method="post" action="/admin/logout" {
+            (console.csrf_input())
+            button.link type="submit" { "Sign out" }
+        }
     };
     shell(title, nav, content)
 }

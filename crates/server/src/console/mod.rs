@@ -8,11 +8,17 @@
 
 mod assets;
 mod audit;
+mod auth;
 mod dashboard;
 mod debug;
+mod editor;
 mod home;
 mod layout;
+mod picker;
+mod preview;
+mod qr;
 mod session;
+mod sites;
 
 use crate::app::AppState;
 use axum::routing::get;
@@ -24,6 +30,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/", get(home::home))
         .route("/admin/assets/console.css", get(assets::stylesheet))
         .route("/admin/assets/console.js", get(assets::script))
+        .merge(auth::router())
+        .merge(sites::router())
+        .merge(editor::router())
+        .merge(preview::router())
         .merge(debug::router())
         .merge(dashboard::router())
         .merge(audit::router())

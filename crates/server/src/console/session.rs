@@ -1,10 +1,6 @@
 //! Who is using the console: the admin session from the same cookie the
 //! admin API uses, with the checks a page or a form needs.
 
-// Parts of this module are used only by the pages being built on branches;
-// this allowance goes when they land.
-#![allow(dead_code)]
-
 use super::layout;
 use crate::admin::guard::{check_origin, session_cookie};
 use crate::app::AppState;
@@ -78,11 +74,6 @@ impl FromRequestParts<AppState> for Console {
 }
 
 impl Console {
-    /// The session secret (to rotate or end it).
-    pub fn session(&self) -> &SessionSecret {
-        &self.session
-    }
-
     /// Whether the user may do `permission`: sends a session with the
     /// second factor pending to the MFA page, and answers 403 otherwise.
     pub fn require(&self, permission: Permission) -> Result<(), Refusal> {
@@ -90,6 +81,46 @@ impl Console {
             return Err(Refusal::Redirect(MFA.into()));
         }
         self.principal.require(permission).map_err(Refusal::from)
+    }
+
+    /// The hidden form field with this session's CSRF token.
+    pub fn csrf_input(&self) -> maud::Markup {
+        maud::html! { input type="hidden" name=(CSRF_FIELD) value=(self.csrf); }
+    }
+
+    /// Whether the user may do `permission` now, to decide which controls a
+    /// page shows (the action checks again).
+    pub fn may(&self, permission: Permission) -> bool {
+        self.principal.require(permission).is_ok()
+    }
+
+    /// Whether `permission`'s sensitive action would ask for the second
+    /// factor again (the page then asks for a code with the form).
+    pub fn needs_step_up(&self, permission: Permission) -> bool {
+        matches!(
+            self.principal
+                .require_step_up(permission, time::OffsetDateTime::now_utc()),
+            Err(AdminError::StepUpRequired)
+        )
+    }
+
+    /// Gives the second factor again when the form carried a `code`: the
+    /// session gets a new id (returned, for the cookie) and this console
+    /// acts with the fresh proof. Without a code nothing changes, and the
+    /// action itself refuses if a step-up is due.
+    pub async fn step_up(&mut self, code: &str) -> Result<Option<SessionSecret>, Refusal> {
+        let code = code.trim();
+        if code.is_empty() {
+            return Ok(None);
+        }
+        let fresh = self.admin.verify_mfa(&self.principal, code).await?;
+        self.principal = self
+            .admin
+            .authenticate_session(&fresh, self.principal.network.clone())
+            .await?;
+        self.csrf = csrf_token(self.admin.csrf_key(), &fresh);
+        self.session = fresh.clone();
+        Ok(Some(fresh))
     }
 
     /// The checks every form post needs: an `Origin` that is this server's
@@ -140,6 +171,47 @@ impl IntoResponse for Refusal {
             Refusal::Page(status, message) => error_page(status, &message),
         }
     }
+}
+
+/// `response` with the session cookie of `session` when there is a new one.
+pub fn with_cookie(mut response: Response, session: Option<&SessionSecret>) -> Response {
+    if let Some(session) = session {
+        response.headers_mut().insert(
+            axum::http::header::SET_COOKIE,
+            crate::admin::handlers::session_cookie(session),
+        );
+    }
+    response
+}
+
+/// The answer to a sensitive form: `result`, or back to the form at `back`
+/// when the second factor is due again (the form then asks for a code),
+/// with the new session cookie when the form gave a code (the old session
+/// id no longer works, whatever the action's outcome).
+pub fn finish_sensitive(
+    result: Result<Response, AdminError>,
+    fresh: Option<&SessionSecret>,
+    back: &str,
+) -> Response {
+    let response = match result {
+        Ok(response) => response,
+        Err(AdminError::StepUpRequired) => see_other(back),
+        Err(error) => Refusal::from(error).into_response(),
+    };
+    with_cookie(response, fresh)
+}
+
+/// The query string of a page; a malformed one counts as empty (pages
+/// only read optional notices and filters from it).
+pub fn lenient_query<T: serde::de::DeserializeOwned + Default>(uri: &Uri) -> T {
+    axum::extract::Query::<T>::try_from_uri(uri)
+        .map(|axum::extract::Query(q)| q)
+        .unwrap_or_default()
+}
+
+/// 303 See Other to `to`: the answer to every successful form post.
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
 }
 
 /// A whole page with `message`, answered with `status`.

@@ -304,6 +304,7 @@ fn session_from_row(row: &PgRow) -> Result<SessionRecord, StoreError> {
         id_hash: hash32("session hash", &hash)?,
         user: UserId(row.try_get("user_id")?),
         mfa_verified: row.try_get("mfa_verified")?,
+        mfa_at: row.try_get("mfa_at")?,
         created_at: row.try_get("created_at")?,
         last_seen_at: row.try_get("last_seen_at")?,
     })
@@ -772,6 +773,7 @@ impl AdminStore for PostgresAdminStore {
     ) -> Result<(), StoreError> {
         let created_at = to_micros(session.created_at)?;
         let last_seen_at = to_micros(session.last_seen_at)?;
+        let mfa_at = session.mfa_at.map(to_micros).transpose()?;
         let mut tx = self.begin().await?;
         if let Some(old) = replaces {
             sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
@@ -780,12 +782,13 @@ impl AdminStore for PostgresAdminStore {
                 .await?;
         }
         sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, mfa_verified, created_at, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (id_hash, user_id, mfa_verified, mfa_at, created_at, \
+             last_seen_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(session.id_hash.as_slice())
         .bind(session.user.0)
         .bind(session.mfa_verified)
+        .bind(mfa_at)
         .bind(created_at)
         .bind(last_seen_at)
         .execute(&mut *tx)
@@ -797,7 +800,7 @@ impl AdminStore for PostgresAdminStore {
     async fn session(&self, id_hash: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
         let mut conn = self.conn().await?;
         sqlx::query(
-            "SELECT id_hash, user_id, mfa_verified, created_at, last_seen_at \
+            "SELECT id_hash, user_id, mfa_verified, mfa_at, created_at, last_seen_at \
              FROM sessions WHERE id_hash = $1",
         )
         .bind(id_hash.as_slice())

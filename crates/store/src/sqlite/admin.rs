@@ -286,6 +286,7 @@ fn session_from_row(row: &SqliteRow) -> Result<SessionRecord, StoreError> {
         id_hash: hash32("session hash", &hash)?,
         user: UserId(codec::uuid_from_db(row.try_get("user_id")?)?),
         mfa_verified: mfa == 1,
+        mfa_at: optional_time(row.try_get("mfa_at")?)?,
         created_at: codec::timestamp_from_db(row.try_get("created_at")?)?,
         last_seen_at: codec::timestamp_from_db(row.try_get("last_seen_at")?)?,
     })
@@ -719,6 +720,7 @@ impl AdminStore for SqliteAdminStore {
     ) -> Result<(), StoreError> {
         let created_at = codec::timestamp_to_db(session.created_at)?;
         let last_seen_at = codec::timestamp_to_db(session.last_seen_at)?;
+        let mfa_at = optional_time_to_db(session.mfa_at)?;
         transaction!(self, |conn| async {
             if let Some(old) = replaces {
                 sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
@@ -727,12 +729,13 @@ impl AdminStore for SqliteAdminStore {
                     .await?;
             }
             sqlx::query(
-                "INSERT INTO sessions (id_hash, user_id, mfa_verified, created_at, last_seen_at) \
-                 VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO sessions (id_hash, user_id, mfa_verified, mfa_at, created_at, \
+                 last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
             )
             .bind(session.id_hash.as_slice())
             .bind(codec::uuid_to_db(session.user.0))
             .bind(i64::from(session.mfa_verified))
+            .bind(&mfa_at)
             .bind(&created_at)
             .bind(&last_seen_at)
             .execute(&mut *conn)
@@ -743,7 +746,7 @@ impl AdminStore for SqliteAdminStore {
 
     async fn session(&self, id_hash: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
         sqlx::query(
-            "SELECT id_hash, user_id, mfa_verified, created_at, last_seen_at \
+            "SELECT id_hash, user_id, mfa_verified, mfa_at, created_at, last_seen_at \
              FROM sessions WHERE id_hash = ?",
         )
         .bind(id_hash.as_slice())

@@ -1,0 +1,163 @@
+//! The live preview: the real SDK (`/sdk/v1/nexaguard.js`) in a frame,
+//! showing the banner with the site's DRAFT configuration.
+//!
+//! The SDK fetches `config.json` without cookies, so it cannot ask for a
+//! draft itself; it does take a request started before it loads
+//! (`window.__nexaguardConfig`, the installation snippet's early fetch).
+//! console.js starts that request against the preview endpoint here, which
+//! answers only the signed-in user, and the SDK renders what it gets.
+
+use super::layout;
+use super::session::{Console, Refusal};
+use super::sites::{site_id, site_path};
+use crate::app::AppState;
+use crate::headers::HTML_CSP;
+use crate::registry::{accept_language, config_answer};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use maud::{html, DOCTYPE};
+use nexaguard_access::Permission;
+use nexaguard_consent::config::SiteConfig;
+use nexaguard_consent::Environment;
+use serde::Deserialize;
+
+/// The preview routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/sites/{site}/preview", get(preview))
+        .route("/admin/sites/{site}/preview/frame", get(frame))
+        .route("/admin/sites/{site}/preview/config.json", get(draft_config))
+}
+
+/// The page around the frame may frame this server's own pages.
+fn page_csp() -> String {
+    format!("{HTML_CSP}; frame-src 'self'")
+}
+
+/// The frame may be framed by this server's own pages only.
+fn frame_csp() -> String {
+    HTML_CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+}
+
+fn with_csp(mut response: Response, csp: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(csp) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+/// `GET /admin/sites/{site}/preview`.
+async fn preview(console: Console, Path(site): Path<String>) -> Result<Response, Refusal> {
+    console.require(Permission::ViewSites)?;
+    let site = console
+        .admin
+        .site(&console.principal, site_id(&site)?)
+        .await?;
+    let path = site_path(site.id);
+    let page = layout::console_page(
+        &console,
+        &format!("Preview {}", site.name),
+        html! {
+            h1 { "Preview of " (site.name) }
+            p { "The banner as visitors would see it with the current draft, shown by the real SDK."
+                " " a href=(format!("{path}/edit")) { "Back to the editor" } }
+            iframe.preview-frame #preview-frame src=(format!("{path}/preview/frame")) title="Banner preview" {}
+        },
+    );
+    Ok(with_csp(page.into_response(), &page_csp()))
+}
+
+/// `GET /admin/sites/{site}/preview/frame`: a blank page with the SDK.
+async fn frame(console: Console, Path(site): Path<String>) -> Result<Response, Refusal> {
+    console.require(Permission::ViewSites)?;
+    let site = console
+        .admin
+        .site(&console.principal, site_id(&site)?)
+        .await?;
+    let config = format!("{}/preview/config.json", site_path(site.id));
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="nexaguard-preview" content=(config);
+                title { "Banner preview" }
+                link rel="stylesheet" href="/admin/assets/console.css";
+                script src="/admin/assets/console.js" defer {}
+                script src="/sdk/v1/nexaguard.js" data-site-key=(site.staging_key) defer {}
+            }
+            body.preview {
+                main {
+                    h1 { "Example page" }
+                    p { "Some content of " (site.name) ", under the banner." }
+                }
+            }
+        }
+    };
+    let mut response = with_csp(page.into_response(), &frame_csp());
+    response.headers_mut().insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    Ok(response)
+}
+
+#[derive(Deserialize, Default)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+/// `GET /admin/sites/{site}/preview/config.json`: the draft in the shape
+/// of the public `config.json`, for the signed-in user only.
+async fn draft_config(
+    State(state): State<AppState>,
+    console: Console,
+    Path(site): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Refusal> {
+    console.require(Permission::ViewSites)?;
+    let site = console
+        .admin
+        .site(&console.principal, site_id(&site)?)
+        .await?;
+    let draft = console.admin.draft(&console.principal, site.id).await?;
+    let config: SiteConfig = serde_json::from_str(&draft.config_json).map_err(|e| {
+        Refusal::Page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("The draft cannot be shown yet: {e}"),
+        )
+    })?;
+    let query: LangQuery = super::session::lenient_query(&uri);
+    let mut wanted: Vec<String> = query.lang.into_iter().collect();
+    if let Some(value) = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    {
+        wanted.extend(accept_language(value));
+    }
+    let language = config.pick_language(wanted.iter().map(String::as_str));
+    let body = config_answer(
+        &site.staging_key,
+        Environment::Staging,
+        draft.revision,
+        &config,
+        language,
+        &state.gvl,
+    )
+    .map_err(|e| Refusal::Page(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -1,0 +1,272 @@
+// The admin console end to end against the real server: the owner's first
+// sign-in with TOTP enrolment (codes computed here), lockout and expiry
+// messages, and axe-core on every page visited. Screenshots go to
+// docs/images/console-*.png for docs/admin-console.md.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { REPO, newContext, setup } from './lib/harness.mjs';
+import { totp } from './lib/totp.mjs';
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
+const IMAGES = path.join(REPO, 'docs', 'images');
+
+let env;
+let owner;
+/** The owner's browser context, signed in after the enrolment test. */
+let ownerCtx;
+let totpSecret;
+
+before(async () => {
+  env = await setup();
+  const line = /Demo owner:\s+(\S+) \/ (\S+)/.exec(env.server.stdout);
+  assert.ok(line, `the demo owner's password line is missing from:\n${env.server.stdout}`);
+  owner = { email: line[1], password: line[2] };
+  mkdirSync(IMAGES, { recursive: true });
+});
+
+after(async () => {
+  await ownerCtx?.context.close();
+  await env?.close();
+});
+
+const url = (p) => `${env.server.origin}${p}`;
+
+/** axe-core with the WCAG 2.x A/AA rules: no violations on the page. */
+async function checkA11y(page, what) {
+  await page.addScriptTag({ path: AXE }).catch(async () => {
+    // The console's CSP forbids other scripts; axe goes in through the devtools.
+    await page.evaluate(await import('node:fs').then((fs) => fs.readFileSync(AXE, 'utf8')));
+  });
+  const result = await page.evaluate((tags) => globalThis.axe.run(document, { runOnly: { type: 'tag', values: tags } }), WCAG_TAGS);
+  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  assert.deepEqual(found, [], `axe-core violations on ${what}`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(IMAGES, `console-${name}.png`), fullPage: true });
+}
+
+/** Signs in on `page`; returns the page after the redirect. */
+async function signIn(page, email, password) {
+  await page.goto(url('/admin/login'));
+  await page.getByLabel('E-mail address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForLoadState('domcontentloaded');
+}
+
+/** A code of the secret for a step not used yet (codes are single-use). */
+let lastStep = 0;
+function freshCode(secret) {
+  let at = Date.now();
+  while (Math.floor(at / 30000) <= lastStep) at += 30000;
+  lastStep = Math.floor(at / 30000);
+  return totp(secret, at);
+}
+
+describe('sign-in', () => {
+  test('first sign-in of an owner: TOTP enrolment, then the recovery codes once', async () => {
+    ownerCtx = await newContext(env.browser, env.server);
+    const page = await ownerCtx.context.newPage();
+    await page.goto(url('/admin/'));
+    assert.equal(new URL(page.url()).pathname, '/admin/login', 'signed out, the console sends to the sign-in page');
+    await checkA11y(page, 'the sign-in page');
+    await shot(page, 'login');
+    await signIn(page, owner.email, owner.password);
+    assert.equal(new URL(page.url()).pathname, '/admin/mfa/enrol');
+    const qr = page.locator('img.qr');
+    assert.match(await qr.getAttribute('src'), /^data:image\/svg\+xml;base64,/);
+    totpSecret = (await page.locator('#totp-secret').textContent()).trim();
+    assert.match(totpSecret, /^[A-Z2-7]+$/);
+    await checkA11y(page, 'the enrolment page');
+    await shot(page, 'enrol');
+    // A wrong code (not the current one of the offered secret) is refused.
+    await page.getByLabel('Code from the app').fill(totp(totpSecret) === '000000' ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    assert.match(await page.locator('[role=alert]').textContent(), /does not match/);
+    totpSecret = (await page.locator('#totp-secret').textContent()).trim();
+    await page.getByLabel('Code from the app').fill(freshCode(totpSecret));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    const codes = await page.locator('#recovery-codes li').allTextContents();
+    assert.equal(codes.length, 10, 'ten recovery codes');
+    await checkA11y(page, 'the recovery codes page');
+    await page.getByRole('link', { name: 'Continue to the console' }).click();
+    assert.equal(new URL(page.url()).pathname, '/admin/');
+    await page.getByRole('heading', { name: 'Sites' }).waitFor();
+    await checkA11y(page, 'the sites page');
+    await page.close();
+  });
+
+  test('wrong passwords: one message, then the lockout with the wait', async () => {
+    const tenant = env.server.tenantId();
+    process.env.NEXAGUARD_PASSWORD = 'a long enough password 123';
+    env.server.cli(['user', 'create', '--email', 'locked@example.com', '--role', 'viewer', '--tenant', tenant]);
+    delete process.env.NEXAGUARD_PASSWORD;
+    const ctx = await newContext(env.browser, env.server);
+    try {
+      const page = await ctx.context.newPage();
+      let message = '';
+      for (let i = 0; i < 8 && !/locked/.test(message); i += 1) {
+        await signIn(page, 'locked@example.com', `wrong password ${i}`);
+        message = await page.locator('[role=alert]').textContent();
+        if (!/locked/.test(message)) assert.match(message, /Wrong e-mail address or password/);
+      }
+      assert.match(message, /locked for now\. Try again in \d+ seconds/);
+      await checkA11y(page, 'the sign-in page with the lockout message');
+      await shot(page, 'lockout');
+    } finally {
+      await ctx.context.close();
+    }
+  });
+
+  test('an expired session sends to the sign-in page with a message', async () => {
+    const ctx = await newContext(env.browser, env.server);
+    try {
+      const page = await ctx.context.newPage();
+      process.env.NEXAGUARD_PASSWORD = 'a long enough password 456';
+      env.server.cli(['user', 'create', '--email', 'expiring@example.com', '--role', 'viewer', '--tenant', env.server.tenantId()]);
+      delete process.env.NEXAGUARD_PASSWORD;
+      await signIn(page, 'expiring@example.com', 'a long enough password 456');
+      assert.equal(new URL(page.url()).pathname, '/admin/');
+      // Age the session past the idle timeout, as 30 idle minutes would.
+      sql("UPDATE sessions SET last_seen_at = '2000-01-01T00:00:00.000000000Z' WHERE user_id = "
+        + "(SELECT id FROM users WHERE role = 'viewer' ORDER BY created_at DESC LIMIT 1)");
+      await page.goto(url('/admin/'));
+      assert.equal(new URL(page.url()).pathname + new URL(page.url()).search, '/admin/login?expired=1');
+      assert.match(await page.locator('[role=status]').textContent(), /session expired/);
+    } finally {
+      await ctx.context.close();
+    }
+  });
+});
+
+let site;
+
+describe('sites, editor, preview, publish and promote', () => {
+  test('create a site', async () => {
+    const page = await ownerCtx.context.newPage();
+    await page.goto(url('/admin/'));
+    await page.getByRole('link', { name: 'New site' }).click();
+    await checkA11y(page, 'the new site page');
+    await page.getByLabel('Name').fill('Shop');
+    await page.getByLabel('Origins, one per line').fill(env.server.origin);
+    await page.getByRole('button', { name: 'Create site' }).click();
+    await page.getByRole('heading', { name: 'Shop' }).waitFor();
+    site = { path: new URL(page.url()).pathname };
+    site.production = (await page.locator('tr', { hasText: 'Production' }).locator('code').textContent()).trim();
+    assert.match(site.production, /^ngp_/);
+    await checkA11y(page, 'the site page');
+    await page.close();
+  });
+
+  test('edit the draft: purposes, vendors by the picker, texts; findings next to a bad value', async () => {
+    const page = await ownerCtx.context.newPage();
+    await page.goto(url(`${site.path}/edit`));
+    await page.getByLabel('Publisher country (ISO code)').fill('DE');
+    await page.getByLabel('CMP id').fill('300');
+    for (const id of [1, 2, 3, 4, 7, 8, 9, 10]) await page.locator(`input[name=purpose][value="${id}"]`).check();
+    await page.locator('input[name=specialFeature][value="1"]').check();
+    await page.getByLabel('Add a language (code)').fill('en');
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByText('Draft saved.').waitFor();
+    // The picker: filter by purpose and legal basis, then search by name.
+    await page.locator('#vpurpose').selectOption('7');
+    await page.locator('#vbasis').selectOption('legint');
+    await page.getByRole('button', { name: 'Search vendors' }).click();
+    const results = page.locator('#vendor-results');
+    await results.getByLabel('Zeta Insights (6)').waitFor();
+    assert.equal(await results.getByLabel('Alpha Ads (1)').count(), 0, 'Alpha has purpose 7 on consent only');
+    await results.getByLabel('Beta Measurement (2)').check();
+    await page.locator('#vpurpose').selectOption('');
+    await page.locator('#vbasis').selectOption('');
+    await page.getByLabel('Name or id').fill('alpha');
+    await page.getByRole('button', { name: 'Search vendors' }).click();
+    await results.getByLabel('Alpha Ads (1)').check();
+    assert.equal(await results.getByLabel('Zeta Insights (6)').count(), 0, 'the name search replaced the results');
+    assert.equal(await page.locator('input[name=vendor][value="2"]:checked').count(), 1, 'the earlier pick stayed');
+    for (const [label, value] of [['Title (en)', 'Your privacy'], ['Description (en)', 'We and our partners use cookies.'],
+      ['Accept all button (en)', 'Accept all'], ['Reject all button (en)', 'Reject all'], ['Manage button (en)', 'Settings'],
+      ['Save button (en)', 'Save']]) {
+      await page.getByLabel(label, { exact: true }).fill(value);
+    }
+    await page.getByLabel('Accent colour (#rrggbb)').fill('red');
+    await checkA11y(page, 'the editor with search results');
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByText('Draft saved.').waitFor();
+    const finding = page.locator('#f-banner-primaryColor-error');
+    assert.match(await finding.textContent(), /"red" is not #rrggbb/, 'the finding is next to the colour field');
+    assert.equal(await page.locator('#f-banner-primaryColor').getAttribute('aria-describedby'), 'f-banner-primaryColor-error');
+    await checkA11y(page, 'the editor with a finding');
+    await shot(page, 'editor');
+    await page.getByLabel('Accent colour (#rrggbb)').fill('#1f5eff');
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    const status = await page.locator('#validation').textContent();
+    assert.match(status, /No problems/, status);
+    await page.close();
+  });
+
+  test('a stale draft revision is refused with 409 and a clear message', async () => {
+    const first = await ownerCtx.context.newPage();
+    const second = await ownerCtx.context.newPage();
+    await first.goto(url(`${site.path}/edit`));
+    await second.goto(url(`${site.path}/edit`));
+    await first.getByRole('button', { name: 'Save draft' }).click();
+    await first.getByText('Draft saved.').waitFor();
+    const answer = await Promise.all([
+      second.waitForResponse((r) => r.request().method() === 'POST'),
+      second.getByRole('button', { name: 'Save draft' }).click(),
+    ]);
+    assert.equal(answer[0].status(), 409);
+    assert.match(await second.locator('#stale').textContent(), /not saved/);
+    await first.close();
+    await second.close();
+  });
+
+  test('the preview frame shows the banner of the draft', async () => {
+    const page = await ownerCtx.context.newPage();
+    await page.goto(url(`${site.path}/preview`));
+    const frame = page.frameLocator('#preview-frame');
+    await frame.locator('[data-nexaguard="banner"][role="dialog"]').waitFor({ state: 'visible' });
+    assert.match(await frame.locator('[data-nexaguard="banner"]').textContent(), /Your privacy/);
+    await checkA11y(page, 'the preview page');
+    await shot(page, 'preview');
+    await page.close();
+  });
+
+  test('publish to staging, then promote with the diff and a step-up code', async () => {
+    const page = await ownerCtx.context.newPage();
+    await page.goto(url(site.path));
+    await page.getByRole('button', { name: 'Publish draft to staging' }).click();
+    await page.locator('tr', { hasText: 'Staging' }).getByRole('cell', { name: '1', exact: true }).waitFor();
+    await page.getByRole('link', { name: 'Promotion to production' }).click();
+    const diff = page.locator('#promotion-diff');
+    assert.match(await diff.textContent(), /vendors/);
+    await checkA11y(page, 'the promotion page');
+    // Five minutes after the last code, as if they had passed.
+    sql("UPDATE sessions SET mfa_at = '2000-01-01T00:00:00.000000000Z' WHERE mfa_at IS NOT NULL");
+    await page.reload();
+    await page.getByLabel('Code from your authenticator').fill(freshCode(totpSecret));
+    await shot(page, 'promotion');
+    await page.getByRole('button', { name: 'Promote to production' }).click();
+    await page.locator('tr', { hasText: 'Production' }).getByRole('cell', { name: '1', exact: true }).waitFor();
+    const served = await env.server.siteConfig(site.production);
+    assert.deepEqual(served.config.vendors, [1, 2]);
+    assert.equal(served.config.languages.en.title, 'Your privacy');
+    await page.close();
+  });
+});
+
+/** Runs SQL against the running server's SQLite database. */
+function sql(statement) {
+  const db = path.join(env.server.dataDir, 'nexaguard.db');
+  const result = spawnSync('sqlite3', ['-cmd', '.timeout 5000', db, statement], { encoding: 'utf8' });
+  assert.equal(result.status, 0, `sqlite3 failed: ${result.stderr}`);
+  return result.stdout.trim();
+}
