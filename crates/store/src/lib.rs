@@ -15,12 +15,16 @@
 //! [`PostgresStore`]'s connection pool), which pass the same tests
 //! (`tests/admin_store.rs`).
 //!
+//! Webhooks and their delivery outbox ([`webhooks::WebhookStore`], part of
+//! every admin store) are written with the consents they carry.
+//!
 //! Every backend passes the same tests (`tests/store.rs`), so a new one is
 //! one more module and one more line in that test file.
 
 pub mod admin;
 pub mod postgres;
 pub mod sqlite;
+pub mod webhooks;
 
 use async_trait::async_trait;
 use nexaguard_consent::event::ConsentEvent;
@@ -32,6 +36,7 @@ use uuid::Uuid;
 pub use admin::AdminStore;
 pub use postgres::{PostgresAdminStore, PostgresStore};
 pub use sqlite::{SqliteAdminStore, SqliteStore};
+pub use webhooks::WebhookStore;
 
 /// A tenant's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
