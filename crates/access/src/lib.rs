@@ -22,6 +22,8 @@ pub use password::{
 };
 pub use recovery::{generate_recovery_codes, hash_recovery_code, RECOVERY_CODES};
 pub use role::{markdown_matrix, Permission, Role};
-pub use secret::{csrf_token, verify_csrf, ApiTokenSecret, InvitationSecret, SessionSecret};
+pub use secret::{
+    csrf_token, verify_csrf, ApiTokenSecret, InvitationSecret, SessionSecret, WebhookSecret,
+};
 pub use session::{check_session, SessionExpiry, ABSOLUTE_TIMEOUT, IDLE_TIMEOUT};
 pub use totp::{TotpError, TotpSecret};

@@ -78,6 +78,8 @@ pub enum Permission {
     ManageUsers,
     /// Manage API tokens.
     ManageTokens,
+    /// Manage a site's webhooks and their deliveries.
+    ManageWebhooks,
     /// Change the tenant's own settings.
     ManageTenant,
     /// Create and list tenants.
@@ -104,6 +106,7 @@ const ADMIN: &[Permission] = &[
     ExportAudit,
     ManageUsers,
     ManageTokens,
+    ManageWebhooks,
 ];
 // Admin's list plus ManageTenant; a test keeps the two in step.
 const OWNER: &[Permission] = &[
@@ -117,6 +120,7 @@ const OWNER: &[Permission] = &[
     ExportAudit,
     ManageUsers,
     ManageTokens,
+    ManageWebhooks,
     ManageTenant,
 ];
 // Least privilege: operating the installation needs no tenant's consent data.
@@ -222,7 +226,7 @@ impl FromStr for Role {
 
 impl Permission {
     /// Every permission, in the order the documentation lists them.
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         ViewSites,
         EditSites,
         PublishStaging,
@@ -233,6 +237,7 @@ impl Permission {
         ExportAudit,
         ManageUsers,
         ManageTokens,
+        ManageWebhooks,
         ManageTenant,
         ManageTenants,
         RotateKeys,
@@ -251,6 +256,7 @@ impl Permission {
             ExportAudit => "export_audit",
             ManageUsers => "manage_users",
             ManageTokens => "manage_tokens",
+            ManageWebhooks => "manage_webhooks",
             ManageTenant => "manage_tenant",
             ManageTenants => "manage_tenants",
             RotateKeys => "rotate_keys",
@@ -320,6 +326,9 @@ mod tests {
         assert!(Role::Publisher.allows(PromoteProduction));
         assert!(!Role::Publisher.allows(PublishStaging));
         assert!(Role::Admin.allows(ManageTokens));
+        assert!(Role::Admin.allows(ManageWebhooks));
+        assert!(Role::Owner.allows(ManageWebhooks));
+        assert!(!Role::Editor.allows(ManageWebhooks));
         assert!(!Role::Admin.allows(ManageTenant));
         assert!(Role::Owner.allows(ManageTenant));
         assert!(!Role::Owner.allows(ManageTenants));

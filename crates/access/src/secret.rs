@@ -18,6 +18,7 @@ const SECRET_BYTES: usize = 32;
 /// an API token from an invitation at a glance.
 const API_TOKEN_PREFIX: &str = "ngt_";
 const INVITATION_PREFIX: &str = "ngi_";
+const WEBHOOK_SECRET_PREFIX: &str = "whsec_";
 /// Binds CSRF tokens to their purpose in case the key is ever shared.
 const CSRF_CONTEXT: &[u8] = b"nexaguard csrf v1\0";
 
@@ -95,6 +96,14 @@ bearer_secret!(
     /// base64url.
     InvitationSecret,
     INVITATION_PREFIX
+);
+
+bearer_secret!(
+    /// A webhook signing secret: `whsec_` and 32 random bytes in unpadded
+    /// base64url. Unlike the others it is a key the server must use again
+    /// (to sign each delivery), so it is stored sealed, not hashed.
+    WebhookSecret,
+    WEBHOOK_SECRET_PREFIX
 );
 
 /// CSRF token bound to a session: HMAC-SHA256(key, session secret),

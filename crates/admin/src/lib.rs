@@ -4,7 +4,7 @@
 //! without HTTP: sign-in with a password and a second factor, sessions and
 //! API tokens, users, invitations and roles, tenants and sites,
 //! configuration drafts, publishing and promotion, consent search, export
-//! and statistics, the audit log, and the key ring.
+//! and statistics, webhooks, the audit log, and the key ring.
 //!
 //! Every operation takes the [`Principal`] asking and checks its permission
 //! itself, so that a caller cannot forget to; the HTTP layer declares the
@@ -22,6 +22,7 @@ pub mod sites;
 pub mod tenants;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 pub use error::AdminError;
 pub use keys::{KeyRing, Scope};
@@ -41,6 +42,8 @@ pub struct Admin {
     csrf_key: [u8; 32],
     gvl: Arc<Gvl>,
     tokens: TokenKeys,
+    /// See [`Admin::allow_loopback_webhook_urls`].
+    webhook_loopback: std::sync::atomic::AtomicBool,
 }
 
 /// What [`Admin::new`] needs.
@@ -85,6 +88,7 @@ impl Admin {
             csrf_key,
             gvl,
             tokens,
+            webhook_loopback: std::sync::atomic::AtomicBool::new(false),
         })
     }
 

@@ -141,6 +141,14 @@ actions! {
     ConfigLoaded => "server.config_load",
     /// A request was refused for lack of permission.
     AccessDenied => "access.denied",
+    /// A webhook was created.
+    WebhookCreated => "webhook.create",
+    /// A webhook was changed (URL, enabled, secret).
+    WebhookUpdated => "webhook.update",
+    /// A webhook was deleted with its deliveries.
+    WebhookDeleted => "webhook.delete",
+    /// A dead webhook delivery was sent again.
+    WebhookRedelivered => "webhook.redeliver",
 }
 
 impl fmt::Display for Action {
@@ -362,7 +370,7 @@ mod tests {
     fn action_names_are_unique_and_dotted() {
         let names: HashSet<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
         assert_eq!(names.len(), Action::ALL.len());
-        assert_eq!(Action::ALL.len(), 29);
+        assert_eq!(Action::ALL.len(), 33);
         for name in names {
             let (area, what) = name.split_once('.').unwrap();
             assert!(!area.is_empty() && !what.is_empty(), "{name}");

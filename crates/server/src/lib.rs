@@ -8,6 +8,7 @@
 //! - [`app`]: shared state and the router; handlers live in `routes`;
 //! - `console`: the web admin console under `/admin` and the public
 //!   debug tool at `/debug`, server-rendered pages over the admin service;
+//! - [`webhooks`]: the webhook delivery worker;
 //! - [`run`]: start-up and shutdown of the whole server.
 
 pub mod admin;
@@ -29,5 +30,6 @@ pub mod secrets;
 pub mod serve;
 pub mod settings;
 pub mod tls;
+pub mod webhooks;
 
 pub use routes::docs::ApiDoc;

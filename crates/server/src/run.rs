@@ -103,6 +103,19 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     })
     .await?;
     let background = spawn_background(state.clone(), settings.retention_days);
+    if settings.webhook_allow_loopback {
+        tracing::warn!(
+            "webhook URLs on this machine, over plain http too, are allowed: for development and tests only"
+        );
+    }
+    let webhooks = crate::webhooks::spawn(
+        Arc::clone(&admin),
+        crate::webhooks::WebhookSettings {
+            allow_loopback: settings.webhook_allow_loopback,
+            ..crate::webhooks::WebhookSettings::default()
+        },
+    )
+    .context("starting the webhook delivery worker")?;
     let scheme = match transport {
         Transport::Tls(_) => "https",
         Transport::PlainHttpBehindProxy => "http",
@@ -119,6 +132,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .run(shutdown_signal())
         .await;
     background.abort();
+    // Attempts in flight are cut short; their leases lapse and they are
+    // sent again after the restart (at least once).
+    webhooks.abort();
     audit_lifecycle(&admin, Action::ServerStopped, serde_json::json!({})).await;
     // In-flight requests are done; commit whatever they queued.
     store.close().await;
@@ -160,6 +176,7 @@ fn config_summary(settings: &Settings) -> serde_json::Value {
         "tls": if settings.plain_http_behind_proxy { "terminated_by_proxy" } else { "rustls" },
         "custom_certificate": settings.tls.is_some(),
         "demo": settings.demo,
+        "webhook_allow_loopback": settings.webhook_allow_loopback,
         "retention_days": settings.retention_days,
         "rate_limit_per_minute": settings.rate_limit_per_minute,
     })

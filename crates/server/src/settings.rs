@@ -58,6 +58,9 @@ pub struct ServeArgs {
     /// Create a demo tenant and site when the store is empty.
     #[arg(long, env = "NEXAGUARD_DEMO", num_args = 0..=1, default_missing_value = "true")]
     pub demo: Option<bool>,
+    /// Development and tests only: allow webhook URLs on this machine, over plain http too.
+    #[arg(long, env = "NEXAGUARD_WEBHOOK_ALLOW_LOOPBACK", num_args = 0..=1, default_missing_value = "true")]
+    pub webhook_allow_loopback: Option<bool>,
     /// Log format: text or json [default: text].
     #[arg(long, env = "NEXAGUARD_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -90,6 +93,7 @@ struct FileSettings {
     rate_limit_burst: Option<u32>,
     retention_days: Option<u32>,
     demo: Option<bool>,
+    webhook_allow_loopback: Option<bool>,
     log_format: Option<LogFormat>,
 }
 
@@ -118,6 +122,8 @@ pub struct Settings {
     pub retention_days: u32,
     /// Create the demo when empty.
     pub demo: bool,
+    /// Webhook URLs on this machine (over http too) are allowed.
+    pub webhook_allow_loopback: bool,
     /// Log format.
     pub log_format: LogFormat,
 }
@@ -167,6 +173,10 @@ impl Settings {
                 .or(file.retention_days)
                 .unwrap_or(DEFAULT_RETENTION_DAYS),
             demo: args.demo.or(file.demo).unwrap_or(false),
+            webhook_allow_loopback: args
+                .webhook_allow_loopback
+                .or(file.webhook_allow_loopback)
+                .unwrap_or(false),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
         };
         settings.check()?;

@@ -252,6 +252,7 @@ struct Tenant {
     site: Uuid,
     victim: Uuid,
     token: Uuid,
+    webhook: Uuid,
 }
 
 async fn tenant(env: &Env, name: &str) -> Tenant {
@@ -311,19 +312,33 @@ async fn tenant(env: &Env, name: &str) -> Tenant {
         .await;
     assert_eq!(token.status, StatusCode::CREATED, "{:?}", token.json());
     let token = Uuid::parse_str(token.json()["id"].as_str().unwrap()).unwrap();
+    let webhook = owner
+        .call(
+            env,
+            Method::POST,
+            &format!("/sites/{site}/webhooks"),
+            Some(json!({"url": format!("https://hooks.{name}.example/consents")})),
+        )
+        .await;
+    assert_eq!(webhook.status, StatusCode::CREATED, "{:?}", webhook.json());
+    let webhook = Uuid::parse_str(webhook.json()["id"].as_str().unwrap()).unwrap();
     Tenant {
         id,
         owner,
         site,
         victim,
         token,
+        webhook,
     }
 }
 
-fn fill(path: &str, site: Uuid, user: Uuid, token: Uuid) -> String {
-    path.replace("{site}", &site.to_string())
-        .replace("{user}", &user.to_string())
-        .replace("{token}", &token.to_string())
+fn fill(path: &str, t: &Tenant) -> String {
+    path.replace("{site}", &t.site.to_string())
+        .replace("{user}", &t.victim.to_string())
+        .replace("{token}", &t.token.to_string())
+        .replace("{webhook}", &t.webhook.to_string())
+        // No delivery exists yet: allowed callers get 404, others 403.
+        .replace("{delivery}", &Uuid::new_v4().to_string())
 }
 
 /// A plausible body for a route, so that an allowed call gets past
@@ -340,6 +355,8 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         "/sites" => json!({"name": "Another", "origins": []}),
         "/sites/{site}/draft" => json!({"revision": 1, "config": {}}),
         "/sites/{site}/draft/validate" => json!({}),
+        "/sites/{site}/webhooks" => json!({"url": "https://hooks.example.org/x"}),
+        "/sites/{site}/webhooks/{webhook}" => json!({"enabled": false}),
         _ => json!({}),
     })
 }
@@ -391,7 +408,7 @@ async fn every_route_with_every_role_is_allowed_or_refused_as_the_table_says() {
             continue;
         };
         for (role, client) in &clients {
-            let path = fill(route.path, t.site, t.victim, t.token);
+            let path = fill(route.path, &t);
             let answer = client
                 .call(
                     &env,
@@ -512,15 +529,22 @@ async fn another_tenants_ids_find_nothing_and_change_nothing() {
         .call(&env, Method::GET, "/tokens", None)
         .await
         .json();
+    let b_webhooks_path = format!("/sites/{}/webhooks", b.site);
+    let b_webhooks_before = b
+        .owner
+        .call(&env, Method::GET, &b_webhooks_path, None)
+        .await
+        .json();
+    assert_eq!(b_webhooks_before.as_array().unwrap().len(), 1);
     let mut tried = 0;
     for route in routes() {
-        let scoped = ["{site}", "{user}", "{token}"]
+        let scoped = ["{site}", "{user}", "{token}", "{webhook}"]
             .iter()
             .any(|p| route.path.contains(p));
         if !scoped {
             continue;
         }
-        let path = fill(route.path, b.site, b.victim, b.token);
+        let path = fill(route.path, &b);
         let answer = a
             .owner
             .call(
@@ -565,6 +589,13 @@ async fn another_tenants_ids_find_nothing_and_change_nothing() {
         b_tokens_before,
         b.owner
             .call(&env, Method::GET, "/tokens", None)
+            .await
+            .json()
+    );
+    assert_eq!(
+        b_webhooks_before,
+        b.owner
+            .call(&env, Method::GET, &b_webhooks_path, None)
             .await
             .json()
     );
@@ -1203,13 +1234,16 @@ async fn bad_bodies_get_clear_errors_on_every_route_that_takes_one() {
         }
         if matches!(
             route.path,
-            "/sites/{site}/publish" | "/sites/{site}/promotion" | "/keys/rotate"
+            "/sites/{site}/publish"
+                | "/sites/{site}/promotion"
+                | "/keys/rotate"
+                | "/sites/{site}/webhooks/{webhook}/deliveries/{delivery}/retry"
         ) || route.path == "/mfa/enrolment"
         {
             // These take no body.
             continue;
         }
-        let path = fill(route.path, t.site, t.victim, t.token);
+        let path = fill(route.path, &t);
         let send_raw = |body: Vec<u8>, content_type: &'static str| {
             let mut request = t.owner.request(route.method.clone(), &path, None);
             *request.body_mut() = Body::from(body);

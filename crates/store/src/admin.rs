@@ -10,6 +10,7 @@
 //!   tenant, and their queries filter on it; asking with another tenant's
 //!   id finds nothing.
 
+use crate::webhooks::WebhookStore;
 use crate::{PublishedConfig, Site, SiteId, StoreError, TenantId};
 use async_trait::async_trait;
 use nexaguard_access::{Role, Throttle};
@@ -249,9 +250,10 @@ pub struct ConsentQuery {
     pub limit: u32,
 }
 
-/// The storage of the admin API.
+/// The storage of the admin API. Webhooks are part of it
+/// ([`WebhookStore`]), so every admin store has them.
 #[async_trait]
-pub trait AdminStore: Send + Sync + 'static {
+pub trait AdminStore: WebhookStore + Send + Sync + 'static {
     /// Every data key.
     async fn data_keys(&self) -> Result<Vec<StoredDataKey>, StoreError>;
 

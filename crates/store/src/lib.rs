@@ -15,6 +15,9 @@
 //! [`PostgresStore`]'s connection pool), which pass the same tests
 //! (`tests/admin_store.rs`).
 //!
+//! Webhooks and their delivery outbox ([`webhooks::WebhookStore`], part of
+//! every admin store) are written with the consents they carry.
+//!
 //! Every backend passes the same tests (`tests/store.rs`), so a new one is
 //! one more module and one more line in that test file.
 
@@ -22,6 +25,7 @@ pub mod admin;
 pub mod counters;
 pub mod postgres;
 pub mod sqlite;
+pub mod webhooks;
 
 use async_trait::async_trait;
 use nexaguard_consent::event::ConsentEvent;
@@ -34,6 +38,7 @@ pub use admin::AdminStore;
 pub use counters::HitCounter;
 pub use postgres::{PostgresAdminStore, PostgresStore};
 pub use sqlite::{SqliteAdminStore, SqliteStore};
+pub use webhooks::WebhookStore;
 
 /// A tenant's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

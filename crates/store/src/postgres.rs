@@ -25,6 +25,7 @@ mod admin;
 mod codec;
 mod counters;
 mod partitions;
+mod webhooks;
 
 pub use admin::PostgresAdminStore;
 
@@ -61,14 +62,22 @@ pub const LATEST_CONSENT_SQL: &str = "SELECT body FROM consents \
 
 /// Records a consent in one statement, so in one implicit transaction and
 /// one round trip: the event id goes into `consent_ids` unless it is there
-/// already, and the consent into `consents` only if the id was new. The
-/// outer insert's row count (1 or 0) says which happened.
+/// already, and the consent into `consents` and one webhook delivery per
+/// enabled webhook of the site into `webhook_deliveries` only if the id was
+/// new. The outer insert's row count (1 or 0) says which happened.
 const INSERT_CONSENT: &str = "WITH new_id AS ( \
          INSERT INTO consent_ids \
              (event_id, site_id, environment, body_hash, recorded_at, recorded_at_ns) \
          VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (event_id) DO NOTHING \
          RETURNING event_id \
+     ), outbox AS ( \
+         INSERT INTO webhook_deliveries \
+             (id, webhook_id, event_id, payload, status, attempts, next_attempt_at, \
+              created_at, updated_at) \
+         SELECT gen_random_uuid(), w.id, n.event_id, $9, 'pending', 0, $8, $8, $8 \
+         FROM new_id AS n, webhooks AS w WHERE w.site_id = $2 AND w.enabled \
+         ON CONFLICT (webhook_id, event_id) DO NOTHING \
      ) \
      INSERT INTO consents (event_id, site_id, environment, token_hash, body_hash, \
                            recorded_at, recorded_at_ns, inserted_at, body) \
@@ -516,6 +525,21 @@ impl PostgresStore {
             )
             .bind(cutoff_micros)
             .bind(cutoff_ns)
+            .bind(DELETE_CHUNK)
+            .execute(&self.pool)
+            .await?;
+            if done.rows_affected() < DELETE_CHUNK.unsigned_abs() {
+                break;
+            }
+        }
+        // Webhook deliveries carry their consent: they go with it (not
+        // counted in the answer, which counts consents).
+        loop {
+            let done = sqlx::query(
+                "DELETE FROM webhook_deliveries WHERE id IN ( \
+                     SELECT id FROM webhook_deliveries WHERE created_at < $1 LIMIT $2)",
+            )
+            .bind(cutoff)
             .bind(DELETE_CHUNK)
             .execute(&self.pool)
             .await?;

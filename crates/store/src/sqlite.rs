@@ -15,6 +15,7 @@
 mod admin;
 pub mod backup;
 mod codec;
+mod webhooks;
 mod writer;
 
 pub use admin::SqliteAdminStore;

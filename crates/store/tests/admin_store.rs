@@ -32,9 +32,12 @@ use nexaguard_store::admin::{
     ApiToken, ApiTokenId, AuditAppend, ConsentQuery, DraftSave, Invitation, NewUser, SessionRecord,
     StoredDataKey, User, UserChange,
 };
+use nexaguard_store::webhooks::{
+    DeliveryStatus, Settlement, Webhook, WebhookChange, WebhookId, MAX_ERROR_LEN,
+};
 use nexaguard_store::{
-    AdminStore, NewConsent, PostgresAdminStore, PostgresStore, Site, SqliteAdminStore, SqliteStore,
-    Store, StoreError, TenantId,
+    AdminStore, NewConsent, PostgresAdminStore, PostgresStore, RecordOutcome, Site,
+    SqliteAdminStore, SqliteStore, Store, StoreError, TenantId,
 };
 use sqlx::postgres::PgConnection;
 use sqlx::{ConnectOptions, Connection};
@@ -1299,6 +1302,544 @@ async fn consent_search(harness: &dyn Harness) {
     stores.store.close().await;
 }
 
+// ---------------------------------------------------------------------------
+// Webhooks (the `WebhookStore` part of every admin store)
+
+fn webhook(tenant: TenantId, site: &Site, url: &str, enabled: bool) -> Webhook {
+    let now = now_micros();
+    Webhook {
+        id: WebhookId(Uuid::new_v4()),
+        tenant,
+        site: site.id,
+        url: url.to_owned(),
+        secret_sealed: format!("v1.k.sealed-{url}"),
+        enabled,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+async fn add_webhook(
+    stores: &Stores,
+    tenant: TenantId,
+    site: &Site,
+    url: &str,
+    enabled: bool,
+) -> Webhook {
+    let hook = webhook(tenant, site, url, enabled);
+    stores
+        .admin
+        .create_webhook(
+            &hook,
+            audit(chain_of(tenant), Action::WebhookCreated, "webhook"),
+        )
+        .await
+        .unwrap();
+    hook
+}
+
+async fn record(stores: &Stores, site: &Site, event: &ConsentEvent) -> RecordOutcome {
+    stores
+        .store
+        .record_consent(NewConsent {
+            site_id: site.id,
+            event: event.clone(),
+            token_hash: TokenHash([3; 32]),
+            body_hash: [event.event_id.as_bytes()[0]; 32],
+        })
+        .await
+        .unwrap()
+}
+
+const LEASE: std::time::Duration = std::time::Duration::from_secs(60);
+
+async fn webhooks_crud_audited_and_isolated(harness: &dyn Harness) {
+    let stores = harness.open().await;
+    let admin = stores.admin.as_ref();
+    let (acme, shop) = tenant_and_site(&stores).await;
+    let (globex, other) = tenant_and_site(&stores).await;
+    let before = entries(admin, chain_of(acme)).await.len();
+
+    let a = add_webhook(&stores, acme, &shop, "https://a.example/hook", true).await;
+    let b = add_webhook(&stores, acme, &shop, "https://b.example/hook", false).await;
+    assert_eq!(entries(admin, chain_of(acme)).await.len(), before + 2);
+    assert_eq!(
+        admin.webhooks(acme, shop.id).await.unwrap(),
+        vec![a.clone(), b.clone()]
+    );
+    assert_eq!(admin.webhook(acme, a.id).await.unwrap(), Some(a.clone()));
+    // Another tenant sees none of it, by site or by id.
+    assert!(admin.webhooks(globex, shop.id).await.unwrap().is_empty());
+    assert_eq!(admin.webhook(globex, a.id).await.unwrap(), None);
+    // A webhook on another tenant's site is refused, with no entry.
+    let foreign = webhook(acme, &other, "https://x.example/", true);
+    let refused = admin
+        .create_webhook(
+            &foreign,
+            audit(chain_of(acme), Action::WebhookCreated, "webhook"),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::NotFound(_))),
+        "{refused:?}"
+    );
+    assert_eq!(entries(admin, chain_of(acme)).await.len(), before + 2);
+
+    // Updates change only what they name, and only in the tenant.
+    let change = WebhookChange {
+        enabled: Some(true),
+        ..WebhookChange::default()
+    };
+    assert_eq!(
+        admin
+            .update_webhook(
+                globex,
+                b.id,
+                &change,
+                audit(chain_of(globex), Action::WebhookUpdated, "w")
+            )
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(entries(admin, chain_of(globex))
+        .await
+        .iter()
+        .all(|e| e.event.action != Action::WebhookUpdated));
+    let updated = admin
+        .update_webhook(
+            acme,
+            b.id,
+            &change,
+            audit(chain_of(acme), Action::WebhookUpdated, "w"),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(updated.enabled);
+    assert_eq!(updated.url, b.url);
+    assert_eq!(updated.secret_sealed, b.secret_sealed);
+    let moved = admin
+        .update_webhook(
+            acme,
+            b.id,
+            &WebhookChange {
+                url: Some("https://c.example/".to_owned()),
+                secret_sealed: Some("v1.k.rotated".to_owned()),
+                ..WebhookChange::default()
+            },
+            audit(chain_of(acme), Action::WebhookUpdated, "w"),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(moved.url, "https://c.example/");
+    assert_eq!(moved.secret_sealed, "v1.k.rotated");
+    assert!(moved.enabled);
+    assert_eq!(admin.webhook(acme, b.id).await.unwrap(), Some(moved));
+
+    // Deleting: not through another tenant; then gone with its deliveries.
+    assert!(!admin
+        .delete_webhook(
+            globex,
+            a.id,
+            audit(chain_of(globex), Action::WebhookDeleted, "w")
+        )
+        .await
+        .unwrap());
+    record(
+        &stores,
+        &shop,
+        &consent_event(&shop, Environment::Production, now_micros()),
+    )
+    .await;
+    assert_eq!(
+        admin.deliveries(acme, a.id, None, 10).await.unwrap().len(),
+        1
+    );
+    let acme_entries = entries(admin, chain_of(acme)).await.len();
+    assert!(admin
+        .delete_webhook(
+            acme,
+            a.id,
+            audit(chain_of(acme), Action::WebhookDeleted, "w")
+        )
+        .await
+        .unwrap());
+    assert_eq!(entries(admin, chain_of(acme)).await.len(), acme_entries + 1);
+    assert_eq!(admin.webhook(acme, a.id).await.unwrap(), None);
+    assert!(admin
+        .deliveries(acme, a.id, None, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // Only b's delivery is left to claim.
+    let claimed = admin
+        .claim_deliveries(OffsetDateTime::now_utc(), LEASE, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].delivery.webhook, b.id);
+    stores.store.close().await;
+}
+
+async fn webhook_outbox_follows_consents(harness: &dyn Harness) {
+    let stores = harness.open().await;
+    let admin = stores.admin.as_ref();
+    let (acme, shop) = tenant_and_site(&stores).await;
+    let (globex, other) = tenant_and_site(&stores).await;
+    let on = add_webhook(&stores, acme, &shop, "https://on.example/", true).await;
+    let off = add_webhook(&stores, acme, &shop, "https://off.example/", false).await;
+    let theirs = add_webhook(&stores, globex, &other, "https://g.example/", true).await;
+
+    // A recorded consent gets one pending delivery per enabled webhook of
+    // its site, carrying the recorded event.
+    let event = consent_event(&shop, Environment::Production, now_micros());
+    assert!(matches!(
+        record(&stores, &shop, &event).await,
+        RecordOutcome::Recorded { .. }
+    ));
+    let pending = admin.deliveries(acme, on.id, None, 10).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].event_id, event.event_id);
+    assert_eq!(pending[0].status, DeliveryStatus::Pending);
+    assert_eq!(pending[0].attempts, 0);
+    assert!(admin
+        .deliveries(acme, off.id, None, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(admin
+        .deliveries(globex, theirs.id, None, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // Another tenant cannot list them.
+    assert!(admin
+        .deliveries(globex, on.id, None, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // An idempotent replay records nothing and enqueues nothing.
+    assert!(matches!(
+        record(&stores, &shop, &event).await,
+        RecordOutcome::Duplicate { .. }
+    ));
+    assert_eq!(
+        admin.deliveries(acme, on.id, None, 10).await.unwrap().len(),
+        1
+    );
+
+    // A batch of consents, recorded concurrently (group commit on SQLite),
+    // each gets its delivery.
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let store = Arc::clone(&stores.store);
+        let event = consent_event(&shop, Environment::Staging, now_micros());
+        let site = shop.id;
+        tasks.push(tokio::spawn(async move {
+            store
+                .record_consent(NewConsent {
+                    site_id: site,
+                    event,
+                    token_hash: TokenHash([4; 32]),
+                    body_hash: [4; 32],
+                })
+                .await
+                .unwrap()
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(
+        admin
+            .deliveries(acme, on.id, None, 100)
+            .await
+            .unwrap()
+            .len(),
+        1 + TASKS
+    );
+
+    // The payload is the recorded event.
+    let claimed = admin
+        .claim_deliveries(OffsetDateTime::now_utc(), LEASE, 100)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1 + TASKS);
+    let first = claimed
+        .iter()
+        .find(|c| c.delivery.event_id == event.event_id)
+        .unwrap();
+    let payload: ConsentEvent = serde_json::from_str(&first.payload).unwrap();
+    assert_eq!(payload, event);
+    assert_eq!(first.tenant, acme);
+    assert_eq!(first.site, shop.id);
+    assert_eq!(first.url, on.url);
+    assert_eq!(first.secret_sealed, on.secret_sealed);
+
+    // Retention takes deliveries with their consents.
+    stores
+        .store
+        .delete_consents_before(OffsetDateTime::now_utc() + Duration::seconds(1))
+        .await
+        .unwrap();
+    assert!(admin
+        .deliveries(acme, on.id, None, 100)
+        .await
+        .unwrap()
+        .is_empty());
+    stores.store.close().await;
+}
+
+async fn webhook_delivery_lifecycle(harness: &dyn Harness) {
+    let stores = harness.open().await;
+    let admin = stores.admin.as_ref();
+    let (acme, shop) = tenant_and_site(&stores).await;
+    let (globex, _) = tenant_and_site(&stores).await;
+    let hook = add_webhook(&stores, acme, &shop, "https://h.example/", true).await;
+    let event = consent_event(&shop, Environment::Production, now_micros());
+    record(&stores, &shop, &event).await;
+    let now = now_micros() + Duration::seconds(1);
+
+    // A claim counts the attempt and holds the row for the lease.
+    let claimed = admin.claim_deliveries(now, LEASE, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let first = &claimed[0];
+    assert_eq!(first.delivery.attempts, 1);
+    assert_eq!(first.delivery.next_attempt_at, now + Duration::seconds(60));
+    assert!(admin
+        .claim_deliveries(now, LEASE, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let id = first.delivery.id;
+
+    // Only the lease settles it.
+    let retry_at = now + Duration::seconds(30);
+    let retry = Settlement::Retry {
+        next_attempt_at: retry_at,
+        error: "HTTP 500".to_owned(),
+        status: Some(500),
+    };
+    assert!(!admin
+        .settle_delivery(id, Uuid::new_v4(), &retry, now)
+        .await
+        .unwrap());
+    assert!(admin
+        .settle_delivery(id, first.lease, &retry, now)
+        .await
+        .unwrap());
+    assert!(!admin
+        .settle_delivery(id, first.lease, &retry, now)
+        .await
+        .unwrap());
+    let listed = admin.deliveries(acme, hook.id, None, 10).await.unwrap();
+    assert_eq!(listed[0].status, DeliveryStatus::Pending);
+    assert_eq!(listed[0].attempts, 1);
+    assert_eq!(listed[0].next_attempt_at, retry_at);
+    assert_eq!(listed[0].last_error.as_deref(), Some("HTTP 500"));
+    assert_eq!(listed[0].last_status, Some(500));
+
+    // Not due before its time; then claimed again.
+    assert!(admin
+        .claim_deliveries(retry_at - Duration::seconds(1), LEASE, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let second = admin.claim_deliveries(retry_at, LEASE, 10).await.unwrap();
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].delivery.attempts, 2);
+
+    // A lease that lapses lets another worker take it; the old one can no
+    // longer settle it.
+    let later = retry_at + Duration::seconds(61);
+    let third = admin.claim_deliveries(later, LEASE, 10).await.unwrap();
+    assert_eq!(third.len(), 1);
+    assert_eq!(third[0].delivery.attempts, 3);
+    assert!(!admin
+        .settle_delivery(id, second[0].lease, &Settlement::Delivered, later)
+        .await
+        .unwrap());
+
+    // Dead: listed by status, and an error is kept short.
+    let dead = Settlement::Dead {
+        error: "x".repeat(500),
+        status: None,
+    };
+    assert!(admin
+        .settle_delivery(id, third[0].lease, &dead, later)
+        .await
+        .unwrap());
+    let dead_ones = admin
+        .deliveries(acme, hook.id, Some(DeliveryStatus::Dead), 10)
+        .await
+        .unwrap();
+    assert_eq!(dead_ones.len(), 1);
+    assert_eq!(
+        dead_ones[0].last_error.as_deref().map(str::len),
+        Some(MAX_ERROR_LEN)
+    );
+    assert_eq!(dead_ones[0].last_status, None);
+    assert!(admin
+        .deliveries(acme, hook.id, Some(DeliveryStatus::Pending), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(admin
+        .claim_deliveries(later + Duration::days(1), LEASE, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Redelivery: not through another tenant, nor another webhook's id.
+    let redeliver_audit = |tenant| audit(chain_of(tenant), Action::WebhookRedelivered, "d");
+    assert_eq!(
+        admin
+            .redeliver(globex, hook.id, id, later, redeliver_audit(globex))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        admin
+            .redeliver(
+                acme,
+                WebhookId(Uuid::new_v4()),
+                id,
+                later,
+                redeliver_audit(acme)
+            )
+            .await
+            .unwrap(),
+        None
+    );
+    let acme_entries = entries(admin, chain_of(acme)).await.len();
+    let again = admin
+        .redeliver(acme, hook.id, id, later, redeliver_audit(acme))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.status, DeliveryStatus::Pending);
+    assert_eq!(again.attempts, 0);
+    assert_eq!(again.next_attempt_at, later);
+    assert_eq!(entries(admin, chain_of(acme)).await.len(), acme_entries + 1);
+    // Only dead ones are redelivered.
+    assert_eq!(
+        admin
+            .redeliver(acme, hook.id, id, later, redeliver_audit(acme))
+            .await
+            .unwrap(),
+        None
+    );
+
+    // A disabled webhook's deliveries wait.
+    let off = WebhookChange {
+        enabled: Some(false),
+        ..WebhookChange::default()
+    };
+    admin
+        .update_webhook(
+            acme,
+            hook.id,
+            &off,
+            audit(chain_of(acme), Action::WebhookUpdated, "w"),
+        )
+        .await
+        .unwrap();
+    assert!(admin
+        .claim_deliveries(later, LEASE, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let on = WebhookChange {
+        enabled: Some(true),
+        ..WebhookChange::default()
+    };
+    admin
+        .update_webhook(
+            acme,
+            hook.id,
+            &on,
+            audit(chain_of(acme), Action::WebhookUpdated, "w"),
+        )
+        .await
+        .unwrap();
+    let fourth = admin.claim_deliveries(later, LEASE, 10).await.unwrap();
+    assert_eq!(fourth.len(), 1);
+    assert_eq!(fourth[0].delivery.attempts, 1);
+
+    // Delivered: done for good, and the payload is dropped.
+    assert!(admin
+        .settle_delivery(id, fourth[0].lease, &Settlement::Delivered, later)
+        .await
+        .unwrap());
+    let done = admin
+        .deliveries(acme, hook.id, Some(DeliveryStatus::Delivered), 10)
+        .await
+        .unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].delivered_at, Some(later));
+    assert_eq!(done[0].last_error, None);
+    assert!(admin
+        .claim_deliveries(later + Duration::days(1), LEASE, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let kept = harness
+        .execute_raw("UPDATE webhook_deliveries SET attempts = attempts WHERE payload IS NOT NULL")
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
+    assert_eq!(
+        admin
+            .redeliver(acme, hook.id, id, later, redeliver_audit(acme))
+            .await
+            .unwrap(),
+        None
+    );
+    stores.store.close().await;
+}
+
+async fn concurrent_claims_never_share_a_delivery(harness: &dyn Harness) {
+    let stores = harness.open().await;
+    let (acme, shop) = tenant_and_site(&stores).await;
+    add_webhook(&stores, acme, &shop, "https://h.example/", true).await;
+    let events = 24;
+    for _ in 0..events {
+        record(
+            &stores,
+            &shop,
+            &consent_event(&shop, Environment::Production, now_micros()),
+        )
+        .await;
+    }
+    let now = OffsetDateTime::now_utc() + Duration::seconds(1);
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let admin = Arc::clone(&stores.admin);
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let claimed = admin.claim_deliveries(now, LEASE, 2).await.unwrap();
+                if claimed.is_empty() {
+                    return mine;
+                }
+                mine.extend(claimed.into_iter().map(|c| c.delivery.id));
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    let distinct: BTreeSet<_> = all.iter().copied().collect();
+    assert_eq!(all.len(), events, "a delivery was claimed twice: {all:?}");
+    assert_eq!(distinct.len(), events);
+    stores.store.close().await;
+}
+
 /// Runs every shared test against one backend, each as its own `#[test]`
 /// on a fresh harness; `optional` takes an expression making an `Option`
 /// of one, `None` skipping the test.
@@ -1323,6 +1864,10 @@ macro_rules! admin_tests {
             audit_log_is_append_only,
             tenant_isolation,
             consent_search,
+            webhooks_crud_audited_and_isolated,
+            webhook_outbox_follows_consents,
+            webhook_delivery_lifecycle,
+            concurrent_claims_never_share_a_delivery,
         ]);
     };
     (@cases $backend:ident, $harness:expr, [$($case:ident),* $(,)?]) => {

@@ -9,14 +9,16 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use nexaguard_access::{csrf_token, InvitationSecret, Role, SessionSecret};
+use nexaguard_access::{csrf_token, InvitationSecret, Role, SessionSecret, WebhookSecret};
 use nexaguard_admin::auth::NextStep;
 use nexaguard_admin::consents::{ConsentFilter, ExportFormat};
 use nexaguard_admin::users::UserView;
+use nexaguard_admin::webhooks::WebhookUpdate;
 use nexaguard_admin::{Admin, AdminError, Principal};
 use nexaguard_audit::AuditEntry;
 use nexaguard_consent::Environment;
 use nexaguard_store::admin::{ApiToken, ApiTokenId, UserId};
+use nexaguard_store::webhooks::{Delivery, DeliveryId, DeliveryStatus, Webhook, WebhookId};
 use nexaguard_store::{Site, SiteId};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -796,4 +798,188 @@ pub(super) async fn rotate_keys(
     Extension(principal): Extension<Principal>,
 ) -> Answer {
     ok(admin(&state)?.rotate_keys(&principal).await?)
+}
+
+// ---- webhooks ---------------------------------------------------------------
+
+fn webhook_json(webhook: &Webhook) -> Value {
+    json!({
+        "id": webhook.id.0,
+        "site": webhook.site.0,
+        "url": webhook.url,
+        "enabled": webhook.enabled,
+        "createdAt": rfc3339(webhook.created_at),
+        "updatedAt": rfc3339(webhook.updated_at),
+    })
+}
+
+/// A webhook with its secret, on the one answer that shows it.
+fn webhook_with_secret(webhook: &Webhook, secret: &WebhookSecret) -> Value {
+    let mut json = webhook_json(webhook);
+    if let Value::Object(map) = &mut json {
+        map.insert(
+            "secret".to_owned(),
+            Value::String(secret.as_str().to_owned()),
+        );
+    }
+    json
+}
+
+fn delivery_json(delivery: &Delivery) -> Value {
+    json!({
+        "id": delivery.id.0,
+        "webhook": delivery.webhook.0,
+        "eventId": delivery.event_id,
+        "status": delivery.status.as_str(),
+        "attempts": delivery.attempts,
+        "nextAttemptAt": (delivery.status == DeliveryStatus::Pending)
+            .then(|| rfc3339(delivery.next_attempt_at)),
+        "lastError": delivery.last_error,
+        "lastStatus": delivery.last_status,
+        "createdAt": rfc3339(delivery.created_at),
+        "updatedAt": rfc3339(delivery.updated_at),
+        "deliveredAt": delivery.delivered_at.map(rfc3339),
+    })
+}
+
+pub(super) async fn list_webhooks(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(site): Path<String>,
+) -> Answer {
+    let site = parse_id(&site, "site", SiteId)?;
+    let webhooks = admin(&state)?.list_webhooks(&principal, site).await?;
+    ok(webhooks.iter().map(webhook_json).collect::<Vec<_>>())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookRequest {
+    url: String,
+    enabled: Option<bool>,
+}
+
+pub(super) async fn create_webhook(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(site): Path<String>,
+    headers: HeaderMap,
+    request: Body,
+) -> Answer {
+    let site = parse_id(&site, "site", SiteId)?;
+    let wanted: WebhookRequest = body(&headers, request).await?;
+    let made = admin(&state)?
+        .create_webhook(
+            &principal,
+            site,
+            &wanted.url,
+            wanted.enabled.unwrap_or(true),
+        )
+        .await?;
+    created(webhook_with_secret(&made.webhook, &made.secret))
+}
+
+fn webhook_ids(site: &str, webhook: &str) -> Result<(SiteId, WebhookId), ApiError> {
+    Ok((
+        parse_id(site, "site", SiteId)?,
+        parse_id(webhook, "webhook", WebhookId)?,
+    ))
+}
+
+pub(super) async fn get_webhook(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path((site, webhook)): Path<(String, String)>,
+) -> Answer {
+    let (site, webhook) = webhook_ids(&site, &webhook)?;
+    ok(webhook_json(
+        &admin(&state)?.webhook(&principal, site, webhook).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct WebhookPatch {
+    url: Option<String>,
+    enabled: Option<bool>,
+    #[serde(default)]
+    rotate_secret: bool,
+}
+
+pub(super) async fn update_webhook(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path((site, webhook)): Path<(String, String)>,
+    headers: HeaderMap,
+    request: Body,
+) -> Answer {
+    let (site, webhook) = webhook_ids(&site, &webhook)?;
+    let patch: WebhookPatch = body(&headers, request).await?;
+    let update = WebhookUpdate {
+        url: patch.url,
+        enabled: patch.enabled,
+        rotate_secret: patch.rotate_secret,
+    };
+    let (updated, secret) = admin(&state)?
+        .update_webhook(&principal, site, webhook, &update)
+        .await?;
+    ok(match secret {
+        Some(secret) => webhook_with_secret(&updated, &secret),
+        None => webhook_json(&updated),
+    })
+}
+
+pub(super) async fn delete_webhook(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path((site, webhook)): Path<(String, String)>,
+) -> Answer {
+    let (site, webhook) = webhook_ids(&site, &webhook)?;
+    admin(&state)?
+        .delete_webhook(&principal, site, webhook)
+        .await?;
+    no_content()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeliveryParams {
+    status: Option<String>,
+    limit: Option<u32>,
+}
+
+pub(super) async fn list_deliveries(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path((site, webhook)): Path<(String, String)>,
+    uri: axum::http::Uri,
+) -> Answer {
+    let (site, webhook) = webhook_ids(&site, &webhook)?;
+    let params: DeliveryParams = query(&uri)?;
+    let status = params
+        .status
+        .as_deref()
+        .map(|text| {
+            DeliveryStatus::parse(text).ok_or_else(|| {
+                ApiError::bad_request("invalid_query", "status is pending, delivered or dead")
+            })
+        })
+        .transpose()?;
+    let deliveries = admin(&state)?
+        .webhook_deliveries(&principal, site, webhook, status, params.limit)
+        .await?;
+    ok(deliveries.iter().map(delivery_json).collect::<Vec<_>>())
+}
+
+pub(super) async fn retry_delivery(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path((site, webhook, delivery)): Path<(String, String, String)>,
+) -> Answer {
+    let (site, webhook) = webhook_ids(&site, &webhook)?;
+    let delivery = parse_id(&delivery, "delivery", DeliveryId)?;
+    let redelivered = admin(&state)?
+        .redeliver(&principal, site, webhook, delivery)
+        .await?;
+    ok(delivery_json(&redelivered))
 }

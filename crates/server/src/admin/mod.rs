@@ -115,6 +115,13 @@ admin_routes! {
     GET "/sites/{site}/consents" Access::Permission(ViewConsents), "Search consent records" => handlers::search_consents;
     GET "/sites/{site}/consents/export" Access::Permission(ExportConsents), "Export consent records (CSV or JSON Lines, streamed)" => handlers::export_consents;
     GET "/sites/{site}/stats" Access::Permission(ViewConsents), "Opt-in statistics" => handlers::stats;
+    GET "/sites/{site}/webhooks" Access::Permission(ManageWebhooks), "The site's webhooks" => handlers::list_webhooks;
+    POST "/sites/{site}/webhooks" Access::Permission(ManageWebhooks), "Create a webhook (the signing secret is shown once)" => handlers::create_webhook;
+    GET "/sites/{site}/webhooks/{webhook}" Access::Permission(ManageWebhooks), "A webhook" => handlers::get_webhook;
+    PATCH "/sites/{site}/webhooks/{webhook}" Access::Permission(ManageWebhooks), "Change a webhook's URL or state, or rotate its secret" => handlers::update_webhook;
+    DELETE "/sites/{site}/webhooks/{webhook}" Access::Permission(ManageWebhooks), "Delete a webhook and its deliveries" => handlers::delete_webhook;
+    GET "/sites/{site}/webhooks/{webhook}/deliveries" Access::Permission(ManageWebhooks), "A webhook's deliveries, newest first (?status=pending|delivered|dead&limit=)" => handlers::list_deliveries;
+    POST "/sites/{site}/webhooks/{webhook}/deliveries/{delivery}/retry" Access::Permission(ManageWebhooks), "Send a dead delivery again" => handlers::retry_delivery;
     GET "/audit" Access::Permission(ViewAudit), "Read the audit log" => handlers::read_audit;
     GET "/audit/export" Access::Permission(ExportAudit), "Export the audit log (JSON Lines)" => handlers::export_audit;
     GET "/audit/verify" Access::Permission(ViewAudit), "Verify the audit chain and its checkpoints" => handlers::verify_audit;

@@ -43,6 +43,7 @@ fn add_admin_routes(doc: &mut utoipa::openapi::OpenApi) {
             Method::POST => HttpMethod::Post,
             Method::PUT => HttpMethod::Put,
             Method::DELETE => HttpMethod::Delete,
+            Method::PATCH => HttpMethod::Patch,
             _ => continue,
         };
         let access = match route.access {
@@ -65,7 +66,7 @@ fn add_admin_routes(doc: &mut utoipa::openapi::OpenApi) {
                 "4XX",
                 ResponseBuilder::new().description("`{\"error\": {\"code\", \"message\"}}`"),
             );
-        for name in ["site", "user", "token"] {
+        for name in ["site", "user", "token", "webhook", "delivery"] {
             if route.path.contains(&format!("{{{name}}}")) {
                 operation = operation.parameter(
                     ParameterBuilder::new()

@@ -78,7 +78,7 @@ impl PostgresAdminStore {
         }
     }
 
-    fn signer(&self) -> Option<Arc<CheckpointSigner>> {
+    pub(super) fn signer(&self) -> Option<Arc<CheckpointSigner>> {
         self.signer
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -87,7 +87,7 @@ impl PostgresAdminStore {
 
     /// A transaction on a pooled connection; [`StoreError::Closed`] once
     /// the pool is closed.
-    async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+    pub(super) async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
         self.pool
             .begin_with(BEGIN)
             .await
@@ -96,7 +96,7 @@ impl PostgresAdminStore {
 
     /// A pooled connection for reads and single-statement writes (each its
     /// own transaction); [`StoreError::Closed`] once the pool is closed.
-    async fn conn(&self) -> Result<PoolConnection<Postgres>, StoreError> {
+    pub(super) async fn conn(&self) -> Result<PoolConnection<Postgres>, StoreError> {
         self.pool
             .acquire()
             .await
@@ -110,7 +110,7 @@ impl PostgresAdminStore {
 /// that what is read back equals what was written. It matters for the
 /// audit log: an entry's hash covers its time in nanoseconds, so the time
 /// is truncated before the hash is computed, never after.
-fn to_micros(at: OffsetDateTime) -> Result<OffsetDateTime, StoreError> {
+pub(super) fn to_micros(at: OffsetDateTime) -> Result<OffsetDateTime, StoreError> {
     Ok(codec::split_nanos(at)?.0)
 }
 
@@ -120,7 +120,7 @@ fn optional_micros(at: Option<OffsetDateTime>) -> Result<Option<OffsetDateTime>,
 
 /// Appends an audit entry inside the caller's transaction, and a signed
 /// checkpoint every [`nexaguard_audit::CHECKPOINT_INTERVAL`] entries.
-async fn append(
+pub(super) async fn append(
     conn: &mut PgConnection,
     signer: Option<&CheckpointSigner>,
     audit: AuditAppend,

@@ -33,8 +33,8 @@ use uuid::Uuid;
 /// (which applies the migrations) on the same path.
 #[derive(Debug)]
 pub struct SqliteAdminStore {
-    read: SqlitePool,
-    write: Mutex<WriteConn>,
+    pub(super) read: SqlitePool,
+    pub(super) write: Mutex<WriteConn>,
     signer: RwLock<Option<Arc<CheckpointSigner>>>,
 }
 
@@ -42,9 +42,9 @@ pub struct SqliteAdminStore {
 /// caller whose future was dropped halfway (a client hanging up): the next
 /// caller rolls it back before starting its own.
 #[derive(Debug)]
-struct WriteConn {
-    conn: SqliteConnection,
-    in_transaction: bool,
+pub(super) struct WriteConn {
+    pub(super) conn: SqliteConnection,
+    pub(super) in_transaction: bool,
 }
 
 impl SqliteAdminStore {
@@ -66,7 +66,7 @@ impl SqliteAdminStore {
         })
     }
 
-    fn signer(&self) -> Option<Arc<CheckpointSigner>> {
+    pub(super) fn signer(&self) -> Option<Arc<CheckpointSigner>> {
         self.signer
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -100,9 +100,12 @@ macro_rules! transaction {
     }};
 }
 
+// For the webhooks module, whose changes commit with their audit entries too.
+pub(super) use transaction;
+
 /// Appends an audit entry inside the caller's transaction, and a signed
 /// checkpoint every [`CHECKPOINT_INTERVAL`] entries.
-async fn append(
+pub(super) async fn append(
     conn: &mut SqliteConnection,
     signer: Option<&CheckpointSigner>,
     audit: AuditAppend,
@@ -183,7 +186,7 @@ fn i64_to_db(value: u64) -> Result<i64, StoreError> {
     i64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{value} is out of range")))
 }
 
-fn u64_from_db(what: &str, value: i64) -> Result<u64, StoreError> {
+pub(super) fn u64_from_db(what: &str, value: i64) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("stored {what} {value}")))
 }
 
@@ -193,7 +196,7 @@ fn hash32(what: &str, bytes: &[u8]) -> Result<[u8; 32], StoreError> {
         .map_err(|_| StoreError::Corrupt(format!("stored {what} has {} bytes", bytes.len())))
 }
 
-fn optional_time(text: Option<String>) -> Result<Option<OffsetDateTime>, StoreError> {
+pub(super) fn optional_time(text: Option<String>) -> Result<Option<OffsetDateTime>, StoreError> {
     text.as_deref().map(codec::timestamp_from_db).transpose()
 }
 

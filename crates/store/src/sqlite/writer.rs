@@ -294,6 +294,16 @@ const INSERT_CONSENT: &str = "INSERT INTO consents \
 /// What is stored for an event id, to tell a duplicate from a conflict.
 const LOOKUP_CONSENT: &str = "SELECT body_hash, recorded_at FROM consents WHERE event_id = ?1";
 
+/// The webhooks a new consent of the site is delivered to.
+const SITE_WEBHOOKS: &str = "SELECT id FROM webhooks WHERE site_id = ?1 AND enabled = 1";
+
+/// One delivery of a new consent to one webhook, due at once.
+const INSERT_DELIVERY: &str = "INSERT INTO webhook_deliveries \
+     (id, webhook_id, event_id, payload, status, attempts, next_attempt_at, \
+      created_at, updated_at) \
+     VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?5) \
+     ON CONFLICT (webhook_id, event_id) DO NOTHING";
+
 /// Records `jobs` in one transaction: all or nothing, one fsync.
 ///
 /// Each event is one execution of a cached prepared statement: in process,
@@ -301,6 +311,8 @@ const LOOKUP_CONSENT: &str = "SELECT body_hash, recorded_at FROM consents WHERE 
 /// multi-row insert and much simpler. An event whose id is stored already
 /// (before, or earlier in this batch) inserts nothing and is answered from
 /// the stored row: the same body hash is a duplicate, another a conflict.
+/// A new event gets one webhook delivery per enabled webhook of its site,
+/// in the same transaction: it is never committed without them.
 fn record_batch(
     conn: &mut Connection,
     jobs: &[RecordJob],
@@ -312,6 +324,8 @@ fn record_batch(
     {
         let mut insert = tx.prepare_cached(INSERT_CONSENT)?;
         let mut lookup = tx.prepare_cached(LOOKUP_CONSENT)?;
+        let mut site_webhooks = tx.prepare_cached(SITE_WEBHOOKS)?;
+        let mut insert_delivery = tx.prepare_cached(INSERT_DELIVERY)?;
         for job in jobs {
             let consent = &job.consent;
             let inserted = insert.execute(params![
@@ -324,6 +338,18 @@ fn record_batch(
                 consent.body,
             ])?;
             let outcome = if inserted > 0 {
+                let webhooks = site_webhooks
+                    .query_map(params![consent.site_id], |row| row.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                for webhook in webhooks {
+                    insert_delivery.execute(params![
+                        codec::uuid_to_db(uuid::Uuid::new_v4()),
+                        webhook,
+                        consent.event_id,
+                        consent.body,
+                        consent.recorded_at_text,
+                    ])?;
+                }
                 RecordOutcome::Recorded {
                     recorded_at: consent.recorded_at,
                 }
@@ -517,6 +543,13 @@ fn publish_config(
 }
 
 fn delete_chunk(conn: &mut Connection, cutoff: &str, limit: i64) -> Result<u64, StoreError> {
+    // Deliveries carry their consent: they go with it. Their count is not
+    // part of the answer, which counts consents.
+    conn.prepare_cached(
+        "DELETE FROM webhook_deliveries WHERE rowid IN \
+         (SELECT rowid FROM webhook_deliveries WHERE created_at < ?1 LIMIT ?2)",
+    )?
+    .execute(params![cutoff, limit])?;
     let deleted = conn
         .prepare_cached(
             "DELETE FROM consents WHERE rowid IN \

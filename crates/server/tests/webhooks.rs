@@ -1,0 +1,885 @@
+//! Webhooks end to end, in process: the real router and delivery worker on
+//! a real SQLite store and key ring in a temporary directory, delivering
+//! to a receiver on loopback that checks signatures with the secret shown
+//! at creation. Set-up as in `admin.rs`; an admin API token does the admin
+//! calls.
+//!
+//! Waiting for the worker polls the deliveries API until a condition holds
+//! (bounded by a generous deadline that only a broken worker reaches);
+//! nothing asserts how fast anything is.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use hmac::{Hmac, Mac};
+use nexaguard_access::{Role, TotpSecret};
+use nexaguard_admin::Admin;
+use nexaguard_consent::token::TokenKeys;
+use nexaguard_server::admin::{AdminHttp, CSRF_HEADER, PREFIX};
+use nexaguard_server::app::{router, AppState, StateParts};
+use nexaguard_server::ratelimit::Limiter;
+use nexaguard_server::webhooks::{self, WebhookSettings};
+use nexaguard_store::{SqliteStore, Store};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+const HOST: &str = "admin.test";
+const ORIGIN: &str = "https://admin.test";
+const SITE_ORIGIN: &str = "https://shop.example";
+const PASSWORD: &str = "correct horse battery";
+const OPT_IN_CONFIG: &str = include_str!("fixtures/opt-in-site.json");
+
+/// How long a test waits for the worker before it calls it broken.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A fast schedule: 3 attempts, 50 ms then 100 ms apart (before jitter).
+fn fast() -> WebhookSettings {
+    WebhookSettings {
+        poll_every: Duration::from_millis(20),
+        batch: 8,
+        lease: Duration::from_secs(30),
+        timeout: Duration::from_secs(5),
+        max_attempts: 3,
+        backoff_base: Duration::from_millis(50),
+        backoff_cap: Duration::from_millis(200),
+        allow_loopback: true,
+    }
+}
+
+struct Env {
+    app: Router,
+    admin: Arc<Admin>,
+    store: Arc<dyn Store>,
+    db: PathBuf,
+    worker: Option<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(worker) = self.worker.take() {
+            worker.abort();
+        }
+    }
+}
+
+/// The server; with a worker on `settings` (`None`: production URL rules
+/// and no worker).
+async fn env(settings: Option<WebhookSettings>) -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).await.unwrap());
+    let gvl = nexaguard_server::gvl_source::sample().unwrap();
+    let keys = TokenKeys::new([7; 32], [9; 32]);
+    let admin = nexaguard_server::admin::open(
+        dir.path(),
+        Arc::new(nexaguard_store::SqliteAdminStore::open(&db).await.unwrap()),
+        Arc::clone(&store),
+        Arc::new(gvl.clone()),
+        keys.clone(),
+    )
+    .await
+    .unwrap();
+    let state = AppState::new(StateParts {
+        store: Arc::clone(&store),
+        gvl,
+        keys,
+        limiter: Limiter::new(10_000, 10_000),
+        country_header: None,
+        behind_proxy: false,
+        demo_site_key: None,
+        admin: Some(AdminHttp {
+            admin: Arc::clone(&admin),
+            limiter: Limiter::new(10_000, 10_000),
+        }),
+    })
+    .await
+    .unwrap();
+    let worker = settings.map(|settings| webhooks::spawn(Arc::clone(&admin), settings).unwrap());
+    let peer: SocketAddr = "192.0.2.1:5000".parse().unwrap();
+    Env {
+        app: router(state).layer(MockConnectInfo(peer)),
+        admin,
+        store,
+        db,
+        worker,
+        _dir: dir,
+    }
+}
+
+#[derive(Debug)]
+struct Answer {
+    status: StatusCode,
+    body: Vec<u8>,
+    headers: HeaderMap,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    Answer {
+        status,
+        body,
+        headers,
+    }
+}
+
+/// An admin API call with a session (cookie and CSRF token) or a token.
+#[derive(Default, Clone)]
+struct Client {
+    cookie: Option<String>,
+    csrf: Option<String>,
+    bearer: Option<String>,
+}
+
+impl Client {
+    async fn call(&self, env: &Env, method: Method, path: &str, body: Option<Value>) -> Answer {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(format!("{PREFIX}{path}"))
+            .header(header::HOST, HOST)
+            .header(header::ORIGIN, ORIGIN);
+        if let Some(cookie) = &self.cookie {
+            builder = builder.header(header::COOKIE, cookie);
+        }
+        if let Some(csrf) = &self.csrf {
+            builder = builder.header(CSRF_HEADER, csrf);
+        }
+        if let Some(token) = &self.bearer {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => builder
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+            None => builder.body(Body::empty()).unwrap(),
+        };
+        send(&env.app, request).await
+    }
+
+    fn absorb(&mut self, answer: &Answer) {
+        if let Some(set) = answer.headers.get(header::SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            self.cookie = Some(set.split(';').next().unwrap().to_owned());
+        }
+        if let Some(csrf) = answer.json()["csrfToken"].as_str() {
+            self.csrf = Some(csrf.to_owned());
+        }
+    }
+}
+
+/// A tenant whose owner signed in (enrolling TOTP), made an admin API
+/// token, and published an opt-in site to production.
+struct Tenant {
+    admin: Client,
+    site: Uuid,
+    site_key: String,
+}
+
+async fn tenant(env: &Env) -> Tenant {
+    let id = env.store.create_tenant("acme").await.unwrap().id;
+    env.admin
+        .create_user_as_system(Some(id), Role::Owner, "owner@acme.example", PASSWORD)
+        .await
+        .unwrap();
+    let mut owner = Client::default();
+    let login = owner
+        .call(
+            env,
+            Method::POST,
+            "/session",
+            Some(json!({"email": "owner@acme.example", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK);
+    owner.absorb(&login);
+    let started = owner.call(env, Method::POST, "/mfa/enrolment", None).await;
+    let secret = totp_rs::Secret::Encoded(started.json()["secret"].as_str().unwrap().to_owned())
+        .to_bytes()
+        .unwrap();
+    let code = TotpSecret::from_bytes(&secret)
+        .unwrap()
+        .code_at(u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap());
+    let confirmed = owner
+        .call(
+            env,
+            Method::POST,
+            "/mfa/enrolment/confirm",
+            Some(json!({ "code": code })),
+        )
+        .await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{:?}", confirmed.json());
+    owner.absorb(&confirmed);
+    let token = owner
+        .call(
+            env,
+            Method::POST,
+            "/tokens",
+            Some(json!({"name": "hooks", "role": "admin", "expiresInDays": 1})),
+        )
+        .await;
+    assert_eq!(token.status, StatusCode::CREATED, "{:?}", token.json());
+    let admin = Client {
+        bearer: Some(token.json()["secret"].as_str().unwrap().to_owned()),
+        ..Client::default()
+    };
+    let site = admin
+        .call(
+            env,
+            Method::POST,
+            "/sites",
+            Some(json!({"name": "Shop", "origins": [SITE_ORIGIN]})),
+        )
+        .await;
+    assert_eq!(site.status, StatusCode::CREATED, "{:?}", site.json());
+    let site_key = site.json()["productionKey"].as_str().unwrap().to_owned();
+    let site = Uuid::parse_str(site.json()["id"].as_str().unwrap()).unwrap();
+    let config: Value = serde_json::from_str(OPT_IN_CONFIG).unwrap();
+    let saved = admin
+        .call(
+            env,
+            Method::PUT,
+            &format!("/sites/{site}/draft"),
+            Some(json!({"revision": 0, "config": config})),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{:?}", saved.json());
+    for step in ["publish", "promotion"] {
+        let done = admin
+            .call(env, Method::POST, &format!("/sites/{site}/{step}"), None)
+            .await;
+        assert_eq!(
+            done.status,
+            StatusCode::CREATED,
+            "{step}: {:?}",
+            done.json()
+        );
+    }
+    Tenant {
+        admin,
+        site,
+        site_key,
+    }
+}
+
+fn consent_event(site_key: &str) -> Value {
+    json!({
+        "eventId": Uuid::new_v4(),
+        "schemaVersion": 1,
+        "siteKey": site_key,
+        "environment": "production",
+        "configVersion": 1,
+        "timestamp": OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap(),
+        "action": "reject_all",
+        "source": "banner",
+        "consentMode": {
+            "ad_storage": "denied", "ad_user_data": "denied", "ad_personalization": "denied",
+            "analytics_storage": "denied", "functionality_storage": "denied",
+            "personalization_storage": "denied", "security_storage": "granted"
+        },
+        "language": "en",
+        "sdkVersion": "test"
+    })
+}
+
+/// Posts a consent as the SDK does; true if it was an idempotent replay
+/// (`idempotent-replayed: true`) rather than newly recorded.
+async fn post_consent(env: &Env, event: &Value) -> bool {
+    let answer = send(
+        &env.app,
+        Request::post("/v1/consents")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ORIGIN, SITE_ORIGIN)
+            .body(Body::from(event.to_string()))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    answer
+        .headers
+        .get("idempotent-replayed")
+        .is_some_and(|v| v == "true")
+}
+
+// ---------------------------------------------------------------------------
+// The receiver
+
+/// One request the receiver got.
+#[derive(Debug, Clone)]
+struct Received {
+    at: Instant,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Script {
+    /// Answer 500 to this many requests first.
+    failures: usize,
+    /// Answer 500 to every request.
+    always_fail: bool,
+    received: Vec<Received>,
+}
+
+#[derive(Clone)]
+struct Receiver {
+    url: String,
+    script: Arc<Mutex<Script>>,
+}
+
+impl Receiver {
+    async fn start(failures: usize, always_fail: bool) -> Receiver {
+        let script = Arc::new(Mutex::new(Script {
+            failures,
+            always_fail,
+            received: Vec::new(),
+        }));
+        let app = Router::new()
+            .route("/hook", axum::routing::post(receive))
+            .with_state(Arc::clone(&script));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Receiver {
+            url: format!("http://127.0.0.1:{}/hook", addr.port()),
+            script,
+        }
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.script.lock().unwrap().received.clone()
+    }
+
+    fn recover(&self) {
+        self.script.lock().unwrap().always_fail = false;
+    }
+}
+
+async fn receive(
+    State(script): State<Arc<Mutex<Script>>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    let mut script = script.lock().unwrap();
+    script.received.push(Received {
+        at: Instant::now(),
+        headers,
+        body: body.to_vec(),
+    });
+    if script.always_fail {
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    if script.failures > 0 {
+        script.failures -= 1;
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    StatusCode::NO_CONTENT
+}
+
+/// Checks a `NexaGuard-Signature` header as a receiver would, written here
+/// from the documented scheme rather than with the server's code: the
+/// HMAC-SHA256 of `"<t>.<body>"` under the secret, and a timestamp no
+/// older than five minutes.
+fn verify(secret: &str, header: &str, body: &[u8]) -> bool {
+    let mut timestamp = None;
+    let mut signatures = Vec::new();
+    for part in header.split(',') {
+        match part.split_once('=') {
+            Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
+            Some(("v1", v)) => signatures.push(v.to_owned()),
+            _ => {}
+        }
+    }
+    let Some(timestamp) = timestamp else {
+        return false;
+    };
+    if (OffsetDateTime::now_utc().unix_timestamp() - timestamp).abs() > 300 {
+        return false;
+    }
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body);
+    let expected = hex::encode(mac.finalize().into_bytes());
+    signatures.contains(&expected)
+}
+
+fn header<'a>(received: &'a Received, name: &str) -> &'a str {
+    received.headers.get(name).unwrap().to_str().unwrap()
+}
+
+async fn create_webhook(env: &Env, t: &Tenant, url: &str) -> (Uuid, String) {
+    let made = t
+        .admin
+        .call(
+            env,
+            Method::POST,
+            &format!("/sites/{}/webhooks", t.site),
+            Some(json!({ "url": url })),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
+    let secret = made.json()["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    (
+        Uuid::parse_str(made.json()["id"].as_str().unwrap()).unwrap(),
+        secret,
+    )
+}
+
+async fn deliveries(env: &Env, t: &Tenant, webhook: Uuid, query: &str) -> Vec<Value> {
+    let answer = t
+        .admin
+        .call(
+            env,
+            Method::GET,
+            &format!("/sites/{}/webhooks/{webhook}/deliveries{query}", t.site),
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.json());
+    answer.json().as_array().unwrap().clone()
+}
+
+/// Polls the deliveries API until `done` holds.
+async fn wait_for(
+    env: &Env,
+    t: &Tenant,
+    webhook: Uuid,
+    query: &str,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let start = Instant::now();
+    loop {
+        let listed = deliveries(env, t, webhook, query).await;
+        if done(&listed) {
+            return listed;
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the worker did not get there: {listed:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn all_delivered(count: usize) -> impl Fn(&[Value]) -> bool {
+    move |listed| listed.len() == count && listed.iter().all(|d| d["status"] == "delivered")
+}
+
+// ---------------------------------------------------------------------------
+// The tests
+
+#[tokio::test]
+async fn a_consent_is_delivered_once_with_a_valid_signature() {
+    let env = env(Some(fast())).await;
+    let t = tenant(&env).await;
+    let receiver = Receiver::start(0, false).await;
+    let (webhook, secret) = create_webhook(&env, &t, &receiver.url).await;
+    // The secret is shown at creation only.
+    let shown = t
+        .admin
+        .call(
+            &env,
+            Method::GET,
+            &format!("/sites/{}/webhooks/{webhook}", t.site),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(shown["url"], receiver.url.as_str());
+    assert_eq!(shown["enabled"], true);
+    assert!(shown.get("secret").is_none(), "{shown}");
+
+    let event = consent_event(&t.site_key);
+    assert!(!post_consent(&env, &event).await);
+    let listed = wait_for(&env, &t, webhook, "", all_delivered(1)).await;
+    assert_eq!(listed[0]["attempts"], 1);
+    assert_eq!(listed[0]["eventId"], event["eventId"]);
+    assert!(listed[0]["deliveredAt"].is_string());
+
+    let got = receiver.received();
+    assert_eq!(got.len(), 1);
+    let request = &got[0];
+    assert!(verify(
+        &secret,
+        header(request, "nexaguard-signature"),
+        &request.body
+    ));
+    // Another secret, or a changed body, does not verify.
+    let other = nexaguard_access::WebhookSecret::generate();
+    assert!(!verify(
+        other.as_str(),
+        header(request, "nexaguard-signature"),
+        &request.body
+    ));
+    let mut tampered = request.body.clone();
+    tampered.push(b' ');
+    assert!(!verify(
+        &secret,
+        header(request, "nexaguard-signature"),
+        &tampered
+    ));
+    assert_eq!(header(request, "content-type"), "application/json");
+    assert_eq!(header(request, "nexaguard-delivery"), listed[0]["id"]);
+    assert_eq!(header(request, "nexaguard-attempt"), "1");
+    assert_eq!(header(request, "nexaguard-event"), "consent.recorded");
+    let body: Value = serde_json::from_slice(&request.body).unwrap();
+    assert_eq!(body["type"], "consent.recorded");
+    assert_eq!(body["deliveryId"], listed[0]["id"]);
+    assert_eq!(body["webhookId"], webhook.to_string());
+    assert_eq!(body["siteId"], t.site.to_string());
+    assert_eq!(body["event"]["eventId"], event["eventId"]);
+    assert_eq!(body["event"]["action"], "reject_all");
+    assert!(body["event"]["recordedAt"].is_string());
+    // The recorded event carries no consent token.
+    assert!(body["event"].get("consentToken").is_none());
+
+    // The same event again is a duplicate: recorded once, delivered once.
+    assert!(post_consent(&env, &event).await);
+    let next = consent_event(&t.site_key);
+    post_consent(&env, &next).await;
+    let listed = wait_for(&env, &t, webhook, "", all_delivered(2)).await;
+    let events: Vec<&Value> = listed.iter().map(|d| &d["eventId"]).collect();
+    assert_eq!(events, [&next["eventId"], &event["eventId"]]);
+    let got = receiver.received();
+    assert_eq!(got.len(), 2);
+    assert!(verify(
+        &secret,
+        header(&got[1], "nexaguard-signature"),
+        &got[1].body
+    ));
+}
+
+#[tokio::test]
+async fn a_failing_receiver_gets_retries_with_back_off_until_it_answers() {
+    let settings = fast();
+    let env = env(Some(settings.clone())).await;
+    let t = tenant(&env).await;
+    let receiver = Receiver::start(2, false).await;
+    let (webhook, secret) = create_webhook(&env, &t, &receiver.url).await;
+    let event = consent_event(&t.site_key);
+    post_consent(&env, &event).await;
+    let listed = wait_for(&env, &t, webhook, "", all_delivered(1)).await;
+    assert_eq!(listed[0]["attempts"], 3);
+    assert_eq!(listed[0]["lastError"], Value::Null);
+
+    let got = receiver.received();
+    assert_eq!(got.len(), 3);
+    for (n, request) in got.iter().enumerate() {
+        // The same delivery and body each time, signed afresh.
+        assert_eq!(header(request, "nexaguard-delivery"), listed[0]["id"]);
+        assert_eq!(header(request, "nexaguard-attempt"), (n + 1).to_string());
+        assert_eq!(request.body, got[0].body);
+        assert!(verify(
+            &secret,
+            header(request, "nexaguard-signature"),
+            &request.body
+        ));
+    }
+    // Never sooner than the back-off allows (jitter takes at most a fifth).
+    for attempt in 1..=2 {
+        let gap = got[attempt].at - got[attempt - 1].at;
+        let floor = settings
+            .backoff(u32::try_from(attempt).unwrap())
+            .mul_f64(0.8);
+        assert!(gap >= floor, "attempt {attempt}: {gap:?} < {floor:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_always_failing_receiver_makes_a_dead_letter_that_can_be_retried() {
+    let env = env(Some(fast())).await;
+    let t = tenant(&env).await;
+    let receiver = Receiver::start(0, true).await;
+    let (webhook, secret) = create_webhook(&env, &t, &receiver.url).await;
+    post_consent(&env, &consent_event(&t.site_key)).await;
+    let dead = wait_for(&env, &t, webhook, "?status=dead", |listed| {
+        listed.len() == 1
+    })
+    .await;
+    assert_eq!(dead[0]["status"], "dead");
+    assert_eq!(dead[0]["attempts"], 3);
+    assert_eq!(dead[0]["lastStatus"], 500);
+    assert_eq!(
+        dead[0]["lastError"], "the receiver answered HTTP 500",
+        "{dead:?}"
+    );
+    assert_eq!(dead[0]["nextAttemptAt"], Value::Null);
+    assert_eq!(receiver.received().len(), 3);
+    assert!(deliveries(&env, &t, webhook, "?status=pending")
+        .await
+        .is_empty());
+    assert!(deliveries(&env, &t, webhook, "?status=delivered")
+        .await
+        .is_empty());
+
+    // Fixed receiver; an administrator sends it again.
+    receiver.recover();
+    let id = dead[0]["id"].as_str().unwrap();
+    let retried = t
+        .admin
+        .call(
+            &env,
+            Method::POST,
+            &format!("/sites/{}/webhooks/{webhook}/deliveries/{id}/retry", t.site),
+            None,
+        )
+        .await;
+    assert_eq!(retried.status, StatusCode::OK, "{:?}", retried.json());
+    let listed = wait_for(&env, &t, webhook, "", all_delivered(1)).await;
+    assert_eq!(listed[0]["id"], id);
+    assert_eq!(listed[0]["attempts"], 1);
+    let got = receiver.received();
+    assert_eq!(got.len(), 4);
+    assert!(verify(
+        &secret,
+        header(&got[3], "nexaguard-signature"),
+        &got[3].body
+    ));
+    // Only dead deliveries are retried.
+    let again = t
+        .admin
+        .call(
+            &env,
+            Method::POST,
+            &format!("/sites/{}/webhooks/{webhook}/deliveries/{id}/retry", t.site),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert_eq!(again.code(), "not_found");
+    // The audit log has the webhook's story.
+    let log = t
+        .admin
+        .call(&env, Method::GET, "/audit?limit=500", None)
+        .await
+        .json();
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"webhook.create"), "{actions:?}");
+    assert!(actions.contains(&"webhook.redeliver"), "{actions:?}");
+}
+
+#[tokio::test]
+async fn a_disabled_or_deleted_webhook_gets_nothing_and_secrets_rotate() {
+    let env = env(Some(fast())).await;
+    let t = tenant(&env).await;
+    let receiver = Receiver::start(0, false).await;
+    let (webhook, old_secret) = create_webhook(&env, &t, &receiver.url).await;
+    let path = format!("/sites/{}/webhooks/{webhook}", t.site);
+    let off = t
+        .admin
+        .call(&env, Method::PATCH, &path, Some(json!({"enabled": false})))
+        .await;
+    assert_eq!(off.status, StatusCode::OK, "{:?}", off.json());
+    assert_eq!(off.json()["enabled"], false);
+    post_consent(&env, &consent_event(&t.site_key)).await;
+    assert!(deliveries(&env, &t, webhook, "").await.is_empty());
+
+    // Back on, with a new secret: the old one no longer verifies.
+    let on = t
+        .admin
+        .call(
+            &env,
+            Method::PATCH,
+            &path,
+            Some(json!({"enabled": true, "rotateSecret": true})),
+        )
+        .await;
+    assert_eq!(on.status, StatusCode::OK, "{:?}", on.json());
+    let new_secret = on.json()["secret"].as_str().unwrap().to_owned();
+    assert_ne!(new_secret, old_secret);
+    post_consent(&env, &consent_event(&t.site_key)).await;
+    wait_for(&env, &t, webhook, "", all_delivered(1)).await;
+    let got = receiver.received();
+    assert_eq!(got.len(), 1);
+    let signature = header(&got[0], "nexaguard-signature");
+    assert!(verify(&new_secret, signature, &got[0].body));
+    assert!(!verify(&old_secret, signature, &got[0].body));
+
+    let deleted = t.admin.call(&env, Method::DELETE, &path, None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        t.admin.call(&env, Method::GET, &path, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let listed = t
+        .admin
+        .call(
+            &env,
+            Method::GET,
+            &format!("/sites/{}/webhooks", t.site),
+            None,
+        )
+        .await;
+    assert_eq!(listed.json(), json!([]));
+}
+
+#[tokio::test]
+async fn bad_webhook_requests_get_clear_json_errors() {
+    // Production rules: no development setting, no worker.
+    let env = env(None).await;
+    let t = tenant(&env).await;
+    let hooks = format!("/sites/{}/webhooks", t.site);
+    let cases = [
+        (json!({"url": "not a url"}), "bad_url"),
+        (json!({"url": "ftp://hooks.example.com/"}), "bad_url"),
+        (json!({"url": "http://hooks.example.com/"}), "bad_url"),
+        (json!({"url": "http://127.0.0.1:9000/hook"}), "bad_url"),
+        (json!({"url": "https://127.0.0.1/hook"}), "bad_url"),
+        (json!({"url": "https://10.1.2.3/hook"}), "bad_url"),
+        (
+            json!({"url": "https://user:pw@hooks.example.com/"}),
+            "bad_url",
+        ),
+        (
+            json!({"url": "https://hooks.example.com/", "secret": "mine"}),
+            "invalid_request",
+        ),
+        (json!({"enabled": true}), "invalid_request"),
+    ];
+    for (body, code) in cases {
+        let answer = t
+            .admin
+            .call(&env, Method::POST, &hooks, Some(body.clone()))
+            .await;
+        assert!(answer.status.is_client_error(), "{body}: {}", answer.status);
+        assert_eq!(answer.code(), code, "{body}: {:?}", answer.json());
+        assert!(answer.json()["error"]["message"].is_string());
+    }
+    let broken = send(
+        &env.app,
+        Request::post(format!("{PREFIX}{hooks}"))
+            .header(header::HOST, HOST)
+            .header(header::ORIGIN, ORIGIN)
+            .header(
+                header::AUTHORIZATION,
+                format!("Bearer {}", t.admin.bearer.as_deref().unwrap()),
+            )
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(broken.status, StatusCode::BAD_REQUEST);
+    assert_eq!(broken.code(), "invalid_json");
+    // Nothing was made.
+    let listed = t.admin.call(&env, Method::GET, &hooks, None).await;
+    assert_eq!(listed.json(), json!([]));
+
+    let (webhook, _) = create_webhook(&env, &t, "https://hooks.example.com/consents").await;
+    let path = format!("{hooks}/{webhook}");
+    let patch = t
+        .admin
+        .call(
+            &env,
+            Method::PATCH,
+            &path,
+            Some(json!({"url": "http://hooks.example.com/"})),
+        )
+        .await;
+    assert_eq!(patch.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(patch.code(), "bad_url");
+    for query in ["?status=lost", "?limit=-1", "?surprise=1"] {
+        let answer = t
+            .admin
+            .call(
+                &env,
+                Method::GET,
+                &format!("{path}/deliveries{query}"),
+                None,
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(answer.code(), "invalid_query", "{query}");
+    }
+    let answer = t
+        .admin
+        .call(
+            &env,
+            Method::GET,
+            &format!("{path}/deliveries?limit=0"),
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for bad in [
+        format!("{hooks}/not-a-uuid"),
+        format!("{hooks}/{}", Uuid::new_v4()),
+        format!("/sites/{}/webhooks/{webhook}", Uuid::new_v4()),
+    ] {
+        let answer = t.admin.call(&env, Method::GET, &bad, None).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{bad}");
+        assert_eq!(answer.code(), "not_found");
+    }
+}
+
+#[tokio::test]
+async fn the_signing_secret_is_not_in_the_database_file() {
+    let env = env(None).await;
+    let t = tenant(&env).await;
+    let (_, secret) = create_webhook(&env, &t, "https://hooks.example.com/consents").await;
+    let mut stored = Vec::new();
+    for suffix in ["", "-wal"] {
+        let mut path = env.db.clone().into_os_string();
+        path.push(suffix);
+        if let Ok(bytes) = std::fs::read(&path) {
+            stored.extend(bytes);
+        }
+    }
+    // The file does hold the webhook (so the search is over the right data).
+    let url = b"https://hooks.example.com/consents";
+    assert!(stored.windows(url.len()).any(|w| w == url));
+    let secret = secret.as_bytes();
+    assert!(!stored.windows(secret.len()).any(|w| w == secret));
+    // Nor the random part alone.
+    let random = &secret["whsec_".len()..];
+    assert!(!stored.windows(random.len()).any(|w| w == random));
+}
