@@ -146,7 +146,9 @@ async fn site_page(console: Console, Path(site): Path<String>) -> Result<Markup,
             h2 { "Origins" }
             @if site.origins.is_empty() { p { "None: no page may show this site's banner yet." } }
             ul { @for origin in &site.origins { li { code { (origin) } } } }
-            p { a href=(format!("{path}/consents")) { "Consent dashboard" } }
+            @if console.may(Permission::ViewConsents) {
+                p { a href=(format!("{path}/consents")) { "Consent dashboard" } }
+            }
         },
     ))
 }
