@@ -1,6 +1,10 @@
 // The admin console end to end against the real server: the owner's first
 // sign-in with TOTP enrolment (codes computed here), lockout and expiry
-// messages, and axe-core on every page visited. Screenshots go to
+// messages, sites, editor, preview, publish and promote; the viewer path
+// (invited in the console, accepts the link, sees no edit controls, a
+// forged post gets 403); API tokens (step-up, secret once, Bearer, revoke);
+// the operator's keys and tenants; no sideways scrolling on a phone; and
+// axe-core on every page visited. Screenshots go to
 // docs/images/console-*.png for docs/admin-console.md.
 
 import { after, before, describe, test } from 'node:test';
@@ -9,7 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { REPO, newContext, setup } from './lib/harness.mjs';
+import { REPO, newContext, setup, sleep } from './lib/harness.mjs';
+import { assertNoAxeViolations, assertNoHorizontalOverflow } from './lib/console-checks.mjs';
 import { totp } from './lib/totp.mjs';
 
 const require = createRequire(import.meta.url);
@@ -32,6 +37,7 @@ before(async () => {
 });
 
 after(async () => {
+  await viewerCtx?.context.close();
   await ownerCtx?.context.close();
   await env?.close();
 });
@@ -259,6 +265,203 @@ describe('sites, editor, preview, publish and promote', () => {
     const served = await env.server.siteConfig(site.production);
     assert.deepEqual(served.config.vendors, [1, 2]);
     assert.equal(served.config.languages.en.title, 'Your privacy');
+    await page.close();
+  });
+});
+
+/**
+ * The owner's next code for a step-up: a step after the last one used
+ * (the server refuses replays), waiting for the clock when that step is
+ * more than one ahead of now (the server allows one step of skew).
+ */
+async function nextCode(secret) {
+  const target = lastStep + 1;
+  while (Math.floor(Date.now() / 30000) + 1 < target) await sleep(1000);
+  lastStep = target;
+  return totp(secret, target * 30000);
+}
+
+/** A step-up code when the form asks for one (the last code is over five minutes old). */
+async function stepUpIfAsked(page) {
+  const field = page.getByLabel('Code from your authenticator');
+  if (await field.count()) await field.fill(await nextCode(totpSecret));
+}
+
+/** Ages every session's second factor, as five minutes would. */
+function ageSecondFactor() {
+  sql("UPDATE sessions SET mfa_at = '2000-01-01T00:00:00.000000000Z' WHERE mfa_at IS NOT NULL");
+}
+
+let viewerCtx;
+
+describe('users and the viewer path', () => {
+  const viewer = { email: 'viewer@example.com', password: 'a viewer password 789' };
+
+  test('the owner invites a viewer; the link is shown once', async () => {
+    const page = await ownerCtx.context.newPage();
+    await page.goto(url('/admin/'));
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    assert.ok((await page.locator('#users').textContent()).includes(`${owner.email} (you)`), 'the owner is listed as you');
+    await assertNoAxeViolations(page, 'the users page');
+    const roles = await page.locator('#invite-role option').allTextContents();
+    assert.ok(roles.includes('viewer') && roles.includes('admin') && !roles.includes('platform_operator'), roles.join());
+    await page.getByLabel('E-mail address').fill(viewer.email);
+    await page.getByLabel('Role', { exact: true }).selectOption('viewer');
+    await page.getByRole('button', { name: 'Invite' }).click();
+    const link = (await page.locator('#invitation-link').textContent()).trim();
+    assert.ok(link.startsWith(url('/admin/invitations/accept?token=ngi_')), link);
+    viewer.link = link;
+    await assertNoAxeViolations(page, 'the invitation page');
+    await page.getByRole('link', { name: 'Back to the users' }).click();
+    const pending = await page.locator('#invitations').textContent();
+    assert.match(pending, /viewer@example\.com/);
+    assert.ok(!(await page.content()).includes(new URL(link).searchParams.get('token')), 'the link is not shown again');
+    await shot(page, 'users');
+    await page.close();
+  });
+
+  test('the invitee sets a password, is signed in, and sees no edit controls', async () => {
+    viewerCtx = await newContext(env.browser, env.server);
+    const page = await viewerCtx.context.newPage();
+    await page.goto(viewer.link);
+    await assertNoAxeViolations(page, 'the invitation acceptance page');
+    await page.getByLabel('New password').fill(viewer.password);
+    await page.getByLabel('The password again').fill(`${viewer.password} typo`);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    assert.match(await page.locator('[role=alert]').textContent(), /passwords differ/);
+    await page.getByLabel('New password').fill(viewer.password);
+    await page.getByLabel('The password again').fill(viewer.password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    // A viewer needs no second factor: straight to the sites.
+    await page.getByRole('heading', { name: 'Sites' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/admin/');
+    assert.match(await page.locator('.role').textContent(), /viewer/);
+    const nav = await page.getByRole('navigation', { name: 'Console' }).textContent();
+    for (const hidden of ['Users', 'API tokens', 'Tenants', 'Keys', 'Audit log']) assert.ok(!nav.includes(hidden), `no ${hidden} link`);
+    await page.getByRole('link', { name: 'Shop' }).click();
+    await page.getByRole('heading', { name: 'Shop' }).waitFor();
+    for (const where of [site.path, `${site.path}/promotion`, '/admin/']) {
+      await page.goto(url(where));
+      for (const name of [/save/i, /publish/i, /promote/i, /invite/i, /new site/i]) {
+        assert.equal(await page.getByRole('button', { name }).count(), 0, `${where}: no ${name} button`);
+        assert.equal(await page.getByRole('link', { name }).count(), 0, `${where}: no ${name} link`);
+      }
+      assert.equal(await page.locator('a[href$="/edit"], a[href="/admin/sites/new"]').count(), 0, `${where}: no edit links`);
+    }
+    const denied = await page.goto(url('/admin/users'));
+    assert.equal(denied.status(), 403);
+    await page.close();
+  });
+
+  test("a forged post with the viewer's valid CSRF token is refused with 403", async () => {
+    const page = await viewerCtx.context.newPage();
+    await page.goto(url(site.path));
+    const csrf = await page.locator('input[name=csrf]').first().getAttribute('value');
+    assert.ok(csrf);
+    const statuses = await page.evaluate(async ({ csrf, sitePath }) => {
+      const post = async (path, fields) => (await fetch(path, {
+        method: 'POST',
+        body: new URLSearchParams({ csrf, ...fields }),
+        credentials: 'same-origin',
+        redirect: 'manual',
+      })).status;
+      return {
+        publish: await post(`${sitePath}/publish`, {}),
+        edit: await post(`${sitePath}/edit`, { revision: '1', name: 'Hijacked' }),
+        invite: await post('/admin/users/invite', { email: 'evil@example.com', role: 'viewer' }),
+      };
+    }, { csrf, sitePath: site.path });
+    assert.deepEqual(statuses, { publish: 403, edit: 403, invite: 403 });
+    await page.close();
+  });
+});
+
+describe('API tokens', () => {
+  test('create with step-up (secret shown once), use as Bearer, revoke', async () => {
+    const page = await ownerCtx.context.newPage();
+    await page.goto(url('/admin/tokens'));
+    await assertNoAxeViolations(page, 'the tokens page');
+    ageSecondFactor();
+    await page.reload();
+    await page.getByLabel('Name').fill('Deploy bot');
+    await page.getByLabel('Role', { exact: true }).selectOption('editor');
+    await page.getByLabel('Days until it expires').fill('30');
+    assert.equal(await page.getByLabel('Code from your authenticator').count(), 1, 'the form asks for the second factor again');
+    await stepUpIfAsked(page);
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secret = (await page.locator('#token-secret').textContent()).trim();
+    assert.match(secret, /^ngt_/);
+    await assertNoAxeViolations(page, 'the new token page');
+    const call = () => env.server.request('GET', '/admin/api/v1/sites', { headers: { authorization: `Bearer ${secret}` } });
+    assert.equal((await call()).status, 200);
+    await page.getByRole('link', { name: 'Back to the tokens' }).click();
+    const row = page.locator('#tokens tr', { hasText: 'Deploy bot' });
+    assert.match(await row.textContent(), /active/);
+    assert.ok(!(await page.content()).includes(secret), 'the secret is shown only once');
+    await shot(page, 'tokens');
+    await row.getByRole('button', { name: 'Revoke Deploy bot' }).click();
+    await page.locator('#tokens tr', { hasText: 'Deploy bot' }).getByText('revoked').waitFor();
+    assert.equal((await call()).status, 401);
+    await page.close();
+  });
+});
+
+describe('the operator: keys and tenants', () => {
+  let opsCtx;
+  after(async () => opsCtx?.context.close());
+
+  test('an operator signs in with TOTP, rotates the keys and creates a tenant with its owner link', async () => {
+    process.env.NEXAGUARD_PASSWORD = 'an operator password 012';
+    env.server.cli(['user', 'create', '--email', 'ops@example.com', '--role', 'platform_operator']);
+    delete process.env.NEXAGUARD_PASSWORD;
+    opsCtx = await newContext(env.browser, env.server);
+    const page = await opsCtx.context.newPage();
+    await signIn(page, 'ops@example.com', 'an operator password 012');
+    assert.equal(new URL(page.url()).pathname, '/admin/mfa/enrol');
+    const secret = (await page.locator('#totp-secret').textContent()).trim();
+    await page.getByLabel('Code from the app').fill(totp(secret));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('link', { name: 'Continue to the console' }).click();
+    assert.equal(new URL(page.url()).pathname, '/admin/tenants', 'the operator starts at the tenants');
+
+    await page.getByRole('link', { name: 'Keys' }).click();
+    await page.getByRole('heading', { name: 'Keys', exact: true }).waitFor();
+    const current = async () => (await page.locator('#key-ring tr', { hasText: 'Current key-encryption key' }).locator('code').textContent()).trim();
+    const before = await current();
+    await assertNoAxeViolations(page, 'the keys page');
+    await page.getByRole('button', { name: 'Rotate keys' }).click();
+    const report = await page.locator('#rotation-report').textContent();
+    assert.match(report, /Rotation done: \d+ data keys re-wrapped/);
+    const now = await current();
+    assert.notEqual(now, before, 'a new key-encryption key is current');
+    assert.match(report, new RegExp(`Retired: ${before}`));
+    await assertNoAxeViolations(page, 'the keys page with the rotation report');
+    await shot(page, 'keys');
+
+    await page.getByRole('link', { name: 'Tenants' }).click();
+    await assertNoAxeViolations(page, 'the tenants page');
+    await page.getByLabel('Name').fill('Globex');
+    await page.getByLabel("First owner's e-mail address").fill('boss@globex.example');
+    await page.getByRole('button', { name: 'Create tenant' }).click();
+    assert.match(await page.locator('#invitation-link').textContent(), /\/admin\/invitations\/accept\?token=ngi_/);
+    await assertNoAxeViolations(page, 'the new tenant page');
+    await page.getByRole('link', { name: 'Back to the tenants' }).click();
+    assert.match(await page.locator('#tenants').textContent(), /Globex/);
+    await shot(page, 'tenants');
+    await page.close();
+  });
+});
+
+describe('a phone-sized screen', () => {
+  test('the main pages have no horizontal overflow at 390x844', async () => {
+    const page = await ownerCtx.context.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const where of ['/admin/', site.path, `${site.path}/edit`, `${site.path}/consents`, '/admin/audit', '/admin/users', '/admin/tokens']) {
+      const res = await page.goto(url(where));
+      assert.equal(res.status(), 200, where);
+      await assertNoHorizontalOverflow(page, where);
+    }
     await page.close();
   });
 });

@@ -99,6 +99,15 @@ impl Admin {
         verify_one(self.store.as_ref(), &keys, principal.chain()).await
     }
 
+    /// The key ring's state (operator).
+    pub async fn key_ring_status(
+        &self,
+        principal: &Principal,
+    ) -> Result<crate::keys::KeyRingStatus, AdminError> {
+        principal.require(Permission::RotateKeys)?;
+        self.keys.status().await
+    }
+
     /// Rotates the key-encryption key (operator).
     pub async fn rotate_keys(
         &self,

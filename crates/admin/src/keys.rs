@@ -229,6 +229,28 @@ impl KeyRing {
             .collect())
     }
 
+    /// What the key ring holds now: the key-encryption keys and which of
+    /// them wraps each stored data key.
+    pub async fn status(&self) -> Result<KeyRingStatus, AdminError> {
+        let current = self.kek.current();
+        let mut by_kek: std::collections::BTreeMap<String, usize> = self
+            .kek
+            .key_ids()
+            .into_iter()
+            .map(|id| (id.to_string(), 0))
+            .collect();
+        let stored = self.store.data_keys().await?;
+        for key in &stored {
+            let wrapped = WrappedKey::parse(&key.wrapped)?;
+            *by_kek.entry(wrapped.kek_id.to_string()).or_default() += 1;
+        }
+        Ok(KeyRingStatus {
+            current_kek: current.to_string(),
+            data_keys: stored.len(),
+            by_kek: by_kek.into_iter().collect(),
+        })
+    }
+
     /// Key rotation: a new key-encryption key (where the key ring makes its
     /// own), every data key re-wrapped with it in one transaction with the
     /// audit entry, then the old key-encryption keys retired. Sealed data
@@ -281,6 +303,19 @@ impl KeyRing {
 
 fn signing_context(id: &str) -> String {
     format!("signing-key|{id}")
+}
+
+/// The key ring's state, for the operator.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyRingStatus {
+    /// The key-encryption key that wraps new data keys.
+    pub current_kek: String,
+    /// Stored data keys.
+    pub data_keys: usize,
+    /// Each key-encryption key held or named by a stored data key, with the
+    /// number of data keys it wraps (after a rotation, all under the current).
+    pub by_kek: Vec<(String, usize)>,
 }
 
 /// What a key rotation did.

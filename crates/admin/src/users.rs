@@ -42,6 +42,21 @@ pub struct NewInvitation {
     pub expires_at: OffsetDateTime,
 }
 
+/// An invitation not yet accepted, as the console lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingInvitation {
+    /// Its id.
+    pub id: Uuid,
+    /// The invited address (opened for the caller).
+    pub email: String,
+    /// The role the invitee gets.
+    pub role: Role,
+    /// When it was made.
+    pub created_at: OffsetDateTime,
+    /// When it lapses.
+    pub expires_at: OffsetDateTime,
+}
+
 fn email_context(index: &[u8; 32]) -> String {
     // The index, not the user id, binds the sealed address: invitations
     // seal it before there is a user.
@@ -151,6 +166,38 @@ impl Admin {
             views.push(self.view(user).await?);
         }
         Ok(views)
+    }
+
+    /// The invitations of the caller's tenant that can still be accepted,
+    /// oldest first (the secrets are not kept, only their hashes).
+    pub async fn pending_invitations(
+        &self,
+        principal: &Principal,
+    ) -> Result<Vec<PendingInvitation>, AdminError> {
+        principal.require(Permission::ManageUsers)?;
+        let now = OffsetDateTime::now_utc();
+        let mut pending = Vec::new();
+        for invitation in self.store.invitations(principal.tenant()?).await? {
+            if invitation.accepted_at.is_some() || invitation.expires_at <= now {
+                continue;
+            }
+            let email = self
+                .keys
+                .open(
+                    &invitation.email_sealed,
+                    &email_context(&invitation.email_index),
+                )
+                .await?;
+            pending.push(PendingInvitation {
+                id: invitation.id,
+                email: String::from_utf8_lossy(&email).into_owned(),
+                role: invitation.role,
+                created_at: invitation.created_at,
+                expires_at: invitation.expires_at,
+            });
+        }
+        pending.sort_by_key(|i| i.created_at);
+        Ok(pending)
     }
 
     /// The caller's own account.

@@ -240,3 +240,396 @@ async fn forms_without_the_token_or_from_elsewhere_are_refused() {
         StatusCode::SEE_OTHER
     );
 }
+
+/// The value of the first `attribute="..."` after `marker` in `html`.
+fn after<'a>(html: &'a str, marker: &str) -> &'a str {
+    html.split(marker)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("{marker} not in {html}"))
+}
+
+/// The text of the element with id `id` (no markup inside).
+fn text_of<'a>(html: &'a str, id: &str) -> &'a str {
+    html.split(&format!("id=\"{id}\">"))
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("#{id} not in {html}"))
+}
+
+fn cookie_of(answer: &Answer) -> String {
+    let set = answer.headers[header::SET_COOKIE].to_str().unwrap();
+    set.split(';').next().unwrap().to_owned()
+}
+
+fn csrf_of(html: &str) -> String {
+    after(html, "name=\"csrf\" value=\"").to_owned()
+}
+
+/// Signs in through the console's forms, enrolling TOTP on the enrolment
+/// page (the code computed from the secret it shows); returns the cookie
+/// and a CSRF token of the session the user ends with.
+async fn sign_in_enrolled(env: &Env, email: &str) -> (String, String) {
+    let form = format!(
+        "email={}&password={}",
+        email.replace('@', "%40"),
+        PASSWORD.replace(' ', "+")
+    );
+    let answer = send(env, post("/admin/login", None, ORIGIN, &form)).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text);
+    assert_eq!(answer.headers[header::LOCATION], "/admin/mfa/enrol");
+    let cookie = cookie_of(&answer);
+    let offer = send(env, get("/admin/mfa/enrol", Some(&cookie))).await;
+    assert_eq!(offer.status, StatusCode::OK, "{}", offer.text);
+    let secret = totp_rs::Secret::Encoded(text_of(&offer.text, "totp-secret").to_owned())
+        .to_bytes()
+        .unwrap();
+    let now = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap();
+    let code = nexaguard_access::TotpSecret::from_bytes(&secret)
+        .unwrap()
+        .code_at(now);
+    let confirmed = send(
+        env,
+        post(
+            "/admin/mfa/enrol",
+            Some(&cookie),
+            ORIGIN,
+            &format!("csrf={}&code={code}", csrf_of(&offer.text)),
+        ),
+    )
+    .await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.text);
+    let cookie = cookie_of(&confirmed);
+    let page = send(env, get("/admin/debug", Some(&cookie))).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    (cookie, csrf_of(&page.text))
+}
+
+async fn owner(env: &Env) -> (String, String) {
+    let tenant = env.store.create_tenant("acme").await.unwrap().id;
+    env.admin
+        .create_user_as_system(Some(tenant), Role::Owner, "owner@acme.example", PASSWORD)
+        .await
+        .unwrap();
+    sign_in_enrolled(env, "owner@acme.example").await
+}
+
+fn form_value(text: &str) -> String {
+    text.replace('@', "%40").replace(' ', "+")
+}
+
+#[tokio::test]
+async fn an_invitation_from_the_users_page_makes_an_account_that_signs_in() {
+    let env = env().await;
+    let (cookie, csrf) = owner(&env).await;
+    let users = send(&env, get("/admin/users", Some(&cookie))).await;
+    assert_eq!(users.status, StatusCode::OK, "{}", users.text);
+    assert!(users.text.contains("owner@acme.example (you)"));
+    assert!(users.text.contains("enrolled"));
+    // An owner may grant every tenant role, never the operator's.
+    assert!(users.text.contains("value=\"admin\""));
+    assert!(!users.text.contains("value=\"platform_operator\""));
+    let bad = send(
+        &env,
+        post(
+            "/admin/users/invite",
+            Some(&cookie),
+            ORIGIN,
+            &format!("csrf={csrf}&email=not-an-address&role=viewer"),
+        ),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("not an e-mail address"), "{}", bad.text);
+    let made = send(
+        &env,
+        post(
+            "/admin/users/invite",
+            Some(&cookie),
+            ORIGIN,
+            &format!(
+                "csrf={csrf}&email={}&role=viewer",
+                form_value("new@acme.example")
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    assert_eq!(made.headers[header::CACHE_CONTROL], "no-store");
+    let link = text_of(&made.text, "invitation-link");
+    let path = link.strip_prefix(ORIGIN).unwrap();
+    let token = path.split("token=").nth(1).unwrap().to_owned();
+    assert!(token.starts_with("ngi_"), "{token}");
+    let users = send(&env, get("/admin/users", Some(&cookie))).await;
+    assert!(
+        users.text.contains("new@acme.example"),
+        "pending invitation listed"
+    );
+    assert!(!users.text.contains(&token), "the link is shown only once");
+
+    let page = send(&env, get(path, None)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let junk = send(&env, get("/admin/invitations/accept?token=nope", None)).await;
+    assert_eq!(junk.status, StatusCode::NOT_FOUND);
+    let differ = send(
+        &env,
+        post(
+            "/admin/invitations/accept",
+            None,
+            ORIGIN,
+            &format!("token={token}&password=one+long+password&repeat=another+password"),
+        ),
+    )
+    .await;
+    assert_eq!(differ.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(differ.text.contains("The two passwords differ"));
+    let short = send(
+        &env,
+        post(
+            "/admin/invitations/accept",
+            None,
+            ORIGIN,
+            &format!("token={token}&password=short&repeat=short"),
+        ),
+    )
+    .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let pw = form_value(PASSWORD);
+    let accepted = send(
+        &env,
+        post(
+            "/admin/invitations/accept",
+            None,
+            ORIGIN,
+            &format!("token={token}&password={pw}&repeat={pw}"),
+        ),
+    )
+    .await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.text);
+    // A viewer needs no second factor: straight into the console.
+    assert_eq!(accepted.headers[header::LOCATION], "/admin/");
+    let viewer = cookie_of(&accepted);
+    let home = send(&env, get("/admin/", Some(&viewer))).await;
+    assert_eq!(home.status, StatusCode::OK);
+    let again = send(
+        &env,
+        post(
+            "/admin/invitations/accept",
+            None,
+            ORIGIN,
+            &format!("token={token}&password={pw}&repeat={pw}"),
+        ),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "used once");
+
+    // The viewer has no user management: no page, and a forged post with
+    // the viewer's own valid token is refused.
+    let viewer_csrf = csrf_of(&home.text);
+    assert!(!home.text.contains("/admin/users"));
+    assert_eq!(
+        send(&env, get("/admin/users", Some(&viewer))).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let forged = send(
+        &env,
+        post(
+            "/admin/users/invite",
+            Some(&viewer),
+            ORIGIN,
+            &format!("csrf={viewer_csrf}&email=x%40acme.example&role=viewer"),
+        ),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    // The owner changes the viewer's role, then removes them.
+    let users = send(&env, get("/admin/users", Some(&cookie))).await;
+    let user_path = after(&users.text, "<a href=\"/admin/users/");
+    let user_path = format!("/admin/users/{user_path}");
+    let page = send(&env, get(&user_path, Some(&cookie))).await;
+    assert!(page.text.contains("Change role"), "{}", page.text);
+    let changed = send(
+        &env,
+        post(
+            &format!("{user_path}/role"),
+            Some(&cookie),
+            ORIGIN,
+            &format!("csrf={csrf}&role=editor"),
+        ),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.text);
+    let page = send(&env, get(&user_path, Some(&cookie))).await;
+    assert_eq!(text_of(&page.text, "user-role"), "editor");
+    let unconfirmed = send(
+        &env,
+        post(
+            &format!("{user_path}/remove"),
+            Some(&cookie),
+            ORIGIN,
+            &format!("csrf={csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let removed = send(
+        &env,
+        post(
+            &format!("{user_path}/remove"),
+            Some(&cookie),
+            ORIGIN,
+            &format!("csrf={csrf}&confirm=yes"),
+        ),
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.text);
+    assert_eq!(removed.headers[header::LOCATION], "/admin/users");
+    let users = send(&env, get("/admin/users", Some(&cookie))).await;
+    assert!(!users.text.contains("new@acme.example"), "{}", users.text);
+    assert_eq!(
+        send(&env, get("/admin/", Some(&viewer))).await.status,
+        StatusCode::SEE_OTHER,
+        "the removed user's session ends"
+    );
+}
+
+#[tokio::test]
+async fn a_token_made_in_the_console_is_shown_once_works_and_is_revoked() {
+    let env = env().await;
+    let (cookie, csrf) = owner(&env).await;
+    let page = send(&env, get("/admin/tokens", Some(&cookie))).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(
+        !page.text.contains("value=\"owner\""),
+        "a token is never owner"
+    );
+    let made = send(
+        &env,
+        post(
+            "/admin/tokens",
+            Some(&cookie),
+            ORIGIN,
+            &format!("csrf={csrf}&name=CI+deploy&role=editor&days=30"),
+        ),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    assert_eq!(made.headers[header::CACHE_CONTROL], "no-store");
+    let secret = text_of(&made.text, "token-secret").to_owned();
+    assert!(secret.starts_with("ngt_"), "{secret}");
+    let bearer = |secret: &str| {
+        Request::get("/admin/api/v1/sites")
+            .header(header::HOST, HOST)
+            .header(header::AUTHORIZATION, format!("Bearer {secret}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(send(&env, bearer(&secret)).await.status, StatusCode::OK);
+    let page = send(&env, get("/admin/tokens", Some(&cookie))).await;
+    assert!(page.text.contains("CI deploy") && page.text.contains("active"));
+    assert!(!page.text.contains(&secret));
+    let revoke = format!(
+        "/admin/tokens/{}",
+        after(&page.text, "action=\"/admin/tokens/")
+    );
+    let revoked = send(
+        &env,
+        post(&revoke, Some(&cookie), ORIGIN, &format!("csrf={csrf}")),
+    )
+    .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.text);
+    assert_eq!(
+        send(&env, bearer(&secret)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let page = send(&env, get("/admin/tokens", Some(&cookie))).await;
+    assert!(page.text.contains("revoked"));
+    let bad = send(
+        &env,
+        post(
+            "/admin/tokens",
+            Some(&cookie),
+            ORIGIN,
+            &format!("csrf={csrf}&name=x&role=viewer&days=9999"),
+        ),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("1 to 365 days"), "{}", bad.text);
+}
+
+#[tokio::test]
+async fn the_operator_rotates_keys_and_makes_tenants_and_nobody_else_may() {
+    let env = env().await;
+    env.admin
+        .create_user_as_system(None, Role::PlatformOperator, "ops@example.org", PASSWORD)
+        .await
+        .unwrap();
+    let (cookie, csrf) = sign_in_enrolled(&env, "ops@example.org").await;
+    let home = send(&env, get("/admin/", Some(&cookie))).await;
+    assert_eq!(home.headers[header::LOCATION], "/admin/tenants");
+    let keys = send(&env, get("/admin/keys", Some(&cookie))).await;
+    assert_eq!(keys.status, StatusCode::OK, "{}", keys.text);
+    let current = |html: &str| {
+        after(html, "Current key-encryption key</th><td><code>")
+            .split('<')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let before = current(&keys.text);
+    let rotated = send(
+        &env,
+        post(
+            "/admin/keys/rotate",
+            Some(&cookie),
+            ORIGIN,
+            &format!("csrf={csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text);
+    assert!(rotated.text.contains("Rotation done"), "{}", rotated.text);
+    let now = current(&rotated.text);
+    assert_ne!(before, now, "a new key-encryption key");
+    assert!(rotated
+        .text
+        .contains(&format!("Wrapped with <code>{now}</code></th><td>")));
+    let made = send(
+        &env,
+        post(
+            "/admin/tenants",
+            Some(&cookie),
+            ORIGIN,
+            &format!(
+                "csrf={csrf}&name=Globex&owner_email={}",
+                form_value("boss@globex.example")
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let link = text_of(&made.text, "invitation-link");
+    assert!(link.starts_with(&format!("{ORIGIN}/admin/invitations/accept?token=ngi_")));
+    let list = send(&env, get("/admin/tenants", Some(&cookie))).await;
+    assert!(list.text.contains("Globex"));
+
+    // An owner (MFA and all) sees neither page and cannot post to them.
+    let (owner, owner_csrf) = owner(&env).await;
+    for path in ["/admin/keys", "/admin/tenants"] {
+        assert_eq!(
+            send(&env, get(path, Some(&owner))).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    for (path, form) in [
+        ("/admin/keys/rotate", format!("csrf={owner_csrf}")),
+        ("/admin/tenants", format!("csrf={owner_csrf}&name=Evil")),
+    ] {
+        let forged = send(&env, post(path, Some(&owner), ORIGIN, &form)).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(env.store.tenants().await.unwrap().len(), 2);
+}

@@ -3,18 +3,20 @@
 
 use super::layout;
 use super::qr;
-use super::session::{error_page, lenient_query, see_other, with_cookie, Console, Refusal, LOGIN};
+use super::session::{
+    error_page, lenient_query, no_store, see_other, with_cookie, Console, Refusal, LOGIN,
+};
 use crate::admin::handlers::{cleared_cookie, session_cookie};
 use crate::app::AppState;
 use crate::ratelimit::Network;
 use crate::routes::consents::client_ip;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::{html, Markup};
-use nexaguard_admin::auth::NextStep;
+use nexaguard_admin::auth::{NextStep, SignedIn};
 use nexaguard_admin::AdminError;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -101,14 +103,7 @@ async fn login(
         .login(&form.email, &form.password, Some(network))
         .await
     {
-        Ok(signed_in) => {
-            let to = match signed_in.next {
-                NextStep::Ready => "/admin/",
-                NextStep::MfaCode => "/admin/mfa",
-                NextStep::MfaEnrolment => "/admin/mfa/enrol",
-            };
-            with_cookie(see_other(to), Some(&signed_in.session))
-        }
+        Ok(signed_in) => start(&signed_in),
         Err(error) => match sign_in_failure(error) {
             Ok((status, message)) => {
                 (status, login_page(None, Some(&message), &form.email)).into_response()
@@ -116,6 +111,17 @@ async fn login(
             Err(refusal) => refusal.into_response(),
         },
     }
+}
+
+/// The answer to a successful password: the session cookie, and on to
+/// the console or to the second factor the session still needs.
+pub(super) fn start(signed_in: &SignedIn) -> Response {
+    let to = match signed_in.next {
+        NextStep::Ready => "/admin/",
+        NextStep::MfaCode => "/admin/mfa",
+        NextStep::MfaEnrolment => "/admin/mfa/enrol",
+    };
+    with_cookie(see_other(to), Some(&signed_in.session))
 }
 
 /// The status and message for a failed password or code, in the user's
@@ -323,13 +329,6 @@ async fn enrol(
         }
         Err(error) => Refusal::from(error).into_response(),
     }
-}
-
-fn no_store(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 #[derive(Deserialize)]

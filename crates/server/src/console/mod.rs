@@ -13,12 +13,17 @@ mod dashboard;
 mod debug;
 mod editor;
 mod home;
+mod invitations;
+mod keys;
 mod layout;
 mod picker;
 mod preview;
 mod qr;
 mod session;
 mod sites;
+mod tenants;
+mod tokens;
+mod users;
 
 use crate::app::AppState;
 use axum::routing::get;
@@ -37,4 +42,9 @@ pub fn router() -> Router<AppState> {
         .merge(debug::router())
         .merge(dashboard::router())
         .merge(audit::router())
+        .merge(users::router())
+        .merge(invitations::router())
+        .merge(tokens::router())
+        .merge(keys::router())
+        .merge(tenants::router())
 }

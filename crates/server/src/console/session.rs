@@ -209,6 +209,16 @@ pub fn lenient_query<T: serde::de::DeserializeOwned + Default>(uri: &Uri) -> T {
         .unwrap_or_default()
 }
 
+/// `response` marked for no cache to keep: the answers that show a secret
+/// once (recovery codes, invitation links, token secrets).
+pub fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
 /// 303 See Other to `to`: the answer to every successful form post.
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()

@@ -146,7 +146,9 @@ async fn site_page(console: Console, Path(site): Path<String>) -> Result<Markup,
             h2 { "Origins" }
             @if site.origins.is_empty() { p { "None: no page may show this site's banner yet." } }
             ul { @for origin in &site.origins { li { code { (origin) } } } }
-            p { a href=(format!("{path}/consents")) { "Consent dashboard" } }
+            @if console.may(Permission::ViewConsents) {
+                p { a href=(format!("{path}/consents")) { "Consent dashboard" } }
+            }
         },
     ))
 }
@@ -192,9 +194,11 @@ pub fn rfc3339(at: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// A form with nothing but the CSRF token.
 #[derive(Deserialize)]
-struct CsrfOnly {
-    csrf: String,
+pub struct CsrfOnly {
+    /// The CSRF token.
+    pub csrf: String,
 }
 
 /// `POST /admin/sites/{site}/publish`.
@@ -288,20 +292,32 @@ fn promote_form(console: &Console, path: &str) -> Markup {
 /// The code field a sensitive form carries when the second factor must be
 /// given again (more than five minutes since the last).
 pub fn step_up_field(console: &Console, permission: Permission) -> Markup {
+    step_up_field_named(console, permission, "step-up")
+}
+
+/// [`step_up_field`] with its own element ids, for a page with more than
+/// one sensitive form (ids must be unique on a page).
+pub fn step_up_field_named(console: &Console, permission: Permission, id: &str) -> Markup {
+    let input = format!("{id}-code");
+    let hint = format!("{id}-hint");
     html! {
         @if console.needs_step_up(permission) {
-            label for="step-up-code" { "Code from your authenticator" }
-            p.hint #step-up-hint { "This action needs your second factor again: your last code is more than five minutes old." }
-            input #step-up-code name="code" autocomplete="one-time-code" inputmode="numeric" required aria-describedby="step-up-hint";
+            label for=(input) { "Code from your authenticator" }
+            p.hint id=(hint) { "This action needs your second factor again: your last code is more than five minutes old." }
+            input id=(input) name="code" autocomplete="one-time-code" inputmode="numeric" required aria-describedby=(hint);
         }
     }
 }
 
+/// A sensitive form with nothing else: the CSRF token and, when due, the
+/// step-up code.
 #[derive(Deserialize)]
-struct StepUpForm {
-    csrf: String,
+pub struct StepUpForm {
+    /// The CSRF token.
+    pub csrf: String,
+    /// The second factor, when the form asked for it.
     #[serde(default)]
-    code: String,
+    pub code: String,
 }
 
 /// `POST /admin/sites/{site}/promotion`.
