@@ -1,5 +1,32 @@
 # Shell functions the bench/ingest scripts share (run.sh, postgres.sh).
-# Sourced, not run. Expects WORK, PIDS, THREADS, CONNECTIONS, ROUNDS to be set.
+# Sourced, not run. The functions use WORK, PIDS, THREADS, CONNECTIONS and
+# ROUNDS, which the scripts set.
+
+# require_tools NAME...: exits with a message if one is not installed.
+require_tools() {
+    local tool
+    for tool in "$@"; do
+        if ! command -v "$tool" >/dev/null; then
+            echo "$(basename "$0"): $tool is missing (Debian/Ubuntu: apt-get install -y $tool)" >&2
+            exit 1
+        fi
+    done
+}
+
+# stop_all_and_clean: stops every process in PIDS (SIGTERM), then removes
+# WORK unless KEEP=1.
+stop_all_and_clean() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    if [ "$KEEP" = 1 ]; then
+        echo "kept $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+}
 
 # 8 hex digits for post.lua's event ids; a counter keeps them distinct
 # within this run, the random part across runs on the same data directory.

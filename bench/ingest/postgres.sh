@@ -43,22 +43,14 @@ ECHO_BIN="$ECHO_TARGET/release/nexaguard-bench-echo"
 ORIGIN="https://localhost:$PORT"
 DB="nexaguard_bench_$$"
 
-for tool in wrk curl python3 psql; do
-    if ! command -v "$tool" >/dev/null; then
-        echo "postgres.sh: $tool is missing" >&2
-        exit 1
-    fi
-done
+. "$HERE/lib.sh"
+require_tools wrk curl python3 psql
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/nexaguard-bench-pg.XXXXXX")
 PIDS=()
 cleanup() {
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
+    stop_all_and_clean
     psql -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
-    if [ "$KEEP" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -72,7 +64,6 @@ for bin in "$SERVER_BIN" "$ECHO_BIN"; do
 done
 
 TIMESTAMP=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-. "$HERE/lib.sh"
 
 # pair_run NAME CONNECTIONS URL_A URL_B: post.lua on both URLs at once, half
 # the connections each; NAME.log gets one RESULT line for the pair (counts and

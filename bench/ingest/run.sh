@@ -45,25 +45,13 @@ ECHO_BIN="$ECHO_TARGET/release/nexaguard-bench-echo"
 # https://127.0.0.1:PORT (crates/server/src/demo.rs), in both transports.
 ORIGIN="https://localhost:$PORT"
 
-for tool in wrk curl python3; do
-    if ! command -v "$tool" >/dev/null; then
-        echo "run.sh: $tool is missing (Debian/Ubuntu: apt-get install -y $tool)" >&2
-        exit 1
-    fi
-done
+. "$HERE/lib.sh"
+require_tools wrk curl python3
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/nexaguard-bench-ingest.XXXXXX")
 PIDS=()
 cleanup() {
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    if [ "$KEEP" = 1 ]; then
-        echo "kept $WORK"
-    else
-        rm -rf "$WORK"
-    fi
+    stop_all_and_clean
 }
 trap cleanup EXIT
 
@@ -79,8 +67,6 @@ done
 # One client timestamp for the whole run: the server refuses events more than
 # 10 minutes ahead of its clock or more than 30 days old.
 TIMESTAMP=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-
-. "$HERE/lib.sh"
 
 echo "== $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "== wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS rounds, warm-up $WARMUP"
