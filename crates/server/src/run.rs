@@ -210,6 +210,8 @@ fn print_urls(scheme: &str, addr: SocketAddr, demo: bool, owner: Option<(String,
     if demo {
         println!("  Demo page:   {scheme}://{host}/demo/");
     }
+    println!("  Console:     {scheme}://{host}/admin/");
+    println!("  Debug tool:  {scheme}://{host}/debug");
     println!("  OpenAPI:     {scheme}://{host}/v1/openapi.json");
     println!("  Admin API:   {scheme}://{host}/admin/api/v1/session (docs/admin-api.md)");
     if let Some((email, password)) = owner {
