@@ -27,6 +27,8 @@ pub struct Inner {
     pub keys: TokenKeys,
     /// Consent post rate limits.
     pub limiter: Limiter,
+    /// Rate limits of the public debug tool's decodes.
+    pub debug_limiter: Limiter,
     /// The trusted header with the visitor's country, if configured.
     pub country_header: Option<HeaderName>,
     /// Whether the client address comes from `X-Forwarded-For` (behind a
@@ -81,6 +83,7 @@ impl AppState {
             gvl: Arc::new(parts.gvl),
             keys: parts.keys,
             limiter: parts.limiter,
+            debug_limiter: crate::console::debug_limiter(),
             country_header: parts.country_header,
             behind_proxy: parts.behind_proxy,
             admin: parts.admin,

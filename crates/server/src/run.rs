@@ -237,6 +237,7 @@ fn spawn_background(state: AppState, retention_days: u32) -> tokio::task::JoinHa
                         Err(e) => tracing::warn!(error = %e, "site refresh failed"),
                     }
                     state.limiter.forget_idle();
+                    state.debug_limiter.forget_idle();
                 }
                 _ = retention.tick() => remove_expired(&state, retention_days).await,
             }

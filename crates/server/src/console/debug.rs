@@ -25,18 +25,16 @@ use inspect::{inspect, AcView, Decoded, PurposeRow, TcView};
 use maud::{html, Markup};
 use serde::Deserialize;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::LazyLock;
 
 /// Decodes per client network and minute, with this burst: plenty for a
 /// person pasting strings, little for a script.
 const PER_MINUTE: u32 = 30;
 const BURST: u32 = 10;
-/// Idle networks are forgotten every this many decodes (bounded memory).
-const FORGET_EVERY: u64 = 4096;
 
-static LIMITER: LazyLock<Limiter> = LazyLock::new(|| Limiter::new(PER_MINUTE, BURST));
-static DECODES: AtomicU64 = AtomicU64::new(0);
+/// The limiter of public decodes, one per server (in its state).
+pub fn limiter() -> Limiter {
+    Limiter::new(PER_MINUTE, BURST)
+}
 
 /// The public path.
 const PUBLIC: &str = "/debug";
@@ -104,10 +102,11 @@ async fn public_decode(
         action: PUBLIC,
         csrf: None,
     };
-    if DECODES.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
-        LIMITER.forget_idle();
-    }
-    if let Err(wait) = LIMITER.check(client_ip(&state, &headers, peer)).await {
+    if let Err(wait) = state
+        .debug_limiter
+        .check(client_ip(&state, &headers, peer))
+        .await
+    {
         let outcome = Outcome::Error(format!(
             "Too many strings decoded from your network; try again in {} seconds.",
             wait.as_secs().max(1)

@@ -29,6 +29,8 @@ use crate::app::AppState;
 use axum::routing::get;
 use axum::Router;
 
+pub use debug::limiter as debug_limiter;
+
 /// The console's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
