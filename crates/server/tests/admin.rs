@@ -9,240 +9,21 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use axum::body::Body;
-use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, Method, Request, StatusCode};
-use axum::Router;
-use nexaguard_access::{Role, TotpSecret};
-use nexaguard_admin::Admin;
-use nexaguard_consent::token::TokenKeys;
-use nexaguard_server::admin::{routes, Access, AdminHttp, CSRF_HEADER, PREFIX};
-use nexaguard_server::app::{router, AppState, StateParts};
-use nexaguard_server::ratelimit::Limiter;
-use nexaguard_store::{SqliteStore, Store, TenantId};
+use common::{
+    code_at, enrol, env, env_with, send, sign_in, unix_now, user, Client, Env, Options, PASSWORD,
+};
+use nexaguard_access::Role;
+use nexaguard_server::admin::{routes, Access, PREFIX};
+use nexaguard_store::TenantId;
 use serde_json::{json, Value};
-use std::net::SocketAddr;
-use std::sync::Arc;
 use time::OffsetDateTime;
-use tower::ServiceExt;
-
-const HOST: &str = "admin.test";
-const ORIGIN: &str = "https://admin.test";
-const PASSWORD: &str = "correct horse battery";
-const TCF_CONFIG: &str = include_str!("fixtures/tcf-site.json");
-
-struct Env {
-    app: Router,
-    admin: Arc<Admin>,
-    store: Arc<dyn Store>,
-    _dir: tempfile::TempDir,
-}
-
-async fn env_with(limit: (u32, u32)) -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("t.db");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).await.unwrap());
-    let gvl = nexaguard_server::gvl_source::sample().unwrap();
-    let keys = TokenKeys::new([7; 32], [9; 32]);
-    let admin = nexaguard_server::admin::open(
-        dir.path(),
-        Arc::new(nexaguard_store::SqliteAdminStore::open(&db).await.unwrap()),
-        Arc::clone(&store),
-        Arc::new(gvl.clone()),
-        keys.clone(),
-    )
-    .await
-    .unwrap();
-    let state = AppState::new(StateParts {
-        store: Arc::clone(&store),
-        gvl,
-        keys,
-        limiter: Limiter::new(10_000, 10_000),
-        country_header: None,
-        behind_proxy: false,
-        demo_site_key: None,
-        admin: Some(AdminHttp {
-            admin: Arc::clone(&admin),
-            limiter: Limiter::new(limit.0, limit.1),
-        }),
-    })
-    .await
-    .unwrap();
-    let peer: SocketAddr = "192.0.2.1:5000".parse().unwrap();
-    Env {
-        app: router(state).layer(MockConnectInfo(peer)),
-        admin,
-        store,
-        _dir: dir,
-    }
-}
-
-async fn env() -> Env {
-    env_with((10_000, 10_000)).await
-}
-
-#[derive(Debug)]
-struct Answer {
-    status: StatusCode,
-    headers: header::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn code(&self) -> String {
-        self.json()["error"]["code"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-}
-
-/// A client of the admin API: a browser with a session cookie, or a
-/// script with a token.
-#[derive(Debug, Clone, Default)]
-struct Client {
-    cookie: Option<String>,
-    csrf: Option<String>,
-    bearer: Option<String>,
-    /// The TOTP secret, once enrolled.
-    totp: Option<TotpSecretBytes>,
-}
-
-#[derive(Debug, Clone)]
-struct TotpSecretBytes(Vec<u8>);
-
-impl Client {
-    fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Request<Body> {
-        let mut builder = Request::builder()
-            .method(method)
-            .uri(format!("{PREFIX}{path}"))
-            .header(header::HOST, HOST)
-            .header(header::ORIGIN, ORIGIN);
-        if let Some(cookie) = &self.cookie {
-            builder = builder.header(header::COOKIE, cookie);
-        }
-        if let Some(csrf) = &self.csrf {
-            builder = builder.header(CSRF_HEADER, csrf);
-        }
-        if let Some(token) = &self.bearer {
-            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
-        }
-        match body {
-            Some(body) => builder
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap(),
-            None => builder.body(Body::empty()).unwrap(),
-        }
-    }
-
-    async fn call(&self, env: &Env, method: Method, path: &str, body: Option<Value>) -> Answer {
-        send(&env.app, self.request(method, path, body.as_ref())).await
-    }
-
-    /// Takes the session cookie and CSRF token an answer sets.
-    fn absorb(&mut self, answer: &Answer) {
-        if let Some(set) = answer.headers.get(header::SET_COOKIE) {
-            let set = set.to_str().unwrap();
-            self.cookie = Some(set.split(';').next().unwrap().to_owned());
-        }
-        if let Some(csrf) = answer.json()["csrfToken"].as_str() {
-            self.csrf = Some(csrf.to_owned());
-        }
-    }
-
-    fn code_now(&self) -> String {
-        let secret = TotpSecret::from_bytes(&self.totp.as_ref().unwrap().0).unwrap();
-        secret.code_at(unix_now())
-    }
-}
-
-fn unix_now() -> u64 {
-    u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap()
-}
-
-async fn send(app: &Router, request: Request<Body>) -> Answer {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap()
-        .to_vec();
-    Answer {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn decode_base32(text: &str) -> Vec<u8> {
-    totp_rs::Secret::Encoded(text.to_owned())
-        .to_bytes()
-        .unwrap()
-}
-
-/// Signs in, enrolling TOTP when the role requires it; the client is ready.
-async fn sign_in(env: &Env, email: &str) -> Client {
-    let mut client = Client::default();
-    let answer = client
-        .call(
-            env,
-            Method::POST,
-            "/session",
-            Some(json!({"email": email, "password": PASSWORD})),
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.json());
-    client.absorb(&answer);
-    if answer.json()["next"] == "mfa_enrolment" {
-        enrol(env, &mut client).await;
-    }
-    client
-}
-
-async fn enrol(env: &Env, client: &mut Client) -> Vec<String> {
-    let started = client.call(env, Method::POST, "/mfa/enrolment", None).await;
-    assert_eq!(started.status, StatusCode::OK, "{:?}", started.json());
-    let secret = decode_base32(started.json()["secret"].as_str().unwrap());
-    assert!(started.json()["provisioningUri"]
-        .as_str()
-        .unwrap()
-        .starts_with("otpauth://totp/"));
-    client.totp = Some(TotpSecretBytes(secret));
-    let confirmed = client
-        .call(
-            env,
-            Method::POST,
-            "/mfa/enrolment/confirm",
-            Some(json!({"code": client.code_now()})),
-        )
-        .await;
-    assert_eq!(confirmed.status, StatusCode::OK, "{:?}", confirmed.json());
-    client.absorb(&confirmed);
-    confirmed.json()["recoveryCodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap().to_owned())
-        .collect()
-}
-
-async fn user(env: &Env, tenant: Option<TenantId>, role: Role, email: &str) -> Uuid {
-    env.admin
-        .create_user_as_system(tenant, role, email, PASSWORD)
-        .await
-        .unwrap()
-        .id
-        .0
-}
-
 use uuid::Uuid;
+
+const TCF_CONFIG: &str = include_str!("fixtures/tcf-site.json");
 
 /// A tenant with a site (draft saved, staging published) and an owner
 /// signed in.
@@ -669,7 +450,11 @@ async fn sign_in_failures_share_one_answer_and_lock_the_account() {
 
 #[tokio::test]
 async fn sign_in_is_rate_limited_per_network() {
-    let env = env_with((60, 3)).await;
+    let env = env_with(Options {
+        admin_limit: (60, 3),
+        ..Options::default()
+    })
+    .await;
     let client = Client::default();
     let mut statuses = Vec::new();
     for _ in 0..5 {
@@ -913,8 +698,7 @@ async fn sensitive_actions_need_a_recent_second_factor() {
         assert_eq!(refused.code(), "step_up_required", "{path}");
     }
     // A fresh code (the next step's: the enrolment used this one) steps up.
-    let secret = TotpSecret::from_bytes(&t.owner.totp.as_ref().unwrap().0).unwrap();
-    let code = secret.code_at(unix_now() + 30);
+    let code = code_at(&t.owner.totp.as_ref().unwrap().0, unix_now() + 30);
     let stepped = t
         .owner
         .call(
@@ -948,8 +732,7 @@ async fn sign_in_again(env: &Env, t: &Tenant) -> Client {
         .await;
     client.absorb(&answer);
     // The code of the next step: the current one may be spent.
-    let secret = TotpSecret::from_bytes(&client.totp.as_ref().unwrap().0).unwrap();
-    let code = secret.code_at(unix_now() + 30);
+    let code = code_at(&client.totp.as_ref().unwrap().0, unix_now() + 30);
     let verified = client
         .call(
             env,

@@ -10,90 +10,16 @@
     clippy::indexing_slicing
 )]
 
-use axum::body::Body;
-use axum::extract::connect_info::MockConnectInfo;
-use axum::http::{header, Request, StatusCode};
-use axum::Router;
-use nexaguard_access::Role;
-use nexaguard_admin::Admin;
-use nexaguard_consent::token::TokenKeys;
-use nexaguard_server::admin::AdminHttp;
-use nexaguard_server::app::{router, AppState, StateParts};
-use nexaguard_server::ratelimit::Limiter;
-use nexaguard_store::{SqliteStore, Store};
-use std::net::SocketAddr;
-use std::sync::Arc;
-use tower::ServiceExt;
+mod common;
 
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use common::{code_at, decode_base32, env, send, unix_now, user, Answer, Env, PASSWORD};
+use nexaguard_access::Role;
+
+/// The console's own host (the admin API tests use another).
 const HOST: &str = "console.test";
 const ORIGIN: &str = "https://console.test";
-const PASSWORD: &str = "correct horse battery";
-
-struct Env {
-    app: Router,
-    admin: Arc<Admin>,
-    store: Arc<dyn Store>,
-    _dir: tempfile::TempDir,
-}
-
-async fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("t.db");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).await.unwrap());
-    let gvl = nexaguard_server::gvl_source::sample().unwrap();
-    let keys = TokenKeys::new([7; 32], [9; 32]);
-    let admin = nexaguard_server::admin::open(
-        dir.path(),
-        Arc::new(nexaguard_store::SqliteAdminStore::open(&db).await.unwrap()),
-        Arc::clone(&store),
-        Arc::new(gvl.clone()),
-        keys.clone(),
-    )
-    .await
-    .unwrap();
-    let state = AppState::new(StateParts {
-        store: Arc::clone(&store),
-        gvl,
-        keys,
-        limiter: Limiter::new(10_000, 10_000),
-        country_header: None,
-        behind_proxy: false,
-        demo_site_key: None,
-        admin: Some(AdminHttp {
-            admin: Arc::clone(&admin),
-            limiter: Limiter::new(10_000, 10_000),
-        }),
-    })
-    .await
-    .unwrap();
-    let peer: SocketAddr = "192.0.2.1:5000".parse().unwrap();
-    Env {
-        app: router(state).layer(MockConnectInfo(peer)),
-        admin,
-        store,
-        _dir: dir,
-    }
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: header::HeaderMap,
-    text: String,
-}
-
-async fn send(env: &Env, request: Request<Body>) -> Answer {
-    let response = env.app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Answer {
-        status,
-        headers,
-        text: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
 
 fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
     let mut builder = Request::get(path).header(header::HOST, HOST);
@@ -114,37 +40,32 @@ fn post(path: &str, cookie: Option<&str>, origin: &str, form: &str) -> Request<B
     builder.body(Body::from(form.to_owned())).unwrap()
 }
 
-/// Signs in through the console's form; returns the cookie and the CSRF
-/// token of the page it lands on.
-async fn sign_in(env: &Env, email: &str) -> (String, String) {
+/// Posts the console's sign-in form; checks that it redirects to
+/// `landing` and returns the session cookie it sets.
+async fn log_in(env: &Env, email: &str, landing: &str) -> String {
     let form = format!(
         "email={}&password={}",
         email.replace('@', "%40"),
         PASSWORD.replace(' ', "+")
     );
-    let answer = send(env, post("/admin/login", None, ORIGIN, &form)).await;
-    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text);
-    assert_eq!(answer.headers[header::LOCATION], "/admin/");
-    let cookie = answer.headers[header::SET_COOKIE].to_str().unwrap();
-    let cookie = cookie.split(';').next().unwrap().to_owned();
-    let home = send(env, get("/admin/", Some(&cookie))).await;
-    assert_eq!(home.status, StatusCode::OK, "{}", home.text);
-    let csrf = home
-        .text
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
-    (cookie, csrf)
+    let answer = send(&env.app, post("/admin/login", None, ORIGIN, &form)).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text());
+    assert_eq!(answer.headers[header::LOCATION], landing);
+    cookie_of(&answer)
+}
+
+/// Signs in through the console's form; returns the cookie and the CSRF
+/// token of the page it lands on.
+async fn sign_in(env: &Env, email: &str) -> (String, String) {
+    let cookie = log_in(env, email, "/admin/").await;
+    let home = send(&env.app, get("/admin/", Some(&cookie))).await;
+    assert_eq!(home.status, StatusCode::OK, "{}", home.text());
+    (cookie, csrf_of(&home.text()))
 }
 
 async fn viewer(env: &Env) -> (String, String) {
     let tenant = env.store.create_tenant("acme").await.unwrap().id;
-    env.admin
-        .create_user_as_system(Some(tenant), Role::Viewer, "viewer@acme.example", PASSWORD)
-        .await
-        .unwrap();
+    user(env, Some(tenant), Role::Viewer, "viewer@acme.example").await;
     sign_in(env, "viewer@acme.example").await
 }
 
@@ -152,13 +73,13 @@ async fn viewer(env: &Env) -> (String, String) {
 async fn signed_out_pages_redirect_to_the_sign_in_page_under_the_strict_csp() {
     let env = env().await;
     for path in ["/admin/", "/admin/sites/new", "/admin/mfa/enrol"] {
-        let answer = send(&env, get(path, None)).await;
+        let answer = send(&env.app, get(path, None)).await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{path}");
         assert_eq!(answer.headers[header::LOCATION], "/admin/login", "{path}");
     }
-    let login = send(&env, get("/admin/login?expired=1", None)).await;
+    let login = send(&env.app, get("/admin/login?expired=1", None)).await;
     assert_eq!(login.status, StatusCode::OK);
-    assert!(login.text.contains("Your session expired"));
+    assert!(login.text().contains("Your session expired"));
     let csp = login.headers[header::CONTENT_SECURITY_POLICY]
         .to_str()
         .unwrap();
@@ -173,12 +94,12 @@ async fn signed_out_pages_redirect_to_the_sign_in_page_under_the_strict_csp() {
 async fn a_viewer_sees_no_edit_controls_and_a_forged_post_is_refused() {
     let env = env().await;
     let (cookie, csrf) = viewer(&env).await;
-    let home = send(&env, get("/admin/", Some(&cookie))).await;
-    assert!(!home.text.contains("New site"), "{}", home.text);
-    assert!(!home.text.contains("/admin/users"));
+    let home = send(&env.app, get("/admin/", Some(&cookie))).await;
+    assert!(!home.text().contains("New site"), "{}", home.text());
+    assert!(!home.text().contains("/admin/users"));
     // A valid CSRF token, but the role may not create sites.
     let forged = send(
-        &env,
+        &env.app,
         post(
             "/admin/sites/new",
             Some(&cookie),
@@ -187,7 +108,7 @@ async fn a_viewer_sees_no_edit_controls_and_a_forged_post_is_refused() {
         ),
     )
     .await;
-    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.text);
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.text());
     let tenant = env.store.tenants().await.unwrap()[0].id;
     assert!(env
         .admin
@@ -203,14 +124,16 @@ async fn forms_without_the_token_or_from_elsewhere_are_refused() {
     let env = env().await;
     let (cookie, csrf) = viewer(&env).await;
     let wrong_token = send(
-        &env,
+        &env.app,
         post("/admin/logout", Some(&cookie), ORIGIN, "csrf=nope"),
     )
     .await;
     assert_eq!(wrong_token.status, StatusCode::FORBIDDEN);
-    assert!(wrong_token.text.contains("did not come from this console"));
+    assert!(wrong_token
+        .text()
+        .contains("did not come from this console"));
     let foreign = send(
-        &env,
+        &env.app,
         post(
             "/admin/logout",
             Some(&cookie),
@@ -221,10 +144,10 @@ async fn forms_without_the_token_or_from_elsewhere_are_refused() {
     .await;
     assert_eq!(foreign.status, StatusCode::FORBIDDEN);
     // The session still works: neither post signed out.
-    let home = send(&env, get("/admin/", Some(&cookie))).await;
+    let home = send(&env.app, get("/admin/", Some(&cookie))).await;
     assert_eq!(home.status, StatusCode::OK);
     let out = send(
-        &env,
+        &env.app,
         post(
             "/admin/logout",
             Some(&cookie),
@@ -236,7 +159,7 @@ async fn forms_without_the_token_or_from_elsewhere_are_refused() {
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert_eq!(out.headers[header::LOCATION], "/admin/login?signed_out=1");
     assert_eq!(
-        send(&env, get("/admin/", Some(&cookie))).await.status,
+        send(&env.app, get("/admin/", Some(&cookie))).await.status,
         StatusCode::SEE_OTHER
     );
 }
@@ -270,47 +193,31 @@ fn csrf_of(html: &str) -> String {
 /// page (the code computed from the secret it shows); returns the cookie
 /// and a CSRF token of the session the user ends with.
 async fn sign_in_enrolled(env: &Env, email: &str) -> (String, String) {
-    let form = format!(
-        "email={}&password={}",
-        email.replace('@', "%40"),
-        PASSWORD.replace(' ', "+")
-    );
-    let answer = send(env, post("/admin/login", None, ORIGIN, &form)).await;
-    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text);
-    assert_eq!(answer.headers[header::LOCATION], "/admin/mfa/enrol");
-    let cookie = cookie_of(&answer);
-    let offer = send(env, get("/admin/mfa/enrol", Some(&cookie))).await;
-    assert_eq!(offer.status, StatusCode::OK, "{}", offer.text);
-    let secret = totp_rs::Secret::Encoded(text_of(&offer.text, "totp-secret").to_owned())
-        .to_bytes()
-        .unwrap();
-    let now = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap();
-    let code = nexaguard_access::TotpSecret::from_bytes(&secret)
-        .unwrap()
-        .code_at(now);
+    let cookie = log_in(env, email, "/admin/mfa/enrol").await;
+    let offer = send(&env.app, get("/admin/mfa/enrol", Some(&cookie))).await;
+    assert_eq!(offer.status, StatusCode::OK, "{}", offer.text());
+    let secret = decode_base32(text_of(&offer.text(), "totp-secret"));
+    let code = code_at(&secret, unix_now());
     let confirmed = send(
-        env,
+        &env.app,
         post(
             "/admin/mfa/enrol",
             Some(&cookie),
             ORIGIN,
-            &format!("csrf={}&code={code}", csrf_of(&offer.text)),
+            &format!("csrf={}&code={code}", csrf_of(&offer.text())),
         ),
     )
     .await;
-    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.text);
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.text());
     let cookie = cookie_of(&confirmed);
-    let page = send(env, get("/admin/debug", Some(&cookie))).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
-    (cookie, csrf_of(&page.text))
+    let page = send(&env.app, get("/admin/debug", Some(&cookie))).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    (cookie, csrf_of(&page.text()))
 }
 
 async fn owner(env: &Env) -> (String, String) {
     let tenant = env.store.create_tenant("acme").await.unwrap().id;
-    env.admin
-        .create_user_as_system(Some(tenant), Role::Owner, "owner@acme.example", PASSWORD)
-        .await
-        .unwrap();
+    user(env, Some(tenant), Role::Owner, "owner@acme.example").await;
     sign_in_enrolled(env, "owner@acme.example").await
 }
 
@@ -322,15 +229,15 @@ fn form_value(text: &str) -> String {
 async fn an_invitation_from_the_users_page_makes_an_account_that_signs_in() {
     let env = env().await;
     let (cookie, csrf) = owner(&env).await;
-    let users = send(&env, get("/admin/users", Some(&cookie))).await;
-    assert_eq!(users.status, StatusCode::OK, "{}", users.text);
-    assert!(users.text.contains("owner@acme.example (you)"));
-    assert!(users.text.contains("enrolled"));
+    let users = send(&env.app, get("/admin/users", Some(&cookie))).await;
+    assert_eq!(users.status, StatusCode::OK, "{}", users.text());
+    assert!(users.text().contains("owner@acme.example (you)"));
+    assert!(users.text().contains("enrolled"));
     // An owner may grant every tenant role, never the operator's.
-    assert!(users.text.contains("value=\"admin\""));
-    assert!(!users.text.contains("value=\"platform_operator\""));
+    assert!(users.text().contains("value=\"admin\""));
+    assert!(!users.text().contains("value=\"platform_operator\""));
     let bad = send(
-        &env,
+        &env.app,
         post(
             "/admin/users/invite",
             Some(&cookie),
@@ -340,9 +247,13 @@ async fn an_invitation_from_the_users_page_makes_an_account_that_signs_in() {
     )
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.text.contains("not an e-mail address"), "{}", bad.text);
+    assert!(
+        bad.text().contains("not an e-mail address"),
+        "{}",
+        bad.text()
+    );
     let made = send(
-        &env,
+        &env.app,
         post(
             "/admin/users/invite",
             Some(&cookie),
@@ -354,25 +265,28 @@ async fn an_invitation_from_the_users_page_makes_an_account_that_signs_in() {
         ),
     )
     .await;
-    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
     assert_eq!(made.headers[header::CACHE_CONTROL], "no-store");
-    let link = text_of(&made.text, "invitation-link");
+    let link = text_of(&made.text(), "invitation-link").to_owned();
     let path = link.strip_prefix(ORIGIN).unwrap();
     let token = path.split("token=").nth(1).unwrap().to_owned();
     assert!(token.starts_with("ngi_"), "{token}");
-    let users = send(&env, get("/admin/users", Some(&cookie))).await;
+    let users = send(&env.app, get("/admin/users", Some(&cookie))).await;
     assert!(
-        users.text.contains("new@acme.example"),
+        users.text().contains("new@acme.example"),
         "pending invitation listed"
     );
-    assert!(!users.text.contains(&token), "the link is shown only once");
+    assert!(
+        !users.text().contains(&token),
+        "the link is shown only once"
+    );
 
-    let page = send(&env, get(path, None)).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
-    let junk = send(&env, get("/admin/invitations/accept?token=nope", None)).await;
+    let page = send(&env.app, get(path, None)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let junk = send(&env.app, get("/admin/invitations/accept?token=nope", None)).await;
     assert_eq!(junk.status, StatusCode::NOT_FOUND);
     let differ = send(
-        &env,
+        &env.app,
         post(
             "/admin/invitations/accept",
             None,
@@ -382,9 +296,9 @@ async fn an_invitation_from_the_users_page_makes_an_account_that_signs_in() {
     )
     .await;
     assert_eq!(differ.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(differ.text.contains("The two passwords differ"));
+    assert!(differ.text().contains("The two passwords differ"));
     let short = send(
-        &env,
+        &env.app,
         post(
             "/admin/invitations/accept",
             None,
@@ -396,7 +310,7 @@ async fn an_invitation_from_the_users_page_makes_an_account_that_signs_in() {
     assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
     let pw = form_value(PASSWORD);
     let accepted = send(
-        &env,
+        &env.app,
         post(
             "/admin/invitations/accept",
             None,
@@ -405,14 +319,19 @@ async fn an_invitation_from_the_users_page_makes_an_account_that_signs_in() {
         ),
     )
     .await;
-    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.text);
+    assert_eq!(
+        accepted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        accepted.text()
+    );
     // A viewer needs no second factor: straight into the console.
     assert_eq!(accepted.headers[header::LOCATION], "/admin/");
     let viewer = cookie_of(&accepted);
-    let home = send(&env, get("/admin/", Some(&viewer))).await;
+    let home = send(&env.app, get("/admin/", Some(&viewer))).await;
     assert_eq!(home.status, StatusCode::OK);
     let again = send(
-        &env,
+        &env.app,
         post(
             "/admin/invitations/accept",
             None,
@@ -425,14 +344,16 @@ async fn an_invitation_from_the_users_page_makes_an_account_that_signs_in() {
 
     // The viewer has no user management: no page, and a forged post with
     // the viewer's own valid token is refused.
-    let viewer_csrf = csrf_of(&home.text);
-    assert!(!home.text.contains("/admin/users"));
+    let viewer_csrf = csrf_of(&home.text());
+    assert!(!home.text().contains("/admin/users"));
     assert_eq!(
-        send(&env, get("/admin/users", Some(&viewer))).await.status,
+        send(&env.app, get("/admin/users", Some(&viewer)))
+            .await
+            .status,
         StatusCode::FORBIDDEN
     );
     let forged = send(
-        &env,
+        &env.app,
         post(
             "/admin/users/invite",
             Some(&viewer),
@@ -444,13 +365,13 @@ async fn an_invitation_from_the_users_page_makes_an_account_that_signs_in() {
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 
     // The owner changes the viewer's role, then removes them.
-    let users = send(&env, get("/admin/users", Some(&cookie))).await;
-    let user_path = after(&users.text, "<a href=\"/admin/users/");
+    let users = send(&env.app, get("/admin/users", Some(&cookie))).await;
+    let user_path = after(&users.text(), "<a href=\"/admin/users/").to_owned();
     let user_path = format!("/admin/users/{user_path}");
-    let page = send(&env, get(&user_path, Some(&cookie))).await;
-    assert!(page.text.contains("Change role"), "{}", page.text);
+    let page = send(&env.app, get(&user_path, Some(&cookie))).await;
+    assert!(page.text().contains("Change role"), "{}", page.text());
     let changed = send(
-        &env,
+        &env.app,
         post(
             &format!("{user_path}/role"),
             Some(&cookie),
@@ -459,11 +380,11 @@ async fn an_invitation_from_the_users_page_makes_an_account_that_signs_in() {
         ),
     )
     .await;
-    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.text);
-    let page = send(&env, get(&user_path, Some(&cookie))).await;
-    assert_eq!(text_of(&page.text, "user-role"), "editor");
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.text());
+    let page = send(&env.app, get(&user_path, Some(&cookie))).await;
+    assert_eq!(text_of(&page.text(), "user-role"), "editor");
     let unconfirmed = send(
-        &env,
+        &env.app,
         post(
             &format!("{user_path}/remove"),
             Some(&cookie),
@@ -474,7 +395,7 @@ async fn an_invitation_from_the_users_page_makes_an_account_that_signs_in() {
     .await;
     assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
     let removed = send(
-        &env,
+        &env.app,
         post(
             &format!("{user_path}/remove"),
             Some(&cookie),
@@ -483,12 +404,16 @@ async fn an_invitation_from_the_users_page_makes_an_account_that_signs_in() {
         ),
     )
     .await;
-    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.text);
+    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.text());
     assert_eq!(removed.headers[header::LOCATION], "/admin/users");
-    let users = send(&env, get("/admin/users", Some(&cookie))).await;
-    assert!(!users.text.contains("new@acme.example"), "{}", users.text);
+    let users = send(&env.app, get("/admin/users", Some(&cookie))).await;
+    assert!(
+        !users.text().contains("new@acme.example"),
+        "{}",
+        users.text()
+    );
     assert_eq!(
-        send(&env, get("/admin/", Some(&viewer))).await.status,
+        send(&env.app, get("/admin/", Some(&viewer))).await.status,
         StatusCode::SEE_OTHER,
         "the removed user's session ends"
     );
@@ -498,14 +423,14 @@ async fn an_invitation_from_the_users_page_makes_an_account_that_signs_in() {
 async fn a_token_made_in_the_console_is_shown_once_works_and_is_revoked() {
     let env = env().await;
     let (cookie, csrf) = owner(&env).await;
-    let page = send(&env, get("/admin/tokens", Some(&cookie))).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let page = send(&env.app, get("/admin/tokens", Some(&cookie))).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     assert!(
-        !page.text.contains("value=\"owner\""),
+        !page.text().contains("value=\"owner\""),
         "a token is never owner"
     );
     let made = send(
-        &env,
+        &env.app,
         post(
             "/admin/tokens",
             Some(&cookie),
@@ -514,9 +439,9 @@ async fn a_token_made_in_the_console_is_shown_once_works_and_is_revoked() {
         ),
     )
     .await;
-    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
     assert_eq!(made.headers[header::CACHE_CONTROL], "no-store");
-    let secret = text_of(&made.text, "token-secret").to_owned();
+    let secret = text_of(&made.text(), "token-secret").to_owned();
     assert!(secret.starts_with("ngt_"), "{secret}");
     let bearer = |secret: &str| {
         Request::get("/admin/api/v1/sites")
@@ -525,28 +450,28 @@ async fn a_token_made_in_the_console_is_shown_once_works_and_is_revoked() {
             .body(Body::empty())
             .unwrap()
     };
-    assert_eq!(send(&env, bearer(&secret)).await.status, StatusCode::OK);
-    let page = send(&env, get("/admin/tokens", Some(&cookie))).await;
-    assert!(page.text.contains("CI deploy") && page.text.contains("active"));
-    assert!(!page.text.contains(&secret));
+    assert_eq!(send(&env.app, bearer(&secret)).await.status, StatusCode::OK);
+    let page = send(&env.app, get("/admin/tokens", Some(&cookie))).await;
+    assert!(page.text().contains("CI deploy") && page.text().contains("active"));
+    assert!(!page.text().contains(&secret));
     let revoke = format!(
         "/admin/tokens/{}",
-        after(&page.text, "action=\"/admin/tokens/")
+        after(&page.text(), "action=\"/admin/tokens/")
     );
     let revoked = send(
-        &env,
+        &env.app,
         post(&revoke, Some(&cookie), ORIGIN, &format!("csrf={csrf}")),
     )
     .await;
-    assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.text);
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.text());
     assert_eq!(
-        send(&env, bearer(&secret)).await.status,
+        send(&env.app, bearer(&secret)).await.status,
         StatusCode::UNAUTHORIZED
     );
-    let page = send(&env, get("/admin/tokens", Some(&cookie))).await;
-    assert!(page.text.contains("revoked"));
+    let page = send(&env.app, get("/admin/tokens", Some(&cookie))).await;
+    assert!(page.text().contains("revoked"));
     let bad = send(
-        &env,
+        &env.app,
         post(
             "/admin/tokens",
             Some(&cookie),
@@ -556,21 +481,18 @@ async fn a_token_made_in_the_console_is_shown_once_works_and_is_revoked() {
     )
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.text.contains("1 to 365 days"), "{}", bad.text);
+    assert!(bad.text().contains("1 to 365 days"), "{}", bad.text());
 }
 
 #[tokio::test]
 async fn the_operator_rotates_keys_and_makes_tenants_and_nobody_else_may() {
     let env = env().await;
-    env.admin
-        .create_user_as_system(None, Role::PlatformOperator, "ops@example.org", PASSWORD)
-        .await
-        .unwrap();
+    user(&env, None, Role::PlatformOperator, "ops@example.org").await;
     let (cookie, csrf) = sign_in_enrolled(&env, "ops@example.org").await;
-    let home = send(&env, get("/admin/", Some(&cookie))).await;
+    let home = send(&env.app, get("/admin/", Some(&cookie))).await;
     assert_eq!(home.headers[header::LOCATION], "/admin/tenants");
-    let keys = send(&env, get("/admin/keys", Some(&cookie))).await;
-    assert_eq!(keys.status, StatusCode::OK, "{}", keys.text);
+    let keys = send(&env.app, get("/admin/keys", Some(&cookie))).await;
+    assert_eq!(keys.status, StatusCode::OK, "{}", keys.text());
     let current = |html: &str| {
         after(html, "Current key-encryption key</th><td><code>")
             .split('<')
@@ -578,9 +500,9 @@ async fn the_operator_rotates_keys_and_makes_tenants_and_nobody_else_may() {
             .unwrap()
             .to_owned()
     };
-    let before = current(&keys.text);
+    let before = current(&keys.text());
     let rotated = send(
-        &env,
+        &env.app,
         post(
             "/admin/keys/rotate",
             Some(&cookie),
@@ -589,15 +511,19 @@ async fn the_operator_rotates_keys_and_makes_tenants_and_nobody_else_may() {
         ),
     )
     .await;
-    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text);
-    assert!(rotated.text.contains("Rotation done"), "{}", rotated.text);
-    let now = current(&rotated.text);
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text());
+    assert!(
+        rotated.text().contains("Rotation done"),
+        "{}",
+        rotated.text()
+    );
+    let now = current(&rotated.text());
     assert_ne!(before, now, "a new key-encryption key");
     assert!(rotated
-        .text
+        .text()
         .contains(&format!("Wrapped with <code>{now}</code></th><td>")));
     let made = send(
-        &env,
+        &env.app,
         post(
             "/admin/tenants",
             Some(&cookie),
@@ -609,17 +535,17 @@ async fn the_operator_rotates_keys_and_makes_tenants_and_nobody_else_may() {
         ),
     )
     .await;
-    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
-    let link = text_of(&made.text, "invitation-link");
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let link = text_of(&made.text(), "invitation-link").to_owned();
     assert!(link.starts_with(&format!("{ORIGIN}/admin/invitations/accept?token=ngi_")));
-    let list = send(&env, get("/admin/tenants", Some(&cookie))).await;
-    assert!(list.text.contains("Globex"));
+    let list = send(&env.app, get("/admin/tenants", Some(&cookie))).await;
+    assert!(list.text().contains("Globex"));
 
     // An owner (MFA and all) sees neither page and cannot post to them.
     let (owner, owner_csrf) = owner(&env).await;
     for path in ["/admin/keys", "/admin/tenants"] {
         assert_eq!(
-            send(&env, get(path, Some(&owner))).await.status,
+            send(&env.app, get(path, Some(&owner))).await.status,
             StatusCode::FORBIDDEN,
             "{path}"
         );
@@ -628,7 +554,7 @@ async fn the_operator_rotates_keys_and_makes_tenants_and_nobody_else_may() {
         ("/admin/keys/rotate", format!("csrf={owner_csrf}")),
         ("/admin/tenants", format!("csrf={owner_csrf}&name=Evil")),
     ] {
-        let forged = send(&env, post(path, Some(&owner), ORIGIN, &form)).await;
+        let forged = send(&env.app, post(path, Some(&owner), ORIGIN, &form)).await;
         assert_eq!(forged.status, StatusCode::FORBIDDEN, "{path}");
     }
     assert_eq!(env.store.tenants().await.unwrap().len(), 2);

@@ -1,8 +1,8 @@
 //! Webhooks end to end, in process: the real router and delivery worker on
 //! a real SQLite store and key ring in a temporary directory, delivering
 //! to a receiver on loopback that checks signatures with the secret shown
-//! at creation. Set-up as in `admin.rs`; an admin API token does the admin
-//! calls.
+//! at creation. Set-up shared with `admin.rs` (in `common`); an admin API
+//! token does the admin calls.
 //!
 //! Waiting for the worker polls the deliveries API until a condition holds
 //! (bounded by a generous deadline that only a broken worker reaches);
@@ -15,34 +15,25 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use axum::body::Body;
-use axum::extract::connect_info::MockConnectInfo;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
+use common::{send, sign_in, user, Client, Env, Options, HOST, ORIGIN};
 use hmac::{Hmac, Mac};
-use nexaguard_access::{Role, TotpSecret};
-use nexaguard_admin::Admin;
-use nexaguard_consent::token::TokenKeys;
-use nexaguard_server::admin::{AdminHttp, CSRF_HEADER, PREFIX};
-use nexaguard_server::app::{router, AppState, StateParts};
-use nexaguard_server::ratelimit::Limiter;
-use nexaguard_server::webhooks::{self, WebhookSettings};
-use nexaguard_store::{SqliteStore, Store};
+use nexaguard_access::Role;
+use nexaguard_server::admin::PREFIX;
+use nexaguard_server::webhooks::WebhookSettings;
 use serde_json::{json, Value};
 use sha2::Sha256;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
-use tower::ServiceExt;
 use uuid::Uuid;
 
-const HOST: &str = "admin.test";
-const ORIGIN: &str = "https://admin.test";
 const SITE_ORIGIN: &str = "https://shop.example";
-const PASSWORD: &str = "correct horse battery";
 const OPT_IN_CONFIG: &str = include_str!("fixtures/opt-in-site.json");
 
 /// How long a test waits for the worker before it calls it broken.
@@ -62,146 +53,14 @@ fn fast() -> WebhookSettings {
     }
 }
 
-struct Env {
-    app: Router,
-    admin: Arc<Admin>,
-    store: Arc<dyn Store>,
-    db: PathBuf,
-    worker: Option<tokio::task::JoinHandle<()>>,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Some(worker) = self.worker.take() {
-            worker.abort();
-        }
-    }
-}
-
 /// The server; with a worker on `settings` (`None`: production URL rules
 /// and no worker).
 async fn env(settings: Option<WebhookSettings>) -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("t.db");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).await.unwrap());
-    let gvl = nexaguard_server::gvl_source::sample().unwrap();
-    let keys = TokenKeys::new([7; 32], [9; 32]);
-    let admin = nexaguard_server::admin::open(
-        dir.path(),
-        Arc::new(nexaguard_store::SqliteAdminStore::open(&db).await.unwrap()),
-        Arc::clone(&store),
-        Arc::new(gvl.clone()),
-        keys.clone(),
-    )
-    .await
-    .unwrap();
-    let state = AppState::new(StateParts {
-        store: Arc::clone(&store),
-        gvl,
-        keys,
-        limiter: Limiter::new(10_000, 10_000),
-        country_header: None,
-        behind_proxy: false,
-        demo_site_key: None,
-        admin: Some(AdminHttp {
-            admin: Arc::clone(&admin),
-            limiter: Limiter::new(10_000, 10_000),
-        }),
+    common::env_with(Options {
+        webhooks: settings,
+        ..Options::default()
     })
     .await
-    .unwrap();
-    let worker = settings.map(|settings| webhooks::spawn(Arc::clone(&admin), settings).unwrap());
-    let peer: SocketAddr = "192.0.2.1:5000".parse().unwrap();
-    Env {
-        app: router(state).layer(MockConnectInfo(peer)),
-        admin,
-        store,
-        db,
-        worker,
-        _dir: dir,
-    }
-}
-
-#[derive(Debug)]
-struct Answer {
-    status: StatusCode,
-    body: Vec<u8>,
-    headers: HeaderMap,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn code(&self) -> String {
-        self.json()["error"]["code"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-}
-
-async fn send(app: &Router, request: Request<Body>) -> Answer {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap()
-        .to_vec();
-    Answer {
-        status,
-        body,
-        headers,
-    }
-}
-
-/// An admin API call with a session (cookie and CSRF token) or a token.
-#[derive(Default, Clone)]
-struct Client {
-    cookie: Option<String>,
-    csrf: Option<String>,
-    bearer: Option<String>,
-}
-
-impl Client {
-    async fn call(&self, env: &Env, method: Method, path: &str, body: Option<Value>) -> Answer {
-        let mut builder = Request::builder()
-            .method(method)
-            .uri(format!("{PREFIX}{path}"))
-            .header(header::HOST, HOST)
-            .header(header::ORIGIN, ORIGIN);
-        if let Some(cookie) = &self.cookie {
-            builder = builder.header(header::COOKIE, cookie);
-        }
-        if let Some(csrf) = &self.csrf {
-            builder = builder.header(CSRF_HEADER, csrf);
-        }
-        if let Some(token) = &self.bearer {
-            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
-        }
-        let request = match body {
-            Some(body) => builder
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap(),
-            None => builder.body(Body::empty()).unwrap(),
-        };
-        send(&env.app, request).await
-    }
-
-    fn absorb(&mut self, answer: &Answer) {
-        if let Some(set) = answer.headers.get(header::SET_COOKIE) {
-            let set = set.to_str().unwrap();
-            self.cookie = Some(set.split(';').next().unwrap().to_owned());
-        }
-        if let Some(csrf) = answer.json()["csrfToken"].as_str() {
-            self.csrf = Some(csrf.to_owned());
-        }
-    }
 }
 
 /// A tenant whose owner signed in (enrolling TOTP), made an admin API
@@ -214,38 +73,8 @@ struct Tenant {
 
 async fn tenant(env: &Env) -> Tenant {
     let id = env.store.create_tenant("acme").await.unwrap().id;
-    env.admin
-        .create_user_as_system(Some(id), Role::Owner, "owner@acme.example", PASSWORD)
-        .await
-        .unwrap();
-    let mut owner = Client::default();
-    let login = owner
-        .call(
-            env,
-            Method::POST,
-            "/session",
-            Some(json!({"email": "owner@acme.example", "password": PASSWORD})),
-        )
-        .await;
-    assert_eq!(login.status, StatusCode::OK);
-    owner.absorb(&login);
-    let started = owner.call(env, Method::POST, "/mfa/enrolment", None).await;
-    let secret = totp_rs::Secret::Encoded(started.json()["secret"].as_str().unwrap().to_owned())
-        .to_bytes()
-        .unwrap();
-    let code = TotpSecret::from_bytes(&secret)
-        .unwrap()
-        .code_at(u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap());
-    let confirmed = owner
-        .call(
-            env,
-            Method::POST,
-            "/mfa/enrolment/confirm",
-            Some(json!({ "code": code })),
-        )
-        .await;
-    assert_eq!(confirmed.status, StatusCode::OK, "{:?}", confirmed.json());
-    owner.absorb(&confirmed);
+    user(env, Some(id), Role::Owner, "owner@acme.example").await;
+    let owner = sign_in(env, "owner@acme.example").await;
     let token = owner
         .call(
             env,
