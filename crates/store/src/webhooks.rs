@@ -168,6 +168,15 @@ pub enum Settlement {
     },
 }
 
+/// The `webhooks` columns, in the order both backends read them.
+pub(crate) const WEBHOOK_COLUMNS: &str =
+    "id, tenant_id, site_id, url, secret_sealed, enabled, created_at, updated_at";
+
+/// The `webhook_deliveries` columns (aliased `d`), in the order both
+/// backends read them.
+pub(crate) const DELIVERY_COLUMNS: &str = "d.id, d.webhook_id, d.event_id, d.status, d.attempts, \
+     d.next_attempt_at, d.last_error, d.last_status, d.created_at, d.updated_at, d.delivered_at";
+
 /// `error` cut to at most [`MAX_ERROR_LEN`] bytes on a character boundary.
 pub fn short_error(error: &str) -> String {
     let mut end = error.len().min(MAX_ERROR_LEN);

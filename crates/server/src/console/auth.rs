@@ -4,11 +4,11 @@
 use super::layout;
 use super::qr;
 use super::session::{
-    error_page, lenient_query, no_store, see_other, with_cookie, Console, Refusal, LOGIN,
+    lenient_query, no_store, public_attempt, public_form, see_other, with_cookie, Console, Refusal,
+    LOGIN,
 };
 use crate::admin::handlers::{cleared_cookie, session_cookie};
 use crate::app::AppState;
-use crate::ratelimit::Network;
 use crate::routes::consents::client_ip;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
@@ -81,23 +81,17 @@ async fn login(
     headers: HeaderMap,
     Form(form): Form<Credentials>,
 ) -> Response {
-    let Some(http) = state.admin.as_ref() else {
-        return error_page(StatusCode::NOT_FOUND, "The admin console is not enabled.");
+    let http = match public_form(&state, &uri, &headers) {
+        Ok(http) => http,
+        Err(refused) => return refused.into_response(),
     };
-    if let Err(error) = crate::admin::guard::check_origin(&uri, &headers, false) {
-        return Refusal::from(error).into_response();
-    }
-    let ip = client_ip(&state, &headers, peer);
-    if let Err(wait) = http.limiter.check(ip).await {
-        metrics::counter!("nexaguard_admin_rate_limited_total").increment(1);
-        let message = format!(
-            "Too many sign-in attempts from your network. Wait {} seconds and try again.",
-            wait.as_secs().max(1)
-        );
-        let page = login_page(None, Some(&message), &form.email);
-        return (StatusCode::TOO_MANY_REQUESTS, page).into_response();
-    }
-    let network = Network::of(ip).to_string();
+    let network = match public_attempt(http, client_ip(&state, &headers, peer)).await {
+        Ok(network) => network,
+        Err(message) => {
+            let page = login_page(None, Some(&message), &form.email);
+            return (StatusCode::TOO_MANY_REQUESTS, page).into_response();
+        }
+    };
     match http
         .admin
         .login(&form.email, &form.password, Some(network))

@@ -4,9 +4,8 @@
 
 use super::auth::start;
 use super::layout;
-use super::session::{error_page, lenient_query, no_store, Refusal};
+use super::session::{error_page, lenient_query, no_store, public_attempt, public_form, Refusal};
 use crate::app::AppState;
-use crate::ratelimit::Network;
 use crate::routes::consents::client_ip;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -85,12 +84,10 @@ async fn accept(
     headers: HeaderMap,
     Form(form): Form<Acceptance>,
 ) -> Response {
-    let Some(http) = state.admin.as_ref() else {
-        return error_page(StatusCode::NOT_FOUND, "The admin console is not enabled.");
+    let http = match public_form(&state, &uri, &headers) {
+        Ok(http) => http,
+        Err(refused) => return refused.into_response(),
     };
-    if let Err(error) = crate::admin::guard::check_origin(&uri, &headers, false) {
-        return Refusal::from(error).into_response();
-    }
     let token = form.token.trim();
     let Some(secret) = InvitationSecret::parse(token) else {
         return invalid_link();
@@ -104,16 +101,10 @@ async fn accept(
             "The two passwords differ. Type the same password twice.",
         );
     }
-    let ip = client_ip(&state, &headers, peer);
-    if let Err(wait) = http.limiter.check(ip).await {
-        metrics::counter!("nexaguard_admin_rate_limited_total").increment(1);
-        let message = format!(
-            "Too many attempts from your network. Wait {} seconds and try again.",
-            wait.as_secs().max(1)
-        );
-        return again(StatusCode::TOO_MANY_REQUESTS, &message);
-    }
-    let network = Network::of(ip).to_string();
+    let network = match public_attempt(http, client_ip(&state, &headers, peer)).await {
+        Ok(network) => network,
+        Err(message) => return again(StatusCode::TOO_MANY_REQUESTS, &message),
+    };
     let user = match http
         .admin
         .accept_invitation(&secret, &form.password, Some(network.clone()))

@@ -234,3 +234,40 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
     };
     (status, layout::page(title, body)).into_response()
 }
+
+/// The admin side of a public console form (sign-in, accepting an
+/// invitation): a page saying the console is off, or an `Origin` that is
+/// not this server's, refuse it before anything else.
+pub fn public_form<'a>(
+    state: &'a AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<&'a crate::admin::AdminHttp, Refusal> {
+    let Some(http) = state.admin.as_ref() else {
+        return Err(Refusal::Page(
+            StatusCode::NOT_FOUND,
+            "The admin console is not enabled.".into(),
+        ));
+    };
+    check_origin(uri, headers, false)?;
+    Ok(http)
+}
+
+/// The per-network limit the admin API's public routes share, for a public
+/// console form from `ip`: the client's network (for the audit log), or
+/// the sentence to show when the network must wait.
+pub async fn public_attempt(
+    http: &crate::admin::AdminHttp,
+    ip: std::net::IpAddr,
+) -> Result<String, String> {
+    match http.limiter.check(ip).await {
+        Ok(()) => Ok(Network::of(ip).to_string()),
+        Err(wait) => {
+            metrics::counter!("nexaguard_admin_rate_limited_total").increment(1);
+            Err(format!(
+                "Too many attempts from your network. Wait {} seconds and try again.",
+                wait.as_secs().max(1)
+            ))
+        }
+    }
+}

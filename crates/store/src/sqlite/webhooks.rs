@@ -11,7 +11,7 @@ use super::codec;
 use crate::admin::AuditAppend;
 use crate::webhooks::{
     short_error, ClaimedDelivery, Delivery, DeliveryId, DeliveryStatus, Settlement, Webhook,
-    WebhookChange, WebhookId, WebhookStore,
+    WebhookChange, WebhookId, WebhookStore, DELIVERY_COLUMNS, WEBHOOK_COLUMNS,
 };
 use crate::{SiteId, StoreError, TenantId};
 use async_trait::async_trait;
@@ -20,12 +20,6 @@ use sqlx::{Row, SqliteConnection};
 use std::time::Duration;
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-const WEBHOOK_COLUMNS: &str =
-    "id, tenant_id, site_id, url, secret_sealed, enabled, created_at, updated_at";
-
-const DELIVERY_COLUMNS: &str = "d.id, d.webhook_id, d.event_id, d.status, d.attempts, \
-     d.next_attempt_at, d.last_error, d.last_status, d.created_at, d.updated_at, d.delivered_at";
 
 fn webhook_from_row(row: &SqliteRow) -> Result<Webhook, StoreError> {
     let enabled: i64 = row.try_get("enabled")?;
