@@ -5,7 +5,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { newContext, setup } from './lib/harness.mjs';
+import { demoOwner, newContext, setup } from './lib/harness.mjs';
 import { totp } from './lib/totp.mjs';
 
 let env;
@@ -13,9 +13,7 @@ let owner;
 
 before(async () => {
   env = await setup();
-  const line = /Demo owner:\s+(\S+) \/ (\S+)/.exec(env.server.stdout);
-  assert.ok(line, `no demo owner line in:\n${env.server.stdout}`);
-  owner = { email: line[1], password: line[2] };
+  owner = demoOwner(env.server);
 });
 
 after(async () => {

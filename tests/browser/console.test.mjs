@@ -11,15 +11,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { REPO, newContext, setup, sleep } from './lib/harness.mjs';
+import { REPO, demoOwner, newContext, setup, sleep } from './lib/harness.mjs';
 import { assertNoAxeViolations, assertNoHorizontalOverflow } from './lib/console-checks.mjs';
 import { totp } from './lib/totp.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
-const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
 const IMAGES = path.join(REPO, 'docs', 'images');
 
 let env;
@@ -30,9 +26,7 @@ let totpSecret;
 
 before(async () => {
   env = await setup();
-  const line = /Demo owner:\s+(\S+) \/ (\S+)/.exec(env.server.stdout);
-  assert.ok(line, `the demo owner's password line is missing from:\n${env.server.stdout}`);
-  owner = { email: line[1], password: line[2] };
+  owner = demoOwner(env.server);
   mkdirSync(IMAGES, { recursive: true });
 });
 
@@ -43,17 +37,6 @@ after(async () => {
 });
 
 const url = (p) => `${env.server.origin}${p}`;
-
-/** axe-core with the WCAG 2.x A/AA rules: no violations on the page. */
-async function checkA11y(page, what) {
-  await page.addScriptTag({ path: AXE }).catch(async () => {
-    // The console's CSP forbids other scripts; axe goes in through the devtools.
-    await page.evaluate(await import('node:fs').then((fs) => fs.readFileSync(AXE, 'utf8')));
-  });
-  const result = await page.evaluate((tags) => globalThis.axe.run(document, { runOnly: { type: 'tag', values: tags } }), WCAG_TAGS);
-  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-  assert.deepEqual(found, [], `axe-core violations on ${what}`);
-}
 
 async function shot(page, name) {
   await page.screenshot({ path: path.join(IMAGES, `console-${name}.png`), fullPage: true });
@@ -83,7 +66,7 @@ describe('sign-in', () => {
     const page = await ownerCtx.context.newPage();
     await page.goto(url('/admin/'));
     assert.equal(new URL(page.url()).pathname, '/admin/login', 'signed out, the console sends to the sign-in page');
-    await checkA11y(page, 'the sign-in page');
+    await assertNoAxeViolations(page, 'the sign-in page');
     await shot(page, 'login');
     await signIn(page, owner.email, owner.password);
     assert.equal(new URL(page.url()).pathname, '/admin/mfa/enrol');
@@ -91,7 +74,7 @@ describe('sign-in', () => {
     assert.match(await qr.getAttribute('src'), /^data:image\/svg\+xml;base64,/);
     totpSecret = (await page.locator('#totp-secret').textContent()).trim();
     assert.match(totpSecret, /^[A-Z2-7]+$/);
-    await checkA11y(page, 'the enrolment page');
+    await assertNoAxeViolations(page, 'the enrolment page');
     await shot(page, 'enrol');
     // A wrong code (not the current one of the offered secret) is refused.
     await page.getByLabel('Code from the app').fill(totp(totpSecret) === '000000' ? '111111' : '000000');
@@ -102,11 +85,11 @@ describe('sign-in', () => {
     await page.getByRole('button', { name: 'Confirm' }).click();
     const codes = await page.locator('#recovery-codes li').allTextContents();
     assert.equal(codes.length, 10, 'ten recovery codes');
-    await checkA11y(page, 'the recovery codes page');
+    await assertNoAxeViolations(page, 'the recovery codes page');
     await page.getByRole('link', { name: 'Continue to the console' }).click();
     assert.equal(new URL(page.url()).pathname, '/admin/');
     await page.getByRole('heading', { name: 'Sites' }).waitFor();
-    await checkA11y(page, 'the sites page');
+    await assertNoAxeViolations(page, 'the sites page');
     await page.close();
   });
 
@@ -125,7 +108,7 @@ describe('sign-in', () => {
         if (!/locked/.test(message)) assert.match(message, /Wrong e-mail address or password/);
       }
       assert.match(message, /locked for now\. Try again in \d+ seconds/);
-      await checkA11y(page, 'the sign-in page with the lockout message');
+      await assertNoAxeViolations(page, 'the sign-in page with the lockout message');
       await shot(page, 'lockout');
     } finally {
       await ctx.context.close();
@@ -160,7 +143,7 @@ describe('sites, editor, preview, publish and promote', () => {
     const page = await ownerCtx.context.newPage();
     await page.goto(url('/admin/'));
     await page.getByRole('link', { name: 'New site' }).click();
-    await checkA11y(page, 'the new site page');
+    await assertNoAxeViolations(page, 'the new site page');
     await page.getByLabel('Name').fill('Shop');
     await page.getByLabel('Origins, one per line').fill(env.server.origin);
     await page.getByRole('button', { name: 'Create site' }).click();
@@ -168,7 +151,7 @@ describe('sites, editor, preview, publish and promote', () => {
     site = { path: new URL(page.url()).pathname };
     site.production = (await page.locator('tr', { hasText: 'Production' }).locator('code').textContent()).trim();
     assert.match(site.production, /^ngp_/);
-    await checkA11y(page, 'the site page');
+    await assertNoAxeViolations(page, 'the site page');
     await page.close();
   });
 
@@ -203,13 +186,13 @@ describe('sites, editor, preview, publish and promote', () => {
       await page.getByLabel(label, { exact: true }).fill(value);
     }
     await page.getByLabel('Accent colour (#rrggbb)').fill('red');
-    await checkA11y(page, 'the editor with search results');
+    await assertNoAxeViolations(page, 'the editor with search results');
     await page.getByRole('button', { name: 'Save draft' }).click();
     await page.getByText('Draft saved.').waitFor();
     const finding = page.locator('#f-banner-primaryColor-error');
     assert.match(await finding.textContent(), /"red" is not #rrggbb/, 'the finding is next to the colour field');
     assert.equal(await page.locator('#f-banner-primaryColor').getAttribute('aria-describedby'), 'f-banner-primaryColor-error');
-    await checkA11y(page, 'the editor with a finding');
+    await assertNoAxeViolations(page, 'the editor with a finding');
     await shot(page, 'editor');
     await page.getByLabel('Accent colour (#rrggbb)').fill('#1f5eff');
     await page.getByRole('button', { name: 'Save draft' }).click();
@@ -241,7 +224,7 @@ describe('sites, editor, preview, publish and promote', () => {
     const frame = page.frameLocator('#preview-frame');
     await frame.locator('[data-nexaguard="banner"][role="dialog"]').waitFor({ state: 'visible' });
     assert.match(await frame.locator('[data-nexaguard="banner"]').textContent(), /Your privacy/);
-    await checkA11y(page, 'the preview page');
+    await assertNoAxeViolations(page, 'the preview page');
     await shot(page, 'preview');
     await page.close();
   });
@@ -254,7 +237,7 @@ describe('sites, editor, preview, publish and promote', () => {
     await page.getByRole('link', { name: 'Promotion to production' }).click();
     const diff = page.locator('#promotion-diff');
     assert.match(await diff.textContent(), /vendors/);
-    await checkA11y(page, 'the promotion page');
+    await assertNoAxeViolations(page, 'the promotion page');
     // Five minutes after the last code, as if they had passed.
     sql("UPDATE sessions SET mfa_at = '2000-01-01T00:00:00.000000000Z' WHERE mfa_at IS NOT NULL");
     await page.reload();

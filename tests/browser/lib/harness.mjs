@@ -465,3 +465,10 @@ export async function setup() {
     },
   };
 }
+
+/** The demo owner's e-mail address and password, printed once by `serve --demo`. */
+export function demoOwner(server) {
+  const line = /Demo owner:\s+(\S+) \/ (\S+)/.exec(server.stdout);
+  if (!line) throw new Error(`the demo owner's password line is missing from:\n${server.stdout}`);
+  return { email: line[1], password: line[2] };
+}
