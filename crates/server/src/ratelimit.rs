@@ -60,6 +60,9 @@ impl Network {
 /// a budget for all nodes together.
 pub struct Limiter {
     inner: RateLimiter<Network, DefaultKeyedStateStore<Network>, DefaultClock>,
+    /// What this node admits per network in a minute at most
+    /// (`per_minute + burst`): the budget of all nodes together when shared.
+    per_window: u64,
     shared: Option<Shared>,
 }
 
@@ -88,6 +91,7 @@ impl Limiter {
         let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
         Limiter {
             inner: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
+            per_window: u64::from(per_minute.get()) + u64::from(burst.get()),
             shared: None,
         }
     }
@@ -95,17 +99,11 @@ impl Limiter {
     /// The same limits, also counted across every node on the database
     /// behind `counter`: per network and calendar minute, at most what one
     /// node admits in a minute (`per_minute + burst`), for all together.
-    pub fn shared(
-        mut self,
-        counter: Arc<dyn HitCounter>,
-        scope: &'static str,
-        per_minute: u32,
-        burst: u32,
-    ) -> Self {
+    pub fn shared(mut self, counter: Arc<dyn HitCounter>, scope: &'static str) -> Self {
         self.shared = Some(Shared {
             counter,
             scope,
-            per_window: u64::from(per_minute) + u64::from(burst),
+            per_window: self.per_window,
             skip_until_ms: AtomicI64::new(0),
         });
         self
@@ -228,7 +226,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_shared_counter_that_does_not_answer_falls_back_to_the_node_limit() {
-        let limiter = Limiter::new(100, 100).shared(Arc::new(Hangs), "test", 1, 1);
+        let limiter = Limiter::new(100, 100).shared(Arc::new(Hangs), "test");
         let ip: IpAddr = "198.51.100.7".parse().unwrap();
         let started = tokio::time::Instant::now();
         assert!(limiter.check(ip).await.is_ok());
@@ -242,9 +240,10 @@ mod tests {
     #[tokio::test]
     async fn nodes_sharing_a_counter_share_one_budget() {
         let counter: Arc<dyn HitCounter> = Arc::new(Counts::default());
-        // Two nodes whose own limits are far away; together they allow
-        // 3 per minute with bursts of 3: 6 per window.
-        let node = || Limiter::new(100, 100).shared(Arc::clone(&counter), "test", 3, 3);
+        // Two nodes of 1 per minute with bursts of 5: alone, each lets 5
+        // rapid requests through (10 in all); together they allow what one
+        // node allows in a minute, 1 + 5 = 6 per window.
+        let node = || Limiter::new(1, 5).shared(Arc::clone(&counter), "test");
         let (a, b) = (node(), node());
         let ip: IpAddr = "198.51.100.7".parse().unwrap();
         let minute = || OffsetDateTime::now_utc().unix_timestamp() / WINDOW_SECONDS;
@@ -263,7 +262,7 @@ mod tests {
             // Straddled a window boundary: two windows' budgets at most.
             assert!((6..=12).contains(&admitted), "{admitted}");
         }
-        let other_scope = Limiter::new(3, 3).shared(Arc::clone(&counter), "other", 3, 3);
+        let other_scope = Limiter::new(1, 5).shared(Arc::clone(&counter), "other");
         assert!(
             other_scope.check(ip).await.is_ok(),
             "scopes have their own budgets"

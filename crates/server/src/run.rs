@@ -147,7 +147,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 fn limiter(stores: &Stores, scope: &'static str, per_minute: u32, burst: u32) -> Limiter {
     let limiter = Limiter::new(per_minute, burst);
     match &stores.counters {
-        Some(counter) => limiter.shared(Arc::clone(counter), scope, per_minute, burst),
+        Some(counter) => limiter.shared(Arc::clone(counter), scope),
         None => limiter,
     }
 }
