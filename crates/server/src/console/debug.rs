@@ -11,7 +11,7 @@
 mod inspect;
 
 use super::layout;
-use super::session::{Console, Refusal, CSRF_FIELD, MFA};
+use super::session::{no_store, Console, Refusal, CSRF_FIELD, MFA};
 use crate::app::AppState;
 use crate::ratelimit::Limiter;
 use crate::routes::consents::client_ip;
@@ -198,12 +198,7 @@ fn decode(
 
 /// The page with `no-store`: what was pasted stays out of every cache.
 fn answer(status: StatusCode, page: Markup) -> Response {
-    (
-        status,
-        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-        page,
-    )
-        .into_response()
+    no_store((status, page).into_response())
 }
 
 const TITLE: &str = "Debug tool";
