@@ -179,9 +179,13 @@ impl Role {
     }
 
     /// Whether signing in with this role needs a second factor: the roles
-    /// that can grant access or reach every tenant.
+    /// that can grant access, reach every tenant, or change what production
+    /// visitors see (promotion).
     pub fn requires_mfa(self) -> bool {
-        matches!(self, Role::Owner | Role::Admin | Role::PlatformOperator)
+        matches!(
+            self,
+            Role::Owner | Role::Admin | Role::Publisher | Role::PlatformOperator
+        )
     }
 
     /// Whether the role spans the whole installation rather than one tenant.
@@ -261,6 +265,19 @@ impl Permission {
             ManageTenants => "manage_tenants",
             RotateKeys => "rotate_keys",
         }
+    }
+
+    /// The permissions whose sensitive actions (role changes, removing
+    /// users, API tokens, promotion, key rotation) ask a session for a
+    /// second factor given within the last minutes. They are also the
+    /// step-up scopes an API token can be created with: a token has no
+    /// factor to give, so it may do those actions only when granted them
+    /// by name.
+    pub const STEP_UP: [Permission; 4] = [ManageUsers, ManageTokens, PromoteProduction, RotateKeys];
+
+    /// Whether the permission is one of [`Permission::STEP_UP`].
+    pub fn is_step_up(self) -> bool {
+        Self::STEP_UP.contains(&self)
     }
 }
 
@@ -368,7 +385,15 @@ mod tests {
     #[test]
     fn mfa_and_platform_flags() {
         let mfa: Vec<Role> = Role::ALL.into_iter().filter(|r| r.requires_mfa()).collect();
-        assert_eq!(mfa, [Role::Owner, Role::Admin, Role::PlatformOperator]);
+        assert_eq!(
+            mfa,
+            [
+                Role::Owner,
+                Role::Admin,
+                Role::Publisher,
+                Role::PlatformOperator
+            ]
+        );
         let platform: Vec<Role> = Role::ALL.into_iter().filter(|r| r.is_platform()).collect();
         assert_eq!(platform, [Role::PlatformOperator]);
     }

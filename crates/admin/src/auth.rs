@@ -69,13 +69,22 @@ fn retry_after(duration: time::Duration) -> u64 {
 }
 
 impl Admin {
-    /// Signs in with an e-mail address and a password. Unknown addresses
-    /// and wrong passwords get the same answer and take the same time;
-    /// every failure is audited (without the address).
+    /// Signs in with an e-mail address, a password and, optionally, a
+    /// code of the user's second factor (which then needs no second step).
+    ///
+    /// Unknown addresses, wrong passwords and locked accounts get the same
+    /// answer and take the same time (the password is checked in every
+    /// case), so the answers do not tell which addresses have accounts or
+    /// which accounts are under attack; every failure is audited (without
+    /// the address). While an account is locked after repeated failures,
+    /// the password alone is refused but the password with a current code
+    /// of the account's second factor is accepted: an attacker who knows
+    /// the address can slow guessing down but cannot keep the owner out.
     pub async fn login(
         &self,
         email: &str,
         password: &str,
+        code: Option<&str>,
         network: Option<String>,
     ) -> Result<SignedIn, AdminError> {
         let now = OffsetDateTime::now_utc();
@@ -106,36 +115,69 @@ impl Admin {
                 details,
             )
         };
-        if let Some(remaining) = user.throttle.locked(now) {
-            self.store
-                .append_audit(user_audit(
+        let password_ok = verify_password(password, &user.password_hash);
+        let locked = user.throttle.locked(now);
+        let code = code.map(str::trim).filter(|c| !c.is_empty());
+        if !password_ok {
+            if locked.is_some() {
+                // Not counted: a refused attempt must not lengthen the lock.
+                self.audit_locked_attempt(&user_audit).await?;
+            } else {
+                self.record_failure(
+                    &user,
+                    now,
+                    &user_audit,
                     Action::LoginFailed,
-                    Outcome::Denied,
-                    json!({"reason": "locked"}),
-                ))
+                    "wrong_password",
+                )
                 .await?;
-            return Err(AdminError::Locked {
-                retry_after_secs: retry_after(remaining),
-            });
-        }
-        if !verify_password(password, &user.password_hash) {
-            self.record_failure(&user, now, &user_audit, "wrong_password")
-                .await?;
+            }
             return Err(AdminError::BadCredentials);
         }
+        let factor = match code {
+            Some(code) if user.has_mfa() => Some(self.check_code(&user, code, now).await?),
+            _ => None,
+        };
+        match (locked, factor) {
+            (_, Some(CodeCheck::Totp | CodeCheck::Recovery)) => {}
+            (Some(_), None) => {
+                self.audit_locked_attempt(&user_audit).await?;
+                return Err(AdminError::BadCredentials);
+            }
+            (None, None) => {}
+            (locked, Some(failed)) => {
+                self.record_failure(&user, now, &user_audit, Action::MfaFailed, failed.reason())
+                    .await?;
+                // During a lock every failure reads the same, so that the
+                // answer does not confirm the password.
+                return Err(match (locked, failed) {
+                    (Some(_), _) => AdminError::BadCredentials,
+                    (None, CodeCheck::Replayed) => AdminError::ReplayedCode,
+                    (None, _) => AdminError::BadCode,
+                });
+            }
+        }
         self.clear_throttle(&user).await?;
+        let factor_given = factor.is_some();
         let session = SessionSecret::generate();
         self.store
-            .create_session(session_record(&session, user.id, false, now), None)
+            .create_session(session_record(&session, user.id, factor_given, now), None)
             .await?;
         self.store
             .append_audit(user_audit(
                 Action::LoginSucceeded,
                 Outcome::Success,
-                json!({}),
+                json!({"withCode": factor_given, "duringLockout": locked.is_some()}),
             ))
             .await?;
-        let next = if user.has_mfa() {
+        if let Some(factor) = factor {
+            self.store
+                .append_audit(user_audit(factor.action(), Outcome::Success, json!({})))
+                .await?;
+        }
+        let next = if factor_given {
+            NextStep::Ready
+        } else if user.has_mfa() {
             NextStep::MfaCode
         } else if user.role.requires_mfa() {
             NextStep::MfaEnrolment
@@ -143,6 +185,50 @@ impl Admin {
             NextStep::Ready
         };
         Ok(SignedIn { session, next })
+    }
+
+    /// Audits an attempt refused because the account is locked.
+    async fn audit_locked_attempt(
+        &self,
+        user_audit: &impl Fn(Action, Outcome, serde_json::Value) -> nexaguard_store::admin::AuditAppend,
+    ) -> Result<(), AdminError> {
+        self.store
+            .append_audit(user_audit(
+                Action::LoginFailed,
+                Outcome::Denied,
+                json!({"reason": "locked"}),
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Checks a code of the user's second factor: a TOTP code (claimed, so
+    /// that it cannot be used twice, also across nodes) or an unused
+    /// recovery code (spent).
+    async fn check_code(
+        &self,
+        user: &User,
+        code: &str,
+        now: OffsetDateTime,
+    ) -> Result<CodeCheck, AdminError> {
+        let sealed = user
+            .totp_sealed
+            .clone()
+            .ok_or_else(|| AdminError::invalid("no_mfa", "no second factor is enrolled"))?;
+        let secret = self.open_totp(user, &sealed).await?;
+        Ok(match secret.verify(code, unix_seconds(now), None) {
+            Ok(step) if self.store.claim_totp_step(user.id, step).await? => CodeCheck::Totp,
+            Ok(_) => CodeCheck::Replayed,
+            Err(TotpError::Malformed)
+                if self
+                    .store
+                    .use_recovery_code(user.id, &hash_recovery_code(code))
+                    .await? =>
+            {
+                CodeCheck::Recovery
+            }
+            Err(_) => CodeCheck::Wrong,
+        })
     }
 
     /// A success clears the failure count.
@@ -167,13 +253,10 @@ impl Admin {
         user: &User,
         now: OffsetDateTime,
         user_audit: &impl Fn(Action, Outcome, serde_json::Value) -> nexaguard_store::admin::AuditAppend,
+        failed: Action,
         reason: &str,
     ) -> Result<(), AdminError> {
         let after = user.throttle.record_failure(now);
-        let failed = match reason {
-            "wrong_code" => Action::MfaFailed,
-            _ => Action::LoginFailed,
-        };
         self.store
             .update_user(
                 user.tenant,
@@ -274,7 +357,11 @@ impl Admin {
             actor: Actor::Token(token.id.0),
             tenant: Some(token.tenant),
             role: token.role,
-            auth: Authentication::Token { id: token.id },
+            auth: Authentication::Token {
+                id: token.id,
+                expires_at: token.expires_at,
+                step_up_scopes: token.step_up_scopes,
+            },
             network,
         })
     }
@@ -295,12 +382,20 @@ impl Admin {
             .ok_or(AdminError::Unauthenticated)
     }
 
-    /// Starts (or restarts) TOTP enrolment. A user who already has a second
-    /// factor must have given it in this session.
+    /// Starts (or restarts) TOTP enrolment.
+    ///
+    /// A user who already has a second factor is replacing it, which hands
+    /// the account to whoever completes it: that needs the password and a
+    /// current code of the present factor (a TOTP code, or a recovery code
+    /// when the authenticator is lost) in this very request, whatever the
+    /// session's step-up state, so that a session cookie alone is never
+    /// enough. Failures count towards the account's lockout like sign-in
+    /// failures.
     pub async fn start_enrolment(
         &self,
         principal: &Principal,
         account_label: &str,
+        proof: Option<Reauthentication<'_>>,
     ) -> Result<Enrolment, AdminError> {
         let (_, user_id) = Self::session_user(principal)?;
         if let Authentication::Session {
@@ -312,6 +407,10 @@ impl Admin {
             return Err(AdminError::MfaRequired);
         }
         let user = self.load_user(user_id).await?;
+        if user.has_mfa() {
+            let proof = proof.ok_or(AdminError::ReauthenticationRequired)?;
+            self.reauthenticate(principal, &user, proof).await?;
+        }
         let secret = TotpSecret::generate();
         let sealed = self
             .keys
@@ -333,9 +432,67 @@ impl Admin {
         })
     }
 
+    /// The enrolment offered and not yet confirmed, to show again after a
+    /// wrong confirmation code (a replacement must not need the proof a
+    /// second time for a typo).
+    pub async fn offered_enrolment(
+        &self,
+        principal: &Principal,
+        account_label: &str,
+    ) -> Result<Option<Enrolment>, AdminError> {
+        let (_, user_id) = Self::session_user(principal)?;
+        let user = self.load_user(user_id).await?;
+        let Some(sealed) = user.totp_pending_sealed.as_deref() else {
+            return Ok(None);
+        };
+        let secret = self.open_totp(&user, sealed).await?;
+        let provisioning_uri = secret
+            .provisioning_uri(TOTP_ISSUER, account_label)
+            .map_err(|e| AdminError::invalid("bad_label", e.to_string()))?;
+        Ok(Some(Enrolment {
+            provisioning_uri,
+            secret_base32: secret.base32(),
+        }))
+    }
+
+    /// Checks the password and a current code of the user's factor, given
+    /// together, with the lockout of sign-in.
+    async fn reauthenticate(
+        &self,
+        principal: &Principal,
+        user: &User,
+        proof: Reauthentication<'_>,
+    ) -> Result<(), AdminError> {
+        let now = OffsetDateTime::now_utc();
+        let user_audit = |action, outcome, details| {
+            principal.audit_outcome(action, format!("user:{}", user.id.0), outcome, details)
+        };
+        if let Some(remaining) = user.throttle.locked(now) {
+            return Err(AdminError::Locked {
+                retry_after_secs: retry_after(remaining),
+            });
+        }
+        if !verify_password(proof.password, &user.password_hash) {
+            self.record_failure(user, now, &user_audit, Action::MfaFailed, "wrong_password")
+                .await?;
+            return Err(AdminError::BadCredentials);
+        }
+        match self.check_code(user, proof.code.trim(), now).await? {
+            CodeCheck::Totp | CodeCheck::Recovery => {}
+            CodeCheck::Replayed => return Err(AdminError::ReplayedCode),
+            CodeCheck::Wrong => {
+                self.record_failure(user, now, &user_audit, Action::MfaFailed, "wrong_code")
+                    .await?;
+                return Err(AdminError::BadCode);
+            }
+        }
+        self.clear_throttle(user).await
+    }
+
     /// Confirms enrolment with a code from the offered secret: the secret
-    /// becomes the user's, recovery codes are made, and the session gets a
-    /// new id with the second factor given.
+    /// becomes the user's, recovery codes are made, every session of the
+    /// user ends but this one, which gets a new id with the second factor
+    /// given. Replacing a factor is audited as `mfa.reset`.
     pub async fn confirm_enrolment(
         &self,
         principal: &Principal,
@@ -361,6 +518,13 @@ impl Admin {
             .iter()
             .map(|c| hash_recovery_code(c))
             .collect();
+        let action = if user.has_mfa() {
+            Action::MfaReset
+        } else {
+            Action::MfaEnrolled
+        };
+        // Read before the change, which ends every session of the user.
+        let started = self.session_started(&old_hash, now).await?;
         self.store
             .update_user(
                 user.tenant,
@@ -371,13 +535,15 @@ impl Admin {
                     recovery_hashes,
                 },
                 Some(principal.audit(
-                    Action::MfaEnrolled,
+                    action,
                     format!("user:{}", user.id.0),
-                    json!({}),
+                    json!({"otherSessionsEnded": true}),
                 )),
             )
             .await?;
-        let session = self.step_up(old_hash, user.id, now).await?;
+        let session = self
+            .replace_session(old_hash, user.id, started, now)
+            .await?;
         Ok(Enrolled {
             session,
             recovery_codes,
@@ -390,20 +556,32 @@ impl Admin {
             .map_err(|_| AdminError::invalid("corrupt_secret", "the stored TOTP secret is damaged"))
     }
 
+    /// When the session began; the absolute timeout runs from the
+    /// sign-in, not from a step-up.
+    async fn session_started(
+        &self,
+        id_hash: &[u8; 32],
+        now: OffsetDateTime,
+    ) -> Result<OffsetDateTime, AdminError> {
+        Ok(self
+            .store
+            .session(id_hash)
+            .await?
+            .map_or(now, |s| s.created_at))
+    }
+
     /// A new session id with the second factor given, replacing the old
     /// one (so that a session id seen before the step-up is worthless).
-    async fn step_up(
+    async fn replace_session(
         &self,
         old_hash: [u8; 32],
         user: UserId,
+        started: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<SessionSecret, AdminError> {
-        let old = self.store.session(&old_hash).await?;
-        let created_at = old.map_or(now, |s| s.created_at);
         let session = SessionSecret::generate();
         let mut record = session_record(&session, user, true, now);
-        // The absolute timeout runs from the sign-in, not the step-up.
-        record.created_at = created_at;
+        record.created_at = started;
         self.store.create_session(record, Some(old_hash)).await?;
         Ok(session)
     }
@@ -417,10 +595,6 @@ impl Admin {
     ) -> Result<SessionSecret, AdminError> {
         let (old_hash, user_id) = Self::session_user(principal)?;
         let user = self.load_user(user_id).await?;
-        let sealed = user
-            .totp_sealed
-            .clone()
-            .ok_or_else(|| AdminError::invalid("no_mfa", "no second factor is enrolled"))?;
         let now = OffsetDateTime::now_utc();
         let user_audit = |action, outcome, details| {
             principal.audit_outcome(action, format!("user:{}", user.id.0), outcome, details)
@@ -430,40 +604,30 @@ impl Admin {
                 retry_after_secs: retry_after(remaining),
             });
         }
-        let secret = self.open_totp(&user, &sealed).await?;
-        let action = match secret.verify(code, unix_seconds(now), None) {
-            Ok(step) => {
-                if !self.store.claim_totp_step(user.id, step).await? {
-                    self.store
-                        .append_audit(user_audit(
-                            Action::MfaFailed,
-                            Outcome::Failure,
-                            json!({"reason": "replayed_code"}),
-                        ))
-                        .await?;
-                    return Err(AdminError::ReplayedCode);
-                }
-                Action::MfaVerified
+        let action = match self.check_code(&user, code, now).await? {
+            CodeCheck::Replayed => {
+                self.store
+                    .append_audit(user_audit(
+                        Action::MfaFailed,
+                        Outcome::Failure,
+                        json!({"reason": "replayed_code"}),
+                    ))
+                    .await?;
+                return Err(AdminError::ReplayedCode);
             }
-            Err(TotpError::Malformed)
-                if self
-                    .store
-                    .use_recovery_code(user.id, &hash_recovery_code(code))
-                    .await? =>
-            {
-                Action::RecoveryCodeUsed
-            }
-            Err(_) => {
-                self.record_failure(&user, now, &user_audit, "wrong_code")
+            CodeCheck::Wrong => {
+                self.record_failure(&user, now, &user_audit, Action::MfaFailed, "wrong_code")
                     .await?;
                 return Err(AdminError::BadCode);
             }
+            found => found.action(),
         };
         self.clear_throttle(&user).await?;
         self.store
             .append_audit(user_audit(action, Outcome::Success, json!({})))
             .await?;
-        self.step_up(old_hash, user.id, now).await
+        let started = self.session_started(&old_hash, now).await?;
+        self.replace_session(old_hash, user.id, started, now).await
     }
 
     /// Ends the caller's session.
@@ -478,7 +642,10 @@ impl Admin {
         Ok(())
     }
 
-    /// Changes the caller's password; every session of theirs ends.
+    /// Changes the caller's password; every session of theirs ends. It
+    /// needs the current password and, for a user with a second factor, a
+    /// step-up within the last minutes; wrong current passwords count
+    /// towards the account's lockout as at sign-in.
     pub async fn change_password(
         &self,
         principal: &Principal,
@@ -486,13 +653,32 @@ impl Admin {
         new: &str,
     ) -> Result<(), AdminError> {
         let (_, user_id) = Self::session_user(principal)?;
+        let now = OffsetDateTime::now_utc();
         principal.require_mfa_done()?;
+        principal.require_recent_factor(now)?;
         let user = self.load_user(user_id).await?;
+        if let Some(remaining) = user.throttle.locked(now) {
+            return Err(AdminError::Locked {
+                retry_after_secs: retry_after(remaining),
+            });
+        }
         if !verify_password(current, &user.password_hash) {
+            let user_audit = |action, outcome, details| {
+                principal.audit_outcome(action, format!("user:{}", user.id.0), outcome, details)
+            };
+            self.record_failure(
+                &user,
+                now,
+                &user_audit,
+                Action::PasswordChangeFailed,
+                "wrong_current_password",
+            )
+            .await?;
             return Err(AdminError::BadCredentials);
         }
         let hash =
             hash_password(new).map_err(|e| AdminError::invalid("weak_password", e.to_string()))?;
+        self.clear_throttle(&user).await?;
         self.store
             .update_user(
                 user.tenant,
@@ -506,6 +692,47 @@ impl Admin {
             )
             .await?;
         Ok(())
+    }
+}
+
+/// The password and a current second-factor code, given together to
+/// replace the second factor.
+#[derive(Debug, Clone, Copy)]
+pub struct Reauthentication<'a> {
+    /// The account's password.
+    pub password: &'a str,
+    /// A current TOTP code or an unused recovery code.
+    pub code: &'a str,
+}
+
+/// What a code given for a user's second factor turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CodeCheck {
+    /// A current TOTP code, now claimed.
+    Totp,
+    /// An unused recovery code, now spent.
+    Recovery,
+    /// A TOTP code already used.
+    Replayed,
+    /// Neither.
+    Wrong,
+}
+
+impl CodeCheck {
+    /// The audit action of a code that worked.
+    fn action(self) -> Action {
+        match self {
+            CodeCheck::Recovery => Action::RecoveryCodeUsed,
+            _ => Action::MfaVerified,
+        }
+    }
+
+    /// The audit reason of a code that did not.
+    fn reason(self) -> &'static str {
+        match self {
+            CodeCheck::Replayed => "replayed_code",
+            _ => "wrong_code",
+        }
     }
 }
 

@@ -2,17 +2,28 @@
 //! per case so that the HTTP layer maps each to one status and the tests can
 //! tell them apart.
 
-use nexaguard_access::SessionExpiry;
+use nexaguard_access::{Permission, SessionExpiry};
 use nexaguard_keyring::KeyringError;
 use nexaguard_store::StoreError;
 
 /// An administrative operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    /// Wrong e-mail address or wrong password: one message for both, so
-    /// that the answer does not tell which addresses have accounts.
-    #[error("wrong e-mail address or password")]
+    /// Wrong e-mail address, wrong password, or an account locked after
+    /// repeated failures: one message for all, so that the answer does not
+    /// tell which addresses have accounts or are under attack.
+    #[error(
+        "wrong e-mail address or password; after repeated failed attempts, \
+         give the current code of your second factor with the password"
+    )]
     BadCredentials,
+    /// Replacing a second factor needs the password and a current code of
+    /// the factor in the same request, not just a session.
+    #[error(
+        "replacing your second factor needs your password and a current code \
+         (or a recovery code) in the same request"
+    )]
+    ReauthenticationRequired,
     /// No valid session or token came with the request.
     #[error("sign in first")]
     Unauthenticated,
@@ -42,6 +53,10 @@ pub enum AdminError {
     /// this session: give it again (step-up), then retry.
     #[error("this action needs your second factor again: enter a current code")]
     StepUpRequired,
+    /// An API token tried something that needs step-up from a session,
+    /// and was not created with that permission as a step-up scope.
+    #[error("this API token was not created with the {0} step-up scope that this action needs")]
+    ScopeRequired(Permission),
     /// A TOTP or recovery code that does not match.
     #[error("the code is not valid")]
     BadCode,
@@ -95,6 +110,7 @@ impl AdminError {
     pub fn code(&self) -> &'static str {
         match self {
             AdminError::BadCredentials => "bad_credentials",
+            AdminError::ReauthenticationRequired => "reauthentication_required",
             AdminError::Unauthenticated => "unauthenticated",
             AdminError::SessionExpired(_) => "session_expired",
             AdminError::TokenRevoked => "token_revoked",
@@ -103,6 +119,7 @@ impl AdminError {
             AdminError::MfaEnrolmentRequired => "mfa_enrolment_required",
             AdminError::MfaRequired => "mfa_required",
             AdminError::StepUpRequired => "step_up_required",
+            AdminError::ScopeRequired(_) => "scope_required",
             AdminError::BadCode => "bad_code",
             AdminError::ReplayedCode => "replayed_code",
             AdminError::Forbidden(_) => "forbidden",

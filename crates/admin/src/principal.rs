@@ -32,6 +32,10 @@ pub enum Authentication {
     Token {
         /// The token.
         id: ApiTokenId,
+        /// When it stops working: tokens it makes may not live longer.
+        expires_at: OffsetDateTime,
+        /// The step-up permissions it was created to use explicitly.
+        step_up_scopes: Vec<Permission>,
     },
 }
 
@@ -87,17 +91,37 @@ impl Principal {
         }
     }
 
-    /// Checks `permission`, then, for a session of a user with a second
-    /// factor, that it was given within [`STEP_UP_WINDOW`] of `now`: the
-    /// guard against a session left open or taken over. API tokens and users
-    /// without a second factor have nothing to step up with; the roles that
-    /// can manage users, tokens and keys all require one.
+    /// Checks `permission`, then the step-up: for a session of a user with
+    /// a second factor, that it was given within [`STEP_UP_WINDOW`] of
+    /// `now` (the guard against a session left open or taken over); for an
+    /// API token, that it was created with `permission` as a step-up scope
+    /// (a token has no second factor, so the power must have been granted
+    /// explicitly, by someone who stepped up to grant it). Users without a
+    /// second factor have nothing to step up with; every role with a
+    /// step-up permission requires one.
     pub fn require_step_up(
         &self,
         permission: Permission,
         now: OffsetDateTime,
     ) -> Result<(), AdminError> {
         self.require(permission)?;
+        match &self.auth {
+            Authentication::Token { step_up_scopes, .. } => {
+                if step_up_scopes.contains(&permission) {
+                    Ok(())
+                } else {
+                    Err(AdminError::ScopeRequired(permission))
+                }
+            }
+            Authentication::Session { .. } => self.require_recent_factor(now),
+        }
+    }
+
+    /// For a session of a user with a second factor, that it was given
+    /// within [`STEP_UP_WINDOW`] of `now`, whatever the permission (a
+    /// password change is the user's own business, not a permission).
+    /// Tokens never pass: they have no factor and no password.
+    pub fn require_recent_factor(&self, now: OffsetDateTime) -> Result<(), AdminError> {
         match self.auth {
             Authentication::Session {
                 mfa_enrolled: true,
@@ -106,7 +130,10 @@ impl Principal {
             } if mfa_at.map_or(true, |at| now - at > STEP_UP_WINDOW) => {
                 Err(AdminError::StepUpRequired)
             }
-            _ => Ok(()),
+            Authentication::Session { .. } => Ok(()),
+            Authentication::Token { .. } => Err(AdminError::Forbidden(
+                "this needs a signed-in user, not an API token".to_owned(),
+            )),
         }
     }
 
@@ -218,6 +245,47 @@ mod tests {
         }
     }
 
+    fn token(role: Role, step_up_scopes: Vec<Permission>) -> Principal {
+        Principal {
+            actor: Actor::Token(Uuid::nil()),
+            tenant: Some(TenantId(Uuid::nil())),
+            role,
+            auth: Authentication::Token {
+                id: ApiTokenId(Uuid::nil()),
+                expires_at: NOW + Duration::days(30),
+                step_up_scopes,
+            },
+            network: None,
+        }
+    }
+
+    #[test]
+    fn a_token_without_the_scope_is_refused_what_needs_step_up() {
+        let plain = token(Role::Admin, Vec::new());
+        for permission in [Permission::ManageUsers, Permission::PromoteProduction] {
+            assert!(plain.require(permission).is_ok(), "ordinary use stays");
+            assert!(matches!(
+                plain.require_step_up(permission, NOW),
+                Err(AdminError::ScopeRequired(p)) if p == permission
+            ));
+        }
+        let scoped = token(Role::Admin, vec![Permission::PromoteProduction]);
+        assert!(scoped
+            .require_step_up(Permission::PromoteProduction, NOW)
+            .is_ok());
+        assert!(scoped
+            .require_step_up(Permission::ManageUsers, NOW)
+            .is_err());
+        // A scope does not add to the role.
+        let editor = token(Role::Editor, vec![Permission::PromoteProduction]);
+        assert!(matches!(
+            editor.require_step_up(Permission::PromoteProduction, NOW),
+            Err(AdminError::Forbidden(_))
+        ));
+        // And no token changes a password.
+        assert!(scoped.require_recent_factor(NOW).is_err());
+    }
+
     #[test]
     fn step_up_needs_a_recent_second_factor() {
         let promote = Permission::PromoteProduction;
@@ -230,9 +298,12 @@ mod tests {
         ));
         // Ordinary actions do not ask again.
         assert!(stale.require(promote).is_ok());
-        // A publisher without a second factor has nothing to step up with.
+        // A publisher without a second factor is sent to enrol one.
         let publisher = session(Role::Publisher, false, None);
-        assert!(publisher.require_step_up(promote, NOW).is_ok());
+        assert!(matches!(
+            publisher.require_step_up(promote, NOW),
+            Err(AdminError::MfaEnrolmentRequired)
+        ));
         // The permission is still checked first.
         let viewer = session(Role::Viewer, true, Some(NOW));
         assert!(matches!(

@@ -1,8 +1,13 @@
 //! API tokens for automation: bound to a tenant and a role, shown once,
 //! stored hashed, with an expiry, the time of last use and revocation.
+//!
+//! A token never holds more than who made it: its role is one they may
+//! grant, its step-up scopes are ones they hold (a session holds them all
+//! once stepped up), and a token made by a token expires no later than
+//! its parent and is revoked with it.
 
 use crate::error::AdminError;
-use crate::principal::Principal;
+use crate::principal::{Authentication, Principal};
 use crate::users::check_grant;
 use crate::Admin;
 use nexaguard_access::{ApiTokenSecret, Permission, Role};
@@ -26,13 +31,16 @@ pub struct NewToken {
 
 impl Admin {
     /// Creates a token in the caller's tenant. Its role may not exceed the
-    /// caller's, and never be owner (a token cannot give a second factor).
+    /// caller's, and never be owner (a token cannot give a second factor);
+    /// `step_up_scopes` are the step-up permissions of its role it may use
+    /// (none unless asked for by name).
     pub async fn create_token(
         &self,
         principal: &Principal,
         name: &str,
         role: Role,
         days: u32,
+        step_up_scopes: &[Permission],
     ) -> Result<NewToken, AdminError> {
         principal.require_step_up(Permission::ManageTokens, time::OffsetDateTime::now_utc())?;
         let tenant = principal.tenant()?;
@@ -56,7 +64,41 @@ impl Admin {
             ));
         }
         check_grant(principal, role)?;
+        for &scope in step_up_scopes {
+            if !scope.is_step_up() || !role.allows(scope) {
+                return Err(AdminError::invalid(
+                    "bad_scope",
+                    format!(
+                        "{scope} is not a step-up permission of the {} role",
+                        role.as_str()
+                    ),
+                ));
+            }
+        }
         let now = OffsetDateTime::now_utc();
+        let expires_at = now + time::Duration::days(i64::from(days));
+        let parent = match &principal.auth {
+            Authentication::Token {
+                id,
+                expires_at: parent_expiry,
+                step_up_scopes: held,
+            } => {
+                if let Some(scope) = step_up_scopes.iter().find(|s| !held.contains(s)) {
+                    return Err(AdminError::ScopeRequired(*scope));
+                }
+                if expires_at > *parent_expiry {
+                    return Err(AdminError::invalid(
+                        "bad_expiry",
+                        "a token cannot outlive the token that makes it",
+                    ));
+                }
+                Some(*id)
+            }
+            Authentication::Session { .. } => None,
+        };
+        let mut step_up_scopes = step_up_scopes.to_vec();
+        step_up_scopes.sort();
+        step_up_scopes.dedup();
         let token = ApiToken {
             id: ApiTokenId(Uuid::new_v4()),
             tenant,
@@ -64,15 +106,22 @@ impl Admin {
             role,
             created_by: principal.actor.to_text(),
             created_at: now,
-            expires_at: now + time::Duration::days(i64::from(days)),
+            expires_at,
             last_used_at: None,
             revoked_at: None,
+            parent,
+            step_up_scopes,
         };
         let secret = ApiTokenSecret::generate();
         let audit = principal.audit(
             Action::TokenCreated,
             format!("token:{}", token.id.0),
-            json!({"role": role.as_str(), "days": days}),
+            json!({
+                "role": role.as_str(),
+                "days": days,
+                "stepUpScopes": token.step_up_scopes.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+                "parent": token.parent.map(|p| p.0),
+            }),
         );
         self.store
             .create_api_token(token.clone(), secret.hash(), audit)
@@ -86,7 +135,8 @@ impl Admin {
         Ok(self.store.api_tokens(principal.tenant()?).await?)
     }
 
-    /// Revokes a token of the caller's tenant.
+    /// Revokes a token of the caller's tenant, and with it every token it
+    /// made.
     pub async fn revoke_token(
         &self,
         principal: &Principal,

@@ -93,6 +93,9 @@ actions! {
     Logout => "auth.logout",
     /// A user enrolled a second factor.
     MfaEnrolled => "mfa.enrol",
+    /// A user replaced the second factor they had (new secret, new
+    /// recovery codes, every other session ended).
+    MfaReset => "mfa.reset",
     /// A second factor was verified.
     MfaVerified => "mfa.verify",
     /// A second-factor check failed.
@@ -103,6 +106,8 @@ actions! {
     SessionRevoked => "session.revoke",
     /// A user's password changed.
     PasswordChanged => "user.password_change",
+    /// A password change gave a wrong current password.
+    PasswordChangeFailed => "user.password_change_failed",
     /// A user was created.
     UserCreated => "user.create",
     /// A user's role changed.
@@ -370,7 +375,7 @@ mod tests {
     fn action_names_are_unique_and_dotted() {
         let names: HashSet<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
         assert_eq!(names.len(), Action::ALL.len());
-        assert_eq!(Action::ALL.len(), 33);
+        assert_eq!(Action::ALL.len(), 35);
         for name in names {
             let (area, what) = name.split_once('.').unwrap();
             assert!(!area.is_empty() && !what.is_empty(), "{name}");
@@ -386,6 +391,7 @@ mod tests {
         assert_eq!(Action::RecoveryCodeUsed.as_str(), "mfa.recovery_used");
         assert_eq!(Action::ConfigLoaded.as_str(), "server.config_load");
         assert_eq!(Action::AccessDenied.as_str(), "access.denied");
+        assert_eq!(Action::MfaReset.as_str(), "mfa.reset");
     }
 
     #[test]

@@ -277,7 +277,7 @@ fn user_create_bootstraps_an_operator_and_a_tenant_owner() {
             "owner@acme.example",
             "editor@acme.example",
         ] {
-            admin.login(email, PASSWORD, None).await.unwrap();
+            admin.login(email, PASSWORD, None, None).await.unwrap();
         }
         consents.close().await;
     });
@@ -670,7 +670,7 @@ fn keys_rotate_rewraps_every_data_key_and_the_data_still_opens() {
     block_on(async {
         let (consents, admin) = open_admin(&data).await;
         let signed_in = admin
-            .login("alice@example.org", PASSWORD, None)
+            .login("alice@example.org", PASSWORD, None, None)
             .await
             .unwrap();
         let principal = admin
@@ -680,7 +680,7 @@ fn keys_rotate_rewraps_every_data_key_and_the_data_still_opens() {
         let me = admin.me(&principal).await.unwrap().unwrap();
         assert_eq!(me.email, "alice@example.org");
         admin
-            .login("owner@acme.example", PASSWORD, None)
+            .login("owner@acme.example", PASSWORD, None, None)
             .await
             .unwrap();
         consents.close().await;
@@ -715,7 +715,10 @@ fn keys_rotate_while_a_server_has_the_data_dir_open() {
         // The "server": loaded the key file and the data keys before the
         // rotation.
         let (consents, admin) = open_admin(&data).await;
-        admin.login("op@example.org", PASSWORD, None).await.unwrap();
+        admin
+            .login("op@example.org", PASSWORD, None, None)
+            .await
+            .unwrap();
 
         let out = tokio::task::spawn_blocking({
             let data = data.clone();
@@ -729,7 +732,10 @@ fn keys_rotate_while_a_server_has_the_data_dir_open() {
         // Its cached keys still work, and a data key it makes now (a new
         // tenant's) is wrapped with the new key-encryption key, not the
         // retired one it started with.
-        admin.login("op@example.org", PASSWORD, None).await.unwrap();
+        admin
+            .login("op@example.org", PASSWORD, None, None)
+            .await
+            .unwrap();
         let tenant = consents.create_tenant("Later").await.unwrap();
         admin
             .create_user_as_system(
@@ -758,7 +764,7 @@ fn keys_rotate_while_a_server_has_the_data_dir_open() {
     block_on(async {
         let (consents, admin) = open_admin(&data).await;
         admin
-            .login("owner@later.example", PASSWORD, None)
+            .login("owner@later.example", PASSWORD, None, None)
             .await
             .unwrap();
         consents.close().await;
@@ -814,12 +820,15 @@ fn e_mail_addresses_and_totp_secrets_never_reach_the_files_in_plaintext() {
 
     let (secret_bytes, secret_base32) = block_on(async {
         let (consents, admin) = open_admin(&data).await;
-        let signed_in = admin.login(email, PASSWORD, None).await.unwrap();
+        let signed_in = admin.login(email, PASSWORD, None, None).await.unwrap();
         let principal = admin
             .authenticate_session(&signed_in.session, None)
             .await
             .unwrap();
-        let enrolment = admin.start_enrolment(&principal, email).await.unwrap();
+        let enrolment = admin
+            .start_enrolment(&principal, email, None)
+            .await
+            .unwrap();
         let bytes = totp_rs::Secret::Encoded(enrolment.secret_base32.clone())
             .to_bytes()
             .unwrap();

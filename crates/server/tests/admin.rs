@@ -401,37 +401,55 @@ async fn another_tenants_ids_find_nothing_and_change_nothing() {
         .all(|e| e["actor"] != format!("user:{a_actor}")));
 }
 
+/// Signs in with `body` (e-mail address, password, maybe a code).
+async fn attempt(env: &Env, body: Value) -> common::Answer {
+    Client::default()
+        .call(env, Method::POST, "/session", Some(body))
+        .await
+}
+
 #[tokio::test]
-async fn sign_in_failures_share_one_answer_and_lock_the_account() {
+async fn a_locked_account_answers_exactly_like_an_unknown_address() {
     let env = env().await;
     let t = env.store.create_tenant("acme").await.unwrap().id;
     user(&env, Some(t), Role::Viewer, "v@acme.example").await;
-    let client = Client::default();
-    let attempt = |email: &'static str, password: &'static str| {
-        let client = client.clone();
-        let env = &env;
-        async move {
-            client
-                .call(
-                    env,
-                    Method::POST,
-                    "/session",
-                    Some(json!({"email": email, "password": password})),
-                )
-                .await
-        }
-    };
-    let unknown = attempt("nobody@acme.example", "wrong password!").await;
-    let wrong = attempt("v@acme.example", "wrong password!").await;
+    let unknown = attempt(
+        &env,
+        json!({"email": "nobody@acme.example", "password": "wrong password!"}),
+    )
+    .await;
+    let wrong = attempt(
+        &env,
+        json!({"email": "v@acme.example", "password": "wrong password!"}),
+    )
+    .await;
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
     assert_eq!(unknown.body, wrong.body, "the answers tell the cases apart");
     for _ in 0..4 {
-        attempt("v@acme.example", "wrong password!").await;
+        attempt(
+            &env,
+            json!({"email": "v@acme.example", "password": "wrong password!"}),
+        )
+        .await;
     }
-    let locked = attempt("v@acme.example", PASSWORD).await;
-    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(locked.code(), "locked");
-    assert!(locked.headers.contains_key(header::RETRY_AFTER));
+    // Locked now: the right password gets the unknown address's answer.
+    let locked = attempt(
+        &env,
+        json!({"email": "v@acme.example", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(locked.status, unknown.status);
+    assert_eq!(locked.body, unknown.body, "a lockout tells a real account");
+    assert!(!locked.headers.contains_key(header::RETRY_AFTER));
+    // An unknown address hammered as often answers the same.
+    for _ in 0..6 {
+        let again = attempt(
+            &env,
+            json!({"email": "nobody@acme.example", "password": PASSWORD}),
+        )
+        .await;
+        assert_eq!(again.body, unknown.body);
+    }
     // Audited in the tenant's chain, without the address.
     let entries = env
         .admin
@@ -442,10 +460,67 @@ async fn sign_in_failures_share_one_answer_and_lock_the_account() {
     let actions: Vec<&str> = entries.iter().map(|e| e.event.action.as_str()).collect();
     assert!(actions.contains(&"auth.login_failed"));
     assert!(actions.contains(&"auth.lockout"));
+    assert!(entries
+        .iter()
+        .any(|e| e.event.details["reason"] == "locked"));
     for entry in &entries {
         assert!(!entry.event.details.to_string().contains("acme.example"));
         assert!(!entry.event.target.contains("acme.example"));
     }
+}
+
+#[tokio::test]
+async fn an_attacker_cannot_keep_an_admin_out_by_locking_the_account() {
+    let env = env().await;
+    let t = env.store.create_tenant("acme").await.unwrap().id;
+    user(&env, Some(t), Role::Owner, "o@acme.example").await;
+    let owner = sign_in(&env, "o@acme.example").await;
+    // Anyone who knows the address can lock it...
+    for _ in 0..8 {
+        attempt(
+            &env,
+            json!({"email": "o@acme.example", "password": "a guess, wrong"}),
+        )
+        .await;
+    }
+    let alone = attempt(
+        &env,
+        json!({"email": "o@acme.example", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(alone.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(alone.code(), "bad_credentials");
+    // ...a guess with a made-up code changes nothing...
+    let guessed = attempt(
+        &env,
+        json!({"email": "o@acme.example", "password": "a guess, wrong", "code": "123456"}),
+    )
+    .await;
+    assert_eq!(guessed.body, alone.body);
+    // ...but the owner still gets in with the password and a current code,
+    // and the session needs no second step.
+    let code = code_at(&owner.totp.as_ref().unwrap().0, unix_now() + 30);
+    let mut back = Client::default();
+    let answer = attempt(
+        &env,
+        json!({"email": "o@acme.example", "password": PASSWORD, "code": code}),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.json());
+    assert_eq!(answer.json()["next"], "ready");
+    back.absorb(&answer);
+    assert_eq!(
+        back.call(&env, Method::GET, "/sites", None).await.status,
+        StatusCode::OK
+    );
+    // The success ended the lock: the password alone works again.
+    let later = attempt(
+        &env,
+        json!({"email": "o@acme.example", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(later.status, StatusCode::OK);
+    assert_eq!(later.json()["next"], "mfa_code");
 }
 
 #[tokio::test]
@@ -1452,4 +1527,380 @@ async fn the_demo_owner_is_made_once_and_can_sign_in() {
         .await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.json()["next"], "mfa_enrolment");
+}
+
+// ---- what a black-box security review found (issue 13) ------------------
+
+/// An owner signed in with a second factor; returns the client and the
+/// recovery codes.
+async fn enrolled_owner(env: &Env, tenant: TenantId, email: &str) -> (Client, Vec<String>) {
+    user(env, Some(tenant), Role::Owner, email).await;
+    let mut client = Client::default();
+    let answer = attempt(env, json!({"email": email, "password": PASSWORD})).await;
+    client.absorb(&answer);
+    let recovery = enrol(env, &mut client).await;
+    (client, recovery)
+}
+
+#[tokio::test]
+async fn a_stolen_session_cannot_replace_the_second_factor() {
+    let env = env().await;
+    let t = env.store.create_tenant("acme").await.unwrap().id;
+    let (mut owner, recovery) = enrolled_owner(&env, t, "o@acme.example").await;
+    // A second session of the same user, e.g. on another computer.
+    let mut elsewhere = Client {
+        totp: owner.totp.clone(),
+        ..Client::default()
+    };
+    let answer = attempt(
+        &env,
+        json!({"email": "o@acme.example", "password": PASSWORD, "code": code_at(&owner.totp.as_ref().unwrap().0, unix_now() + 30)}),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.json());
+    elsewhere.absorb(&answer);
+    age_second_factor(&env, &owner, 6).await;
+
+    // The session alone, or with a wrong password or code, gets nothing.
+    let bare = owner.call(&env, Method::POST, "/mfa/enrolment", None).await;
+    assert_eq!(bare.status, StatusCode::FORBIDDEN, "{:?}", bare.json());
+    assert_eq!(bare.code(), "reauthentication_required");
+    let wrong_password = owner
+        .call(
+            &env,
+            Method::POST,
+            "/mfa/enrolment",
+            Some(json!({"password": "not the password", "code": recovery[0]})),
+        )
+        .await;
+    assert_eq!(wrong_password.code(), "bad_credentials");
+    let wrong_code = owner
+        .call(
+            &env,
+            Method::POST,
+            "/mfa/enrolment",
+            Some(json!({"password": PASSWORD, "code": "000000"})),
+        )
+        .await;
+    assert_eq!(wrong_code.code(), "bad_code");
+    // Nothing was offered, so nothing can be confirmed.
+    let confirm = owner
+        .call(
+            &env,
+            Method::POST,
+            "/mfa/enrolment/confirm",
+            Some(json!({"code": "123456"})),
+        )
+        .await;
+    assert_eq!(confirm.code(), "no_enrolment");
+
+    // With the password and a recovery code, the owner replaces it.
+    let started = owner
+        .call(
+            &env,
+            Method::POST,
+            "/mfa/enrolment",
+            Some(json!({"password": PASSWORD, "code": recovery[1]})),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{:?}", started.json());
+    let old_secret = owner.totp.clone().unwrap();
+    let new_secret = common::decode_base32(started.json()["secret"].as_str().unwrap());
+    let confirmed = owner
+        .call(
+            &env,
+            Method::POST,
+            "/mfa/enrolment/confirm",
+            Some(json!({"code": code_at(&new_secret, unix_now())})),
+        )
+        .await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{:?}", confirmed.json());
+    owner.absorb(&confirmed);
+    owner.totp = Some(common::TotpSecretBytes(new_secret));
+    // Every other session ended; this one goes on.
+    assert_eq!(
+        elsewhere
+            .call(&env, Method::GET, "/sites", None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        owner.call(&env, Method::GET, "/sites", None).await.status,
+        StatusCode::OK
+    );
+    // The old secret's codes no longer sign in.
+    let old = attempt(
+        &env,
+        json!({"email": "o@acme.example", "password": PASSWORD, "code": code_at(&old_secret.0, unix_now() + 30)}),
+    )
+    .await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    // Audited as a reset, not as a first enrolment.
+    let audit = owner
+        .call(&env, Method::GET, "/audit?limit=200", None)
+        .await;
+    let actions: Vec<String> = audit
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(actions.iter().any(|a| a == "mfa.reset"), "{actions:?}");
+    assert_eq!(actions.iter().filter(|a| *a == "mfa.enrol").count(), 1);
+}
+
+#[tokio::test]
+async fn a_stolen_session_cannot_guess_the_password_through_the_password_change() {
+    let env = env().await;
+    let t = env.store.create_tenant("acme").await.unwrap().id;
+    let (mut owner, recovery) = enrolled_owner(&env, t, "o@acme.example").await;
+    let change = |current: &str| json!({"currentPassword": current, "newPassword": "a brand new long password"});
+    // Outside the step-up window the session must give its factor again.
+    age_second_factor(&env, &owner, 6).await;
+    let stale = owner
+        .call(&env, Method::POST, "/password", Some(change(PASSWORD)))
+        .await;
+    assert_eq!(stale.status, StatusCode::FORBIDDEN);
+    assert_eq!(stale.code(), "step_up_required");
+    let stepped = owner
+        .call(
+            &env,
+            Method::POST,
+            "/session/mfa",
+            Some(json!({"code": recovery[0]})),
+        )
+        .await;
+    assert_eq!(stepped.status, StatusCode::OK);
+    owner.absorb(&stepped);
+    // Wrong current passwords lock the account as at sign-in.
+    for _ in 0..5 {
+        let wrong = owner
+            .call(
+                &env,
+                Method::POST,
+                "/password",
+                Some(change("a guess, wrong")),
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    }
+    let locked = owner
+        .call(&env, Method::POST, "/password", Some(change(PASSWORD)))
+        .await;
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{:?}",
+        locked.json()
+    );
+    assert_eq!(locked.code(), "locked");
+    let user = env
+        .admin
+        .store()
+        .user_by_email_index(
+            &env.admin
+                .keys()
+                .email_index("o@acme.example")
+                .await
+                .unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(nexaguard_access::verify_password(
+        PASSWORD,
+        &user.password_hash
+    ));
+}
+
+/// Creates a token as `client`; returns the answer.
+async fn make_token(env: &Env, client: &Client, body: Value) -> common::Answer {
+    client.call(env, Method::POST, "/tokens", Some(body)).await
+}
+
+fn bearer(answer: &common::Answer) -> Client {
+    Client {
+        bearer: Some(answer.json()["secret"].as_str().unwrap().to_owned()),
+        ..Client::default()
+    }
+}
+
+#[tokio::test]
+async fn a_token_cannot_mint_a_stronger_or_longer_lived_token_or_outlive_its_parent() {
+    let env = env().await;
+    let t = tenant(&env, "acme").await;
+    let parent = make_token(
+        &env,
+        &t.owner,
+        json!({"name": "deployer", "role": "admin", "expiresInDays": 30, "stepUpScopes": ["manage_tokens"]}),
+    )
+    .await;
+    assert_eq!(parent.status, StatusCode::CREATED, "{:?}", parent.json());
+    assert_eq!(parent.json()["stepUpScopes"], json!(["manage_tokens"]));
+    let parent_id = parent.json()["id"].as_str().unwrap().to_owned();
+    let parent = bearer(&parent);
+    // Not longer than itself.
+    let longer = make_token(
+        &env,
+        &parent,
+        json!({"name": "x", "role": "admin", "expiresInDays": 365}),
+    )
+    .await;
+    assert_eq!(longer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(longer.code(), "bad_expiry");
+    // Not with a step-up scope it does not hold.
+    let stronger = make_token(
+        &env,
+        &parent,
+        json!({"name": "x", "role": "admin", "expiresInDays": 10, "stepUpScopes": ["manage_users"]}),
+    )
+    .await;
+    assert_eq!(stronger.status, StatusCode::FORBIDDEN);
+    assert_eq!(stronger.code(), "scope_required");
+    // Not as owner.
+    let owner = make_token(
+        &env,
+        &parent,
+        json!({"name": "x", "role": "owner", "expiresInDays": 10}),
+    )
+    .await;
+    assert!(owner.status.is_client_error());
+    assert_ne!(owner.status, StatusCode::CREATED);
+    // Within its bounds it may, and the child records its parent.
+    let child = make_token(
+        &env,
+        &parent,
+        json!({"name": "job", "role": "editor", "expiresInDays": 10}),
+    )
+    .await;
+    assert_eq!(child.status, StatusCode::CREATED, "{:?}", child.json());
+    assert_eq!(child.json()["parent"], json!(parent_id));
+    let child = bearer(&child);
+    // A token without the scope cannot make tokens at all.
+    let unscoped = make_token(
+        &env,
+        &child,
+        json!({"name": "x", "role": "viewer", "expiresInDays": 1}),
+    )
+    .await;
+    assert_eq!(unscoped.status, StatusCode::FORBIDDEN);
+    // Revoking the parent revokes what it made.
+    let revoked = t
+        .owner
+        .call(&env, Method::DELETE, &format!("/tokens/{parent_id}"), None)
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    let after = child.call(&env, Method::GET, "/sites", None).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(after.code(), "token_revoked");
+}
+
+#[tokio::test]
+async fn a_token_needs_an_explicit_scope_for_what_a_session_must_step_up_for() {
+    let env = env().await;
+    let t = tenant(&env, "acme").await;
+    let plain = make_token(
+        &env,
+        &t.owner,
+        json!({"name": "ci", "role": "admin", "expiresInDays": 30}),
+    )
+    .await;
+    assert_eq!(plain.status, StatusCode::CREATED, "{:?}", plain.json());
+    let plain = bearer(&plain);
+    let promotion = format!("/sites/{}/promotion", t.site);
+    for (method, path, body) in [
+        (
+            Method::PUT,
+            format!("/users/{}/role", t.victim),
+            Some(json!({"role": "editor"})),
+        ),
+        (Method::DELETE, format!("/users/{}", t.victim), None),
+        (Method::POST, promotion.clone(), None),
+        (
+            Method::POST,
+            "/tokens".to_owned(),
+            Some(json!({"name": "x", "role": "viewer", "expiresInDays": 1})),
+        ),
+    ] {
+        let refused = plain.call(&env, method, &path, body).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(refused.code(), "scope_required", "{path}");
+    }
+    // Ordinary admin work goes on.
+    assert_eq!(
+        plain.call(&env, Method::GET, "/users", None).await.status,
+        StatusCode::OK
+    );
+    // A token made for promotion may promote, and only that.
+    let promoter = make_token(
+        &env,
+        &t.owner,
+        json!({"name": "release", "role": "publisher", "expiresInDays": 30, "stepUpScopes": ["promote_production"]}),
+    )
+    .await;
+    assert_eq!(
+        promoter.status,
+        StatusCode::CREATED,
+        "{:?}",
+        promoter.json()
+    );
+    let promoter = bearer(&promoter);
+    let promoted = promoter.call(&env, Method::POST, &promotion, None).await;
+    assert_eq!(
+        promoted.status,
+        StatusCode::CREATED,
+        "{:?}",
+        promoted.json()
+    );
+    // A scope outside the token's role is refused at creation.
+    let odd = make_token(
+        &env,
+        &t.owner,
+        json!({"name": "x", "role": "viewer", "expiresInDays": 1, "stepUpScopes": ["promote_production"]}),
+    )
+    .await;
+    assert_eq!(odd.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(odd.code(), "bad_scope");
+}
+
+#[tokio::test]
+async fn a_publisher_without_a_second_factor_cannot_promote_to_production() {
+    let env = env().await;
+    let t = tenant(&env, "acme").await;
+    user(&env, Some(t.id), Role::Publisher, "p@acme.example").await;
+    let mut publisher = Client::default();
+    let answer = attempt(
+        &env,
+        json!({"email": "p@acme.example", "password": PASSWORD}),
+    )
+    .await;
+    publisher.absorb(&answer);
+    assert_eq!(answer.json()["next"], "mfa_enrolment");
+    let refused = publisher
+        .call(
+            &env,
+            Method::POST,
+            &format!("/sites/{}/promotion", t.site),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.code(), "mfa_enrolment_required");
+    enrol(&env, &mut publisher).await;
+    let promoted = publisher
+        .call(
+            &env,
+            Method::POST,
+            &format!("/sites/{}/promotion", t.site),
+            None,
+        )
+        .await;
+    assert_eq!(
+        promoted.status,
+        StatusCode::CREATED,
+        "{:?}",
+        promoted.json()
+    );
 }

@@ -13,7 +13,7 @@
 use crate::webhooks::WebhookStore;
 use crate::{PublishedConfig, Site, SiteId, StoreError, TenantId};
 use async_trait::async_trait;
-use nexaguard_access::{Role, Throttle};
+use nexaguard_access::{Permission, Role, Throttle};
 use nexaguard_audit::{AuditEntry, AuditEvent, ChainId, Checkpoint, CheckpointSigner};
 use nexaguard_consent::event::ConsentEvent;
 use nexaguard_consent::token::TokenHash;
@@ -110,6 +110,8 @@ pub enum UserChange {
     TotpOffered(String),
     /// Enrolment confirmed: the offered secret becomes the user's, with the
     /// step of the code that confirmed it and fresh recovery code hashes.
+    /// Every session of the user ends with it: a new factor (a first one, or
+    /// a replacement) must not leave behind sessions opened without it.
     TotpConfirmed {
         /// The sealed secret.
         sealed: String,
@@ -165,8 +167,38 @@ pub struct ApiToken {
     pub expires_at: OffsetDateTime,
     /// When it was last used.
     pub last_used_at: Option<OffsetDateTime>,
-    /// When it was revoked.
+    /// When it was revoked (or its parent was: revocation reaches every
+    /// token made by a token).
     pub revoked_at: Option<OffsetDateTime>,
+    /// The token that made it, if a token did.
+    pub parent: Option<ApiTokenId>,
+    /// The permissions needing step-up that it was created to use
+    /// explicitly: without one, a token is refused what a session could
+    /// do only with a fresh second factor.
+    pub step_up_scopes: Vec<Permission>,
+}
+
+/// The stored form of step-up scopes: their names, space-separated, in
+/// the order of [`Permission`]. One codec for both backends.
+pub fn scopes_to_db(scopes: &[Permission]) -> String {
+    let mut sorted = scopes.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    sorted
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Reads [`scopes_to_db`]'s form back; an unknown name is corruption.
+pub fn scopes_from_db(text: &str) -> Result<Vec<Permission>, StoreError> {
+    text.split_whitespace()
+        .map(|name| {
+            name.parse()
+                .map_err(|_| StoreError::Corrupt(format!("stored token scope {name:?}")))
+        })
+        .collect()
 }
 
 /// An invitation to join a tenant with a role.
@@ -354,7 +386,9 @@ pub trait AdminStore: WebhookStore + Send + Sync + 'static {
     /// The tokens of a tenant.
     async fn api_tokens(&self, tenant: TenantId) -> Result<Vec<ApiToken>, StoreError>;
 
-    /// Revokes a token of `tenant`; false if there is no such live token.
+    /// Revokes a token of `tenant` and every live token it made, directly
+    /// or through others, in one transaction; false if there is no such
+    /// live token.
     async fn revoke_api_token(
         &self,
         tenant: TenantId,

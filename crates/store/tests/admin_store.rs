@@ -19,7 +19,7 @@
 )]
 
 use async_trait::async_trait;
-use nexaguard_access::{Role, Throttle};
+use nexaguard_access::{Permission, Role, Throttle};
 use nexaguard_audit::{
     verify_chain, Action, Actor, AuditEvent, ChainId, CheckpointSigner, Outcome,
 };
@@ -607,6 +607,8 @@ async fn api_tokens(harness: &dyn Harness) {
         expires_at: at + Duration::days(90),
         last_used_at: None,
         revoked_at: None,
+        parent: None,
+        step_up_scopes: vec![Permission::PromoteProduction],
     };
     admin
         .create_api_token(
@@ -681,6 +683,127 @@ async fn api_tokens(harness: &dyn Harness) {
     // Found revoked by its hash: the caller tells a revoked token apart.
     let revoked = admin.api_token_by_hash(&[7; 32]).await.unwrap().unwrap();
     assert!(revoked.revoked_at.is_some());
+    stores.store.close().await;
+}
+
+async fn revoking_a_token_revokes_every_token_it_made(harness: &dyn Harness) {
+    let stores = harness.open().await;
+    let admin = stores.admin.as_ref();
+    let acme = stores.store.create_tenant("Acme").await.unwrap().id;
+    let at = now_micros();
+    let make = |parent: Option<ApiTokenId>| ApiToken {
+        id: ApiTokenId(Uuid::new_v4()),
+        tenant: acme,
+        name: "t".to_owned(),
+        role: Role::Editor,
+        created_by: "user:x".to_owned(),
+        created_at: at,
+        expires_at: at + Duration::days(30),
+        last_used_at: None,
+        revoked_at: None,
+        parent,
+        step_up_scopes: Vec::new(),
+    };
+    // root -> child -> grandchild, and an unrelated token beside them.
+    let root = make(None);
+    let child = make(Some(root.id));
+    let grandchild = make(Some(child.id));
+    let unrelated = make(None);
+    for (token, hash) in [(&root, 1), (&child, 2), (&grandchild, 3), (&unrelated, 4)] {
+        admin
+            .create_api_token(
+                token.clone(),
+                [hash; 32],
+                audit(chain_of(acme), Action::TokenCreated, "token"),
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        admin
+            .api_token_by_hash(&[3; 32])
+            .await
+            .unwrap()
+            .unwrap()
+            .parent,
+        Some(child.id)
+    );
+    // A parent that is not a token of the store is refused.
+    let orphan = make(Some(ApiTokenId(Uuid::new_v4())));
+    assert!(admin
+        .create_api_token(
+            orphan,
+            [5; 32],
+            audit(chain_of(acme), Action::TokenCreated, "token")
+        )
+        .await
+        .is_err());
+
+    assert!(admin
+        .revoke_api_token(
+            acme,
+            child.id,
+            audit(chain_of(acme), Action::TokenRevoked, "token")
+        )
+        .await
+        .unwrap());
+    let revoked = |hash: u8| async move {
+        admin
+            .api_token_by_hash(&[hash; 32])
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    };
+    assert!(
+        !revoked(1).await,
+        "the parent of the revoked token lives on"
+    );
+    assert!(revoked(2).await);
+    assert!(revoked(3).await, "the grandchild goes with its parent");
+    assert!(!revoked(4).await);
+    stores.store.close().await;
+}
+
+async fn confirming_a_second_factor_ends_every_session_of_the_user(harness: &dyn Harness) {
+    let stores = harness.open().await;
+    let admin = stores.admin.as_ref();
+    let tenant = stores.store.create_tenant("Acme").await.unwrap().id;
+    let user = create_user(admin, tenant, Role::Admin, 1).await;
+    let other = create_user(admin, tenant, Role::Admin, 2).await;
+    let at = now_micros();
+    admin
+        .create_session(session(&user, 1, at), None)
+        .await
+        .unwrap();
+    admin
+        .create_session(session(&user, 2, at), None)
+        .await
+        .unwrap();
+    admin
+        .create_session(session(&other, 3, at), None)
+        .await
+        .unwrap();
+    assert!(admin
+        .update_user(
+            Some(tenant),
+            user.id,
+            UserChange::TotpConfirmed {
+                sealed: "v1.k.totp".to_owned(),
+                step: 100,
+                recovery_hashes: vec![[1; 32]],
+            },
+            None,
+        )
+        .await
+        .unwrap());
+    assert_eq!(admin.session(&[1; 32]).await.unwrap(), None);
+    assert_eq!(admin.session(&[2; 32]).await.unwrap(), None);
+    assert!(
+        admin.session(&[3; 32]).await.unwrap().is_some(),
+        "another user's session stays"
+    );
     stores.store.close().await;
 }
 
@@ -1856,6 +1979,8 @@ macro_rules! admin_tests {
             sessions,
             totp_steps_and_recovery_codes,
             api_tokens,
+            revoking_a_token_revokes_every_token_it_made,
+            confirming_a_second_factor_ends_every_session_of_the_user,
             invitations,
             drafts_and_publishing,
             data_and_signing_keys,

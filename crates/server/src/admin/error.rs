@@ -19,6 +19,8 @@ impl From<AdminError> for ApiError {
             AdminError::MfaEnrolmentRequired
             | AdminError::MfaRequired
             | AdminError::StepUpRequired
+            | AdminError::ReauthenticationRequired
+            | AdminError::ScopeRequired(_)
             | AdminError::Forbidden(_) => StatusCode::FORBIDDEN,
             AdminError::NotFound(_) => StatusCode::NOT_FOUND,
             AdminError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -46,9 +48,11 @@ fn count(error: &AdminError) {
         AdminError::BadCredentials => "nexaguard_admin_login_failures_total",
         AdminError::Locked { .. } => "nexaguard_admin_locked_refusals_total",
         AdminError::BadCode | AdminError::ReplayedCode => "nexaguard_admin_mfa_failures_total",
-        AdminError::Forbidden(_) | AdminError::MfaRequired | AdminError::MfaEnrolmentRequired => {
-            "nexaguard_admin_forbidden_total"
-        }
+        AdminError::Forbidden(_)
+        | AdminError::MfaRequired
+        | AdminError::MfaEnrolmentRequired
+        | AdminError::ScopeRequired(_)
+        | AdminError::ReauthenticationRequired => "nexaguard_admin_forbidden_total",
         _ => return,
     };
     metrics::counter!(name).increment(1);

@@ -9,8 +9,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use nexaguard_access::{csrf_token, InvitationSecret, Role, SessionSecret, WebhookSecret};
-use nexaguard_admin::auth::NextStep;
+use nexaguard_access::{
+    csrf_token, InvitationSecret, Permission, Role, SessionSecret, WebhookSecret,
+};
+use nexaguard_admin::auth::{NextStep, Reauthentication};
 use nexaguard_admin::consents::{ConsentFilter, ExportFormat};
 use nexaguard_admin::users::UserView;
 use nexaguard_admin::webhooks::WebhookUpdate;
@@ -45,6 +47,25 @@ fn admin(state: &AppState) -> Result<Arc<Admin>, ApiError> {
 
 async fn body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T, ApiError> {
     crate::body::json(headers, body, MAX_BODY, "the request", "invalid_request").await
+}
+
+/// A JSON body where an empty one means the defaults (routes whose body
+/// is needed only in some cases).
+async fn optional_body<T: DeserializeOwned + Default>(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<T, ApiError> {
+    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the request must be at most {MAX_BODY} bytes"),
+        )
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    self::body(headers, Body::from(bytes)).await
 }
 
 fn ok<T: Serialize>(value: T) -> Answer {
@@ -106,6 +127,10 @@ fn parse_id<T>(text: &str, what: &'static str, wrap: fn(Uuid) -> T) -> Result<T,
 struct Credentials {
     email: String,
     password: String,
+    /// A code of the second factor: finishes it in one step, and is what
+    /// opens an account locked after repeated failures.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 pub(super) async fn login(
@@ -117,7 +142,12 @@ pub(super) async fn login(
     let admin = admin(&state)?;
     let credentials: Credentials = body(&headers, request).await?;
     let signed_in = admin
-        .login(&credentials.email, &credentials.password, Some(network))
+        .login(
+            &credentials.email,
+            &credentials.password,
+            credentials.code.as_deref(),
+            Some(network),
+        )
         .await?;
     with_session(&admin, &signed_in.session, json!({"next": signed_in.next}))
 }
@@ -189,18 +219,33 @@ pub(super) async fn verify_mfa(
     with_session(&admin, &session, json!({"next": NextStep::Ready}))
 }
 
+/// What replacing a second factor needs; a first enrolment sends nothing.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct EnrolmentRequest {
+    password: Option<String>,
+    code: Option<String>,
+}
+
 pub(super) async fn start_enrolment(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
+    headers: HeaderMap,
+    request: Body,
 ) -> Answer {
     let admin = admin(&state)?;
+    let wanted: EnrolmentRequest = optional_body(&headers, request).await?;
     let label = match admin.me(&principal).await? {
         Some(user) => user.email,
         None => {
             return Err(AdminError::Forbidden("API tokens have no second factor".into()).into())
         }
     };
-    let enrolment = admin.start_enrolment(&principal, &label).await?;
+    let proof = match (&wanted.password, &wanted.code) {
+        (Some(password), Some(code)) => Some(Reauthentication { password, code }),
+        _ => None,
+    };
+    let enrolment = admin.start_enrolment(&principal, &label, proof).await?;
     ok(json!({
         "provisioningUri": enrolment.provisioning_uri,
         "secret": enrolment.secret_base32,
@@ -369,6 +414,8 @@ fn token_json(token: &ApiToken) -> Value {
         "expiresAt": rfc3339(token.expires_at),
         "lastUsedAt": token.last_used_at.map(rfc3339),
         "revokedAt": token.revoked_at.map(rfc3339),
+        "parent": token.parent.map(|p| p.0),
+        "stepUpScopes": token.step_up_scopes,
     })
 }
 
@@ -386,6 +433,9 @@ struct TokenRequest {
     name: String,
     role: Role,
     expires_in_days: u32,
+    /// Step-up permissions of the role the token may use; none by default.
+    #[serde(default)]
+    step_up_scopes: Vec<Permission>,
 }
 
 pub(super) async fn create_token(
@@ -401,6 +451,7 @@ pub(super) async fn create_token(
             &wanted.name,
             wanted.role,
             wanted.expires_in_days,
+            &wanted.step_up_scopes,
         )
         .await?;
     let mut json = token_json(&made.token);

@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::{html, Markup};
-use nexaguard_admin::auth::{NextStep, SignedIn};
-use nexaguard_admin::AdminError;
+use nexaguard_admin::auth::{Enrolment, NextStep, Reauthentication, SignedIn};
+use nexaguard_admin::{AdminError, Authentication};
 use serde::Deserialize;
 use std::net::SocketAddr;
 
@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route(LOGIN, get(login_form).post(login))
         .route("/admin/mfa", get(mfa_form).post(mfa))
         .route("/admin/mfa/enrol", get(enrol_form).post(enrol))
+        .route("/admin/mfa/replace", post(replace))
         .route("/admin/logout", post(logout))
 }
 
@@ -49,6 +50,10 @@ async fn login_form(uri: Uri) -> Markup {
     login_page(notice, None, "")
 }
 
+/// The sign-in page. After a failure it also asks for an optional code:
+/// an account locked by repeated failures opens with the password and a
+/// current code. Every failure shows it, so that it tells nothing about
+/// the account.
 fn login_page(notice: Option<&str>, error: Option<&str>, email: &str) -> Markup {
     layout::page(
         "Sign in",
@@ -61,6 +66,10 @@ fn login_page(notice: Option<&str>, error: Option<&str>, email: &str) -> Markup 
                 input #email type="email" name="email" value=(email) autocomplete="username" required;
                 label for="password" { "Password" }
                 input #password type="password" name="password" autocomplete="current-password" required;
+                @if error.is_some() {
+                    label for="login-code" { "Code from your authenticator (if you have one)" }
+                    input #login-code name="code" autocomplete="one-time-code" inputmode="numeric";
+                }
                 button type="submit" { "Sign in" }
             }
         },
@@ -71,6 +80,8 @@ fn login_page(notice: Option<&str>, error: Option<&str>, email: &str) -> Markup 
 struct Credentials {
     email: String,
     password: String,
+    #[serde(default)]
+    code: Option<String>,
 }
 
 /// `POST /admin/login`: the API's per-network limit, then the password.
@@ -94,7 +105,12 @@ async fn login(
     };
     match http
         .admin
-        .login(&form.email, &form.password, Some(network))
+        .login(
+            &form.email,
+            &form.password,
+            form.code.as_deref(),
+            Some(network),
+        )
         .await
     {
         Ok(signed_in) => start(&signed_in),
@@ -124,7 +140,9 @@ fn sign_in_failure(error: AdminError) -> Result<(StatusCode, String), Refusal> {
     Ok(match error {
         AdminError::BadCredentials => (
             StatusCode::UNAUTHORIZED,
-            "Wrong e-mail address or password.".to_owned(),
+            "Wrong e-mail address or password. After repeated failed attempts, \
+             also give the current code from your authenticator app."
+                .to_owned(),
         ),
         AdminError::Locked { retry_after_secs } => (
             StatusCode::TOO_MANY_REQUESTS,
@@ -226,23 +244,47 @@ async fn mfa(
     }
 }
 
-/// `GET /admin/mfa/enrol`: a new TOTP secret as a QR code and as text.
+/// `GET /admin/mfa/enrol`: a new TOTP secret as a QR code and as text;
+/// for a user who has a factor, the form that replaces it (the password
+/// and a current code first, as the API asks).
 async fn enrol_form(console: Console) -> Result<Response, Refusal> {
-    offer(&console, None).await
+    if has_factor(&console) {
+        return Ok(no_store(replace_page(&console, None).into_response()));
+    }
+    let label = account_label(&console).await?;
+    let enrolment = console
+        .admin
+        .start_enrolment(&console.principal, &label, None)
+        .await?;
+    show_offer(&console, &enrolment, None)
 }
 
-/// Offers a new secret (the page shows it; a reload offers another).
-async fn offer(console: &Console, error: Option<&str>) -> Result<Response, Refusal> {
-    let label = console
+/// Whether the signed-in user has a second factor already.
+fn has_factor(console: &Console) -> bool {
+    matches!(
+        console.principal.auth,
+        Authentication::Session {
+            mfa_enrolled: true,
+            ..
+        }
+    )
+}
+
+async fn account_label(console: &Console) -> Result<String, Refusal> {
+    console
         .admin
         .me(&console.principal)
         .await?
         .map(|user| user.email)
-        .ok_or_else(|| Refusal::Page(StatusCode::FORBIDDEN, "Only users enrol.".into()))?;
-    let enrolment = console
-        .admin
-        .start_enrolment(&console.principal, &label)
-        .await?;
+        .ok_or_else(|| Refusal::Page(StatusCode::FORBIDDEN, "Only users enrol.".into()))
+}
+
+/// The page of an offered secret.
+fn show_offer(
+    console: &Console,
+    enrolment: &Enrolment,
+    error: Option<&str>,
+) -> Result<Response, Refusal> {
     let qr = qr::svg_data_uri(&enrolment.provisioning_uri)
         .map_err(|message| Refusal::Page(StatusCode::INTERNAL_SERVER_ERROR, message))?;
     let page = enrol_page(console, &qr, &enrolment.secret_base32, error);
@@ -254,12 +296,84 @@ async fn offer(console: &Console, error: Option<&str>) -> Result<Response, Refus
     Ok(no_store((status, page).into_response()))
 }
 
+fn replace_page(console: &Console, error: Option<&str>) -> Markup {
+    layout::page(
+        "Replace your second factor",
+        html! {
+            h1 { "Replace your second factor" }
+            p { "Setting up a new authenticator replaces the one you have, gives you new recovery codes and signs you out everywhere else. Confirm it is you with your password and a current code (or a recovery code if you lost your authenticator)." }
+            @if let Some(error) = error { p.error role="alert" { (error) } }
+            form.stack method="post" action="/admin/mfa/replace" {
+                (console.csrf_input())
+                label for="replace-password" { "Password" }
+                input #replace-password type="password" name="password" autocomplete="current-password" required;
+                label for="replace-code" { "Current code" }
+                input #replace-code name="code" autocomplete="one-time-code" inputmode="text" required;
+                button type="submit" { "Continue" }
+            }
+            p { a href="/admin/" { "Cancel" } }
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct ReplaceForm {
+    csrf: String,
+    password: String,
+    code: String,
+}
+
+/// `POST /admin/mfa/replace`: the password and a current code, then the
+/// new secret to scan.
+async fn replace(
+    console: Console,
+    uri: Uri,
+    headers: HeaderMap,
+    Form(form): Form<ReplaceForm>,
+) -> Response {
+    if let Err(refusal) = console.check_form(&uri, &headers, &form.csrf) {
+        return refusal.into_response();
+    }
+    let label = match account_label(&console).await {
+        Ok(label) => label,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let proof = Reauthentication {
+        password: &form.password,
+        code: &form.code,
+    };
+    match console
+        .admin
+        .start_enrolment(&console.principal, &label, Some(proof))
+        .await
+    {
+        Ok(enrolment) => {
+            show_offer(&console, &enrolment, None).unwrap_or_else(IntoResponse::into_response)
+        }
+        Err(AdminError::BadCredentials) => (
+            StatusCode::UNAUTHORIZED,
+            replace_page(&console, Some("Wrong password.")),
+        )
+            .into_response(),
+        Err(error) => match sign_in_failure(error) {
+            Ok((status, message)) => {
+                (status, replace_page(&console, Some(&message))).into_response()
+            }
+            Err(refusal) => refusal.into_response(),
+        },
+    }
+}
+
 fn enrol_page(console: &Console, qr: &str, secret: &str, error: Option<&str>) -> Markup {
     layout::page(
         "Set up your second factor",
         html! {
             h1 { "Set up your second factor" }
-            p { "Your role needs a second factor. Scan this code with an authenticator app (any TOTP app), then enter the six-digit code it shows." }
+            @if has_factor(console) {
+                p { "Scan this code with your new authenticator app, then enter the six-digit code it shows. Until you confirm, your present factor stays." }
+            } @else {
+                p { "Your role needs a second factor. Scan this code with an authenticator app (any TOTP app), then enter the six-digit code it shows." }
+            }
             img.qr src=(qr) alt="QR code of your new authenticator secret" width="240" height="240";
             p { "Cannot scan? Enter this secret by hand:" }
             p { code #totp-secret { (secret) } }
@@ -315,10 +429,23 @@ async fn enrol(
             response
         }
         Err(AdminError::BadCode | AdminError::Invalid { .. }) => {
-            let message = "That code does not match. Scan the new code below and try again.";
-            match offer(&console, Some(message)).await {
-                Ok(page) => page,
-                Err(refusal) => refusal.into_response(),
+            // The same secret again: a typo must not cost a new scan (nor,
+            // for a replacement, the password and code again).
+            let message = "That code does not match. Check the app and try again.";
+            let shown = match account_label(&console).await {
+                Ok(label) => {
+                    console
+                        .admin
+                        .offered_enrolment(&console.principal, &label)
+                        .await
+                }
+                Err(refusal) => return refusal.into_response(),
+            };
+            match shown {
+                Ok(Some(enrolment)) => show_offer(&console, &enrolment, Some(message))
+                    .unwrap_or_else(IntoResponse::into_response),
+                Ok(None) => see_other("/admin/mfa/enrol"),
+                Err(error) => Refusal::from(error).into_response(),
             }
         }
         Err(error) => Refusal::from(error).into_response(),

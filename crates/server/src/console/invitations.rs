@@ -120,7 +120,7 @@ async fn accept(
     };
     match http
         .admin
-        .login(&user.email, &form.password, Some(network))
+        .login(&user.email, &form.password, None, Some(network))
         .await
     {
         Ok(signed_in) => start(&signed_in),

@@ -113,6 +113,16 @@ async fn page(
                 (role_select("token-role", &token_roles(console), role))
                 label for="token-days" { "Days until it expires" }
                 input #token-days type="number" name="days" min="1" max=(MAX_TOKEN_DAYS) value=(days) required;
+                fieldset {
+                    legend { "Sensitive actions it may also do" }
+                    p { "A token has no second factor, so it does what needs a fresh one from a signed-in user only when you name it here. Leave these off unless the program needs them." }
+                    @for (name, permission, label) in SCOPES {
+                        label {
+                            input type="checkbox" name=(name) value="1" checked[form.scope(permission)];
+                            " " (label)
+                        }
+                    }
+                }
                 (step_up_field(console, Permission::ManageTokens))
                 button type="submit" { "Create token" }
             }
@@ -132,6 +142,55 @@ struct NewTokenForm {
     days: String,
     #[serde(default)]
     code: String,
+    #[serde(default)]
+    scope_manage_users: Option<String>,
+    #[serde(default)]
+    scope_manage_tokens: Option<String>,
+    #[serde(default)]
+    scope_promote_production: Option<String>,
+}
+
+/// The step-up scopes a token can be given here: form field, permission,
+/// what it lets the token do. (Key rotation is the operator's, who has no
+/// tenant and so no tokens.)
+const SCOPES: [(&str, Permission, &str); 3] = [
+    (
+        "scope_manage_users",
+        Permission::ManageUsers,
+        "Change roles and remove users",
+    ),
+    (
+        "scope_manage_tokens",
+        Permission::ManageTokens,
+        "Create tokens (never with more than its own)",
+    ),
+    (
+        "scope_promote_production",
+        Permission::PromoteProduction,
+        "Promote staging to production",
+    ),
+];
+
+impl NewTokenForm {
+    /// Whether the box of `permission` is ticked.
+    fn scope(&self, permission: Permission) -> bool {
+        let ticked = match permission {
+            Permission::ManageUsers => &self.scope_manage_users,
+            Permission::ManageTokens => &self.scope_manage_tokens,
+            Permission::PromoteProduction => &self.scope_promote_production,
+            _ => &None,
+        };
+        ticked.is_some()
+    }
+
+    /// The ticked scopes.
+    fn scopes(&self) -> Vec<Permission> {
+        SCOPES
+            .iter()
+            .map(|(_, permission, _)| *permission)
+            .filter(|permission| self.scope(*permission))
+            .collect()
+    }
 }
 
 /// `POST /admin/tokens`: the secret, this once (not kept by the cache).
@@ -155,7 +214,7 @@ async fn create(
     let fresh = console.step_up(&form.code).await?;
     let result = match console
         .admin
-        .create_token(&console.principal, &form.name, role, days)
+        .create_token(&console.principal, &form.name, role, days, &form.scopes())
         .await
     {
         Ok(made) => {

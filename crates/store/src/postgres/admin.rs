@@ -25,6 +25,7 @@
 //! Times are kept to the microsecond; see [`to_micros`].
 
 use super::{closed_as_closed, codec, new_site_key, site_from_row, PostgresStore, SiteRow};
+use crate::admin::{scopes_from_db, scopes_to_db};
 use crate::admin::{
     AdminStore, ApiToken, ApiTokenId, AuditAppend, ConsentQuery, Draft, DraftSave, Invitation,
     NewUser, SessionRecord, StoredDataKey, StoredSigningKey, User, UserChange, UserId,
@@ -263,8 +264,19 @@ fn user_from_row(row: &PgRow) -> Result<User, StoreError> {
     })
 }
 
-const TOKEN_COLUMNS: &str =
-    "id, tenant_id, name, role, created_by, created_at, expires_at, last_used_at, revoked_at";
+const TOKEN_COLUMNS: &str = "id, tenant_id, name, role, created_by, created_at, expires_at, \
+                             last_used_at, revoked_at, parent_id, step_up_scopes";
+
+/// Revokes a live token (`$1`, of tenant `$2`) and its live descendants
+/// at `$3`. The root must be live for anything to change, so revoking a
+/// revoked token reports nothing done.
+const REVOKE_TOKEN_LINEAGE: &str = "\
+    WITH RECURSIVE lineage (id) AS ( \
+        SELECT id FROM api_tokens WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL \
+        UNION SELECT t.id FROM api_tokens t JOIN lineage l ON t.parent_id = l.id \
+    ) \
+    UPDATE api_tokens SET revoked_at = $3 \
+    WHERE id IN (SELECT id FROM lineage) AND revoked_at IS NULL";
 
 fn token_from_row(row: &PgRow) -> Result<ApiToken, StoreError> {
     Ok(ApiToken {
@@ -277,6 +289,8 @@ fn token_from_row(row: &PgRow) -> Result<ApiToken, StoreError> {
         expires_at: row.try_get("expires_at")?,
         last_used_at: row.try_get("last_used_at")?,
         revoked_at: row.try_get("revoked_at")?,
+        parent: row.try_get::<Option<Uuid>, _>("parent_id")?.map(ApiTokenId),
+        step_up_scopes: scopes_from_db(row.try_get("step_up_scopes")?)?,
     })
 }
 
@@ -454,6 +468,10 @@ async fn apply_user_change(
                     .execute(&mut *conn)
                     .await?;
             }
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
         }
         UserChange::Throttle(throttle) => {
             sqlx::query("UPDATE users SET failures = $1, locked_until = $2 WHERE id = $3")
@@ -851,7 +869,8 @@ impl AdminStore for PostgresAdminStore {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO api_tokens (id, tenant_id, name, role, secret_hash, created_by, \
-             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             created_at, expires_at, parent_id, step_up_scopes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(token.id.0)
         .bind(token.tenant.0)
@@ -861,6 +880,8 @@ impl AdminStore for PostgresAdminStore {
         .bind(&token.created_by)
         .bind(to_micros(token.created_at)?)
         .bind(to_micros(token.expires_at)?)
+        .bind(token.parent.map(|p| p.0))
+        .bind(scopes_to_db(&token.step_up_scopes))
         .execute(&mut *tx)
         .await?;
         append(&mut tx, signer.as_deref(), audit).await?;
@@ -902,15 +923,12 @@ impl AdminStore for PostgresAdminStore {
     ) -> Result<bool, StoreError> {
         let signer = self.signer();
         let mut tx = self.begin().await?;
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 \
-             WHERE id = $2 AND tenant_id = $3 AND revoked_at IS NULL",
-        )
-        .bind(codec::store_clock()?)
-        .bind(id.0)
-        .bind(tenant.0)
-        .execute(&mut *tx)
-        .await?;
+        let done = sqlx::query(REVOKE_TOKEN_LINEAGE)
+            .bind(id.0)
+            .bind(tenant.0)
+            .bind(codec::store_clock()?)
+            .execute(&mut *tx)
+            .await?;
         if done.rows_affected() == 0 {
             return Ok(false);
         }

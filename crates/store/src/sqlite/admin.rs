@@ -8,6 +8,7 @@
 //! another process such as the CLI. Reads use a small `query_only` pool.
 
 use super::codec;
+use crate::admin::{scopes_from_db, scopes_to_db};
 use crate::admin::{
     AdminStore, ApiToken, ApiTokenId, AuditAppend, ConsentQuery, Draft, DraftSave, Invitation,
     NewUser, SessionRecord, StoredDataKey, StoredSigningKey, User, UserChange, UserId,
@@ -247,8 +248,19 @@ fn user_from_row(row: &SqliteRow) -> Result<User, StoreError> {
     })
 }
 
-const TOKEN_COLUMNS: &str =
-    "id, tenant_id, name, role, created_by, created_at, expires_at, last_used_at, revoked_at";
+const TOKEN_COLUMNS: &str = "id, tenant_id, name, role, created_by, created_at, expires_at, \
+                             last_used_at, revoked_at, parent_id, step_up_scopes";
+
+/// Revokes a live token (`?1`, of tenant `?2`) and its live descendants
+/// at `?3`. The root must be live for anything to change, so revoking a
+/// revoked token reports nothing done.
+const REVOKE_TOKEN_LINEAGE: &str = "\
+    WITH RECURSIVE lineage (id) AS ( \
+        SELECT id FROM api_tokens WHERE id = ?1 AND tenant_id = ?2 AND revoked_at IS NULL \
+        UNION SELECT t.id FROM api_tokens t JOIN lineage l ON t.parent_id = l.id \
+    ) \
+    UPDATE api_tokens SET revoked_at = ?3 \
+    WHERE id IN (SELECT id FROM lineage) AND revoked_at IS NULL";
 
 fn token_from_row(row: &SqliteRow) -> Result<ApiToken, StoreError> {
     Ok(ApiToken {
@@ -261,6 +273,11 @@ fn token_from_row(row: &SqliteRow) -> Result<ApiToken, StoreError> {
         expires_at: codec::timestamp_from_db(row.try_get("expires_at")?)?,
         last_used_at: optional_time(row.try_get("last_used_at")?)?,
         revoked_at: optional_time(row.try_get("revoked_at")?)?,
+        parent: row
+            .try_get::<Option<&str>, _>("parent_id")?
+            .map(|id| codec::uuid_from_db(id).map(ApiTokenId))
+            .transpose()?,
+        step_up_scopes: scopes_from_db(row.try_get("step_up_scopes")?)?,
     })
 }
 
@@ -434,6 +451,10 @@ async fn apply_user_change(
                     .execute(&mut *conn)
                     .await?;
             }
+            sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
         }
         UserChange::Throttle(throttle) => {
             sqlx::query("UPDATE users SET failures = ?, locked_until = ? WHERE id = ?")
@@ -803,7 +824,8 @@ impl AdminStore for SqliteAdminStore {
         transaction!(self, |conn| async {
             sqlx::query(
                 "INSERT INTO api_tokens (id, tenant_id, name, role, secret_hash, created_by, \
-                 created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                 created_at, expires_at, parent_id, step_up_scopes) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(codec::uuid_to_db(token.id.0))
             .bind(codec::uuid_to_db(token.tenant.0))
@@ -813,6 +835,8 @@ impl AdminStore for SqliteAdminStore {
             .bind(&token.created_by)
             .bind(&created_at)
             .bind(&expires_at)
+            .bind(token.parent.map(|p| codec::uuid_to_db(p.0)))
+            .bind(scopes_to_db(&token.step_up_scopes))
             .execute(&mut *conn)
             .await?;
             append(conn, signer.as_deref(), audit).await?;
@@ -853,15 +877,12 @@ impl AdminStore for SqliteAdminStore {
         let signer = self.signer();
         let now = codec::timestamp_to_db(OffsetDateTime::now_utc())?;
         transaction!(self, |conn| async {
-            let done = sqlx::query(
-                "UPDATE api_tokens SET revoked_at = ? \
-                 WHERE id = ? AND tenant_id = ? AND revoked_at IS NULL",
-            )
-            .bind(&now)
-            .bind(codec::uuid_to_db(id.0))
-            .bind(codec::uuid_to_db(tenant.0))
-            .execute(&mut *conn)
-            .await?;
+            let done = sqlx::query(REVOKE_TOKEN_LINEAGE)
+                .bind(codec::uuid_to_db(id.0))
+                .bind(codec::uuid_to_db(tenant.0))
+                .bind(&now)
+                .execute(&mut *conn)
+                .await?;
             if done.rows_affected() == 0 {
                 return Ok::<_, StoreError>(false);
             }
