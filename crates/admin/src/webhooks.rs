@@ -5,6 +5,11 @@
 //! The delivery itself (HTTP, signatures, back-off) is the server's; it
 //! claims and settles deliveries through the store and opens secrets with
 //! [`Admin::open_webhook_secret`].
+//!
+//! Invariant: every stored webhook URL is the normalised form
+//! [`check_url`] returned for it, and every address a delivery connects
+//! to passes [`may_connect`], whose policy is the one table in
+//! [`address`].
 
 use crate::error::AdminError;
 use crate::keys::Scope;
@@ -12,6 +17,7 @@ use crate::principal::Principal;
 use crate::Admin;
 use nexaguard_access::{Permission, WebhookSecret};
 use nexaguard_audit::Action;
+use nexaguard_consent::config::forbidden_url_char;
 use nexaguard_store::webhooks::{
     ClaimedDelivery, Delivery, DeliveryId, DeliveryStatus, Webhook, WebhookChange, WebhookId,
 };
@@ -53,17 +59,24 @@ pub struct WebhookUpdate {
     pub rotate_secret: bool,
 }
 
-/// Checks a webhook URL: `https://` with a host, no user name or password,
-/// no fragment, at most [`MAX_URL_LEN`] bytes, and not an address of this
-/// machine or a private network written as an IP literal (the server
-/// checks resolved names at delivery time as well). With
-/// `allow_loopback_http` (a development or test setting of the server),
-/// `http://` is accepted for `localhost`, `127.0.0.1` and `[::1]`, and so
-/// are those hosts over https.
-pub fn check_url(url: &str, allow_loopback_http: bool) -> Result<(), AdminError> {
+/// Checks a webhook URL and returns it normalised (parsed and serialised,
+/// as it is stored and sent to): `https://` with a host, no user name or
+/// password, no fragment, at most [`MAX_URL_LEN`] bytes, none of the
+/// characters [`forbidden_url_char`] names in the text as given (the
+/// parser would silently drop tabs and newlines, so the raw text is
+/// checked first), and not a name of this machine or an address that
+/// [`address::refusal`] refuses (the server checks resolved names at
+/// delivery time as well). With `allow_loopback_http` (a development or
+/// test setting of the server), `http://` is accepted for `localhost`
+/// (and names under it), `127.0.0.1` and `[::1]`, and so are those hosts
+/// over https.
+pub fn check_url(url: &str, allow_loopback_http: bool) -> Result<String, AdminError> {
     let bad = |why: &str| AdminError::invalid("bad_url", format!("the webhook URL {why}"));
     if url.len() > MAX_URL_LEN {
         return Err(bad(&format!("is longer than {MAX_URL_LEN} bytes")));
+    }
+    if let Some(what) = forbidden_url_char(url) {
+        return Err(bad(&format!("must not contain {what}")));
     }
     let parsed = url::Url::parse(url).map_err(|_| bad("is not a valid absolute URL"))?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
@@ -74,7 +87,7 @@ pub fn check_url(url: &str, allow_loopback_http: bool) -> Result<(), AdminError>
     }
     let host = parsed.host().ok_or_else(|| bad("has no host"))?;
     let loopback = match &host {
-        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        url::Host::Domain(name) => is_localhost_name(name),
         url::Host::Ipv4(ip) => ip.is_loopback(),
         url::Host::Ipv6(ip) => ip.is_loopback(),
     };
@@ -97,48 +110,212 @@ pub fn check_url(url: &str, allow_loopback_http: bool) -> Result<(), AdminError>
         url::Host::Domain(_) => None,
     };
     if let Some(ip) = ip {
-        let dev_machine = loopback && allow_loopback_http;
-        if !dev_machine && !is_public(ip) {
-            return Err(bad(
-                "must not point at a private, local or reserved address",
-            ));
+        if !may_connect(ip, allow_loopback_http) {
+            let reason = address::refusal(ip).unwrap_or("special purpose");
+            return Err(bad(&format!(
+                "must not point at a private, local or reserved address ({reason})"
+            )));
         }
     }
-    Ok(())
+    let normalised = String::from(parsed);
+    if normalised.len() > MAX_URL_LEN {
+        return Err(bad(&format!("is longer than {MAX_URL_LEN} bytes")));
+    }
+    Ok(normalised)
 }
 
-/// Whether an address may receive webhooks: not loopback, private,
-/// link-local, unspecified, multicast, shared (CGNAT), documentation or
-/// otherwise reserved. Used for IP literals here and for resolved names by
-/// the server, so that a webhook cannot be aimed at the server's own
-/// network (SSRF).
+/// `localhost` and the names under it, which resolve to this machine
+/// (RFC 6761), with or without the root's trailing dot.
+fn is_localhost_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
+}
+
+/// Whether an address may receive webhooks: see [`address::refusal`].
+/// Used for IP literals here and for resolved names by the server, so
+/// that a webhook cannot be aimed at the server's own network (SSRF).
 pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(ip) => {
-            let [a, b, ..] = ip.octets();
-            !(ip.is_loopback()
-                || ip.is_private()
-                || ip.is_link_local()
-                || ip.is_unspecified()
-                || ip.is_broadcast()
-                || ip.is_multicast()
-                || ip.is_documentation()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b))
-                || (a == 198 && (b == 18 || b == 19))
-                || a >= 240)
+    address::refusal(ip).is_none()
+}
+
+/// Whether a delivery may connect to `ip`: a public address, or with the
+/// development setting `allow_loopback` also a loopback one (`127/8`,
+/// `::1`). The one rule for IP literals at creation and before each
+/// attempt, and for every address a name resolves to at each delivery.
+pub fn may_connect(ip: IpAddr, allow_loopback: bool) -> bool {
+    is_public(ip) || (allow_loopback && ip.is_loopback())
+}
+
+pub mod address {
+    //! The address policy of webhooks: the IANA special-purpose address
+    //! registries as two tables of (block, reason), which a reader can
+    //! check row by row against
+    //! <https://www.iana.org/assignments/iana-ipv4-special-registry> and
+    //! <https://www.iana.org/assignments/iana-ipv6-special-registry>.
+    //!
+    //! Invariant: an address is public only if no row covers it and, for
+    //! the IPv6 forms that carry an IPv4 address, that IPv4 address is
+    //! public too; anything IPv6 outside `2000::/3` (the only space IANA
+    //! allocates for global unicast) is refused as well. Pure functions of
+    //! the address: no I/O, no DNS.
+    //!
+    //! Decisions beyond the registries' "globally reachable" column:
+    //! - Blocks that are reachable but are no web server's (`192.0.0.0/24`
+    //!   with its anycast /32s, AS112, AMT, `2001::/23` whole) are refused:
+    //!   no webhook receiver lives there.
+    //! - 6to4 (`2002::/16`) and Teredo (`2001::/32`) are refused whole,
+    //!   even when the IPv4 address they embed is public: they reach it
+    //!   through relays, and a relay is a hop the server does not choose.
+    //! - IPv4-mapped (`::ffff:0:0/96`) and NAT64 well-known (`64:ff9b::/96`)
+    //!   addresses are judged by the IPv4 address in their last 32 bits:
+    //!   that address is where the connection ends up, and an IPv6-only
+    //!   server behind DNS64 reaches public IPv4 receivers this way.
+    //! - Local-use NAT64 (`64:ff9b:1::/48`) is refused whole: where the
+    //!   IPv4 address sits in it depends on a local prefix length.
+
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    /// One row of a policy table: every address under `network/prefix`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Block<A> {
+        /// The first address of the block.
+        pub network: A,
+        /// The prefix length in bits.
+        pub prefix: u8,
+        /// What the block is, after the registry, with its RFC.
+        pub reason: &'static str,
+        /// What covering an address means.
+        pub rule: Rule,
+    }
+
+    /// What a row says about the addresses it covers.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Rule {
+        /// Never a webhook receiver.
+        Refuse,
+        /// Judged by the IPv4 address in the last 32 bits (IPv6 only).
+        EmbeddedIpv4,
+    }
+
+    const fn v4(a: u8, b: u8, c: u8, d: u8, prefix: u8, reason: &'static str) -> Block<Ipv4Addr> {
+        Block {
+            network: Ipv4Addr::new(a, b, c, d),
+            prefix,
+            reason,
+            rule: Rule::Refuse,
         }
-        IpAddr::V6(ip) => {
-            if let Some(v4) = ip.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
+    }
+
+    const fn v6(
+        segments: [u16; 8],
+        prefix: u8,
+        rule: Rule,
+        reason: &'static str,
+    ) -> Block<Ipv6Addr> {
+        let [a, b, c, d, e, f, g, h] = segments;
+        Block {
+            network: Ipv6Addr::new(a, b, c, d, e, f, g, h),
+            prefix,
+            reason,
+            rule,
+        }
+    }
+
+    /// The IPv4 blocks no webhook goes to, in the registry's order.
+    #[rustfmt::skip]
+    pub const IPV4: &[Block<Ipv4Addr>] = &[
+        v4(0, 0, 0, 0, 8,           "\"this network\" (RFC 791)"),
+        v4(10, 0, 0, 0, 8,          "private use (RFC 1918)"),
+        v4(100, 64, 0, 0, 10,       "shared address space, carrier-grade NAT (RFC 6598)"),
+        v4(127, 0, 0, 0, 8,         "loopback (RFC 1122)"),
+        v4(169, 254, 0, 0, 16,      "link local, cloud metadata services (RFC 3927)"),
+        v4(172, 16, 0, 0, 12,       "private use (RFC 1918)"),
+        v4(192, 0, 0, 0, 24,        "IETF protocol assignments (RFC 6890)"),
+        v4(192, 0, 2, 0, 24,        "documentation, TEST-NET-1 (RFC 5737)"),
+        v4(192, 31, 196, 0, 24,     "AS112-v4 (RFC 7535)"),
+        v4(192, 52, 193, 0, 24,     "AMT (RFC 7450)"),
+        v4(192, 88, 99, 0, 24,      "deprecated 6to4 relay anycast (RFC 7526)"),
+        v4(192, 168, 0, 0, 16,      "private use (RFC 1918)"),
+        v4(192, 175, 48, 0, 24,     "direct delegation AS112 service (RFC 7534)"),
+        v4(198, 18, 0, 0, 15,       "benchmarking (RFC 2544)"),
+        v4(198, 51, 100, 0, 24,     "documentation, TEST-NET-2 (RFC 5737)"),
+        v4(203, 0, 113, 0, 24,      "documentation, TEST-NET-3 (RFC 5737)"),
+        v4(224, 0, 0, 0, 4,         "multicast (RFC 5771)"),
+        v4(240, 0, 0, 0, 4,         "reserved (RFC 1112)"),
+        v4(255, 255, 255, 255, 32,  "limited broadcast (RFC 919)"),
+    ];
+
+    /// The IPv6 blocks no webhook goes to, or that carry an IPv4 address
+    /// to judge instead. The first row that covers an address decides, so
+    /// a narrower block comes before a wider one that contains it.
+    #[rustfmt::skip]
+    pub const IPV6: &[Block<Ipv6Addr>] = &[
+        v6([0, 0, 0, 0, 0, 0, 0, 1], 128,       Rule::Refuse,       "loopback (RFC 4291)"),
+        v6([0, 0, 0, 0, 0, 0, 0, 0], 128,       Rule::Refuse,       "unspecified (RFC 4291)"),
+        v6([0, 0, 0, 0, 0, 0xffff, 0, 0], 96,   Rule::EmbeddedIpv4, "IPv4-mapped (RFC 4291)"),
+        v6([0, 0, 0, 0, 0, 0, 0, 0], 96,        Rule::Refuse,       "IPv4-compatible, deprecated (RFC 4291)"),
+        v6([0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96, Rule::EmbeddedIpv4, "NAT64 well-known prefix (RFC 6052)"),
+        v6([0x64, 0xff9b, 1, 0, 0, 0, 0, 0], 48, Rule::Refuse,       "local-use IPv4/IPv6 translation (RFC 8215)"),
+        v6([0x100, 0, 0, 0, 0, 0, 0, 0], 64,    Rule::Refuse,       "discard-only (RFC 6666)"),
+        v6([0x2001, 0, 0, 0, 0, 0, 0, 0], 32,   Rule::Refuse,       "Teredo (RFC 4380)"),
+        v6([0x2001, 0, 0, 0, 0, 0, 0, 0], 23,   Rule::Refuse,       "IETF protocol assignments (RFC 2928)"),
+        v6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32, Rule::Refuse,     "documentation (RFC 3849)"),
+        v6([0x2002, 0, 0, 0, 0, 0, 0, 0], 16,   Rule::Refuse,       "6to4 (RFC 3056)"),
+        v6([0x2620, 0x4f, 0x8000, 0, 0, 0, 0, 0], 48, Rule::Refuse, "direct delegation AS112 service (RFC 7534)"),
+        v6([0x3fff, 0, 0, 0, 0, 0, 0, 0], 20,   Rule::Refuse,       "documentation (RFC 9637)"),
+        v6([0x5f00, 0, 0, 0, 0, 0, 0, 0], 16,   Rule::Refuse,       "segment routing SIDs (RFC 9602)"),
+        v6([0xfc00, 0, 0, 0, 0, 0, 0, 0], 7,    Rule::Refuse,       "unique local (RFC 4193)"),
+        v6([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10,   Rule::Refuse,       "link-local unicast (RFC 4291)"),
+        v6([0xfec0, 0, 0, 0, 0, 0, 0, 0], 10,   Rule::Refuse,       "site-local, deprecated (RFC 3879)"),
+        v6([0xff00, 0, 0, 0, 0, 0, 0, 0], 8,    Rule::Refuse,       "multicast (RFC 4291)"),
+    ];
+
+    /// Why IPv6 space outside `2000::/3` is refused when no row names it.
+    pub const NOT_GLOBAL_UNICAST: &str =
+        "outside 2000::/3, the only IPv6 space allocated for global unicast (RFC 4291)";
+
+    fn covers(network: u128, prefix: u8, address: u128, bits: u8) -> bool {
+        let shift = u32::from(bits.saturating_sub(prefix));
+        let mask = u128::MAX.checked_shl(shift).unwrap_or(0);
+        network & mask == address & mask
+    }
+
+    /// Why `ip` may not receive webhooks (the reason of the row that
+    /// refuses it), or `None` when it is public.
+    pub fn refusal(ip: IpAddr) -> Option<&'static str> {
+        match ip {
+            IpAddr::V4(ip) => refusal_v4(ip),
+            IpAddr::V6(ip) => refusal_v6(ip),
+        }
+    }
+
+    fn refusal_v4(ip: Ipv4Addr) -> Option<&'static str> {
+        let address = u128::from(u32::from(ip));
+        IPV4.iter()
+            .find(|b| covers(u128::from(u32::from(b.network)), b.prefix, address, 32))
+            .map(|b| b.reason)
+    }
+
+    fn refusal_v6(ip: Ipv6Addr) -> Option<&'static str> {
+        let address = u128::from(ip);
+        match IPV6
+            .iter()
+            .find(|b| covers(u128::from(b.network), b.prefix, address, 128))
+        {
+            Some(Block {
+                rule: Rule::Refuse,
+                reason,
+                ..
+            }) => Some(reason),
+            Some(Block {
+                rule: Rule::EmbeddedIpv4,
+                ..
+            }) => {
+                let [.., a, b, c, d] = ip.octets();
+                refusal_v4(Ipv4Addr::new(a, b, c, d))
             }
-            let first = ip.segments().first().copied().unwrap_or(0);
-            !(ip.is_loopback()
-                || ip.is_unspecified()
-                || ip.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && ip.segments().get(1).copied() == Some(0x0db8))
+            None if !covers(0x2000_u128 << 112, 3, address, 128) => Some(NOT_GLOBAL_UNICAST),
+            None => None,
         }
     }
 }
@@ -240,7 +417,7 @@ impl Admin {
     }
 
     /// Creates a webhook for a site of the caller's tenant, with a fresh
-    /// signing secret.
+    /// signing secret; the URL is stored as [`check_url`] normalises it.
     pub async fn create_webhook(
         &self,
         principal: &Principal,
@@ -249,7 +426,7 @@ impl Admin {
         enabled: bool,
     ) -> Result<NewWebhook, AdminError> {
         let tenant = self.webhook_site(principal, site).await?;
-        check_url(url, self.loopback_allowed())?;
+        let url = check_url(url, self.loopback_allowed())?;
         if self.store.webhooks(tenant, site).await?.len() >= MAX_WEBHOOKS_PER_SITE {
             return Err(AdminError::invalid(
                 "too_many_webhooks",
@@ -263,7 +440,7 @@ impl Admin {
             id,
             tenant,
             site,
-            url: url.to_owned(),
+            url: url.clone(),
             secret_sealed: self.seal_secret(tenant, id, &secret).await?,
             enabled,
             created_at: now,
@@ -272,7 +449,7 @@ impl Admin {
         let audit = principal.audit(
             Action::WebhookCreated,
             format!("webhook:{}", id.0),
-            json!({"site": site.0, "host": audit_host(url), "enabled": enabled}),
+            json!({"site": site.0, "host": audit_host(&url), "enabled": enabled}),
         );
         self.store.create_webhook(&webhook, audit).await?;
         // What was stored, as it reads back (times rounded by the database).
@@ -281,7 +458,8 @@ impl Admin {
     }
 
     /// Changes a webhook; with `rotate_secret`, returns the new secret
-    /// (shown this once; the old one stops working at once).
+    /// (shown this once; the old one stops working at once). A new URL is
+    /// stored as [`check_url`] normalises it.
     pub async fn update_webhook(
         &self,
         principal: &Principal,
@@ -290,16 +468,17 @@ impl Admin {
         update: &WebhookUpdate,
     ) -> Result<(Webhook, Option<WebhookSecret>), AdminError> {
         let (tenant, _) = self.site_webhook(principal, site, webhook).await?;
-        if let Some(url) = &update.url {
-            check_url(url, self.loopback_allowed())?;
-        }
+        let url = match &update.url {
+            Some(url) => Some(check_url(url, self.loopback_allowed())?),
+            None => None,
+        };
         let secret = update.rotate_secret.then(WebhookSecret::generate);
         let secret_sealed = match &secret {
             Some(secret) => Some(self.seal_secret(tenant, webhook, secret).await?),
             None => None,
         };
         let change = WebhookChange {
-            url: update.url.clone(),
+            url: url.clone(),
             enabled: update.enabled,
             secret_sealed,
         };
@@ -308,7 +487,7 @@ impl Admin {
             format!("webhook:{}", webhook.0),
             json!({
                 "site": site.0,
-                "host": update.url.as_deref().map(audit_host),
+                "host": url.as_deref().map(audit_host),
                 "enabled": update.enabled,
                 "secretRotated": update.rotate_secret,
             }),
@@ -418,6 +597,243 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    fn refused(ip: &str) -> Option<&'static str> {
+        address::refusal(ip.parse().unwrap())
+    }
+
+    #[test]
+    fn special_purpose_ipv4_blocks_are_refused() {
+        for ip in [
+            "0.0.0.0",
+            "0.1.2.3",
+            "10.0.0.1",
+            "100.64.0.1",
+            "100.127.255.254",
+            "127.0.0.1",
+            "127.255.255.255",
+            "169.254.169.254",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.0.0.1",
+            "192.0.0.9",
+            "192.0.2.1",
+            "192.31.196.1",
+            "192.52.193.1",
+            "192.88.99.1",
+            "192.168.1.1",
+            "192.175.48.1",
+            "198.18.0.1",
+            "198.19.255.255",
+            "198.51.100.7",
+            "203.0.113.9",
+            "224.0.0.1",
+            "239.255.255.250",
+            "240.0.0.1",
+            "255.255.255.255",
+        ] {
+            assert!(refused(ip).is_some(), "{ip} passed");
+        }
+    }
+
+    #[test]
+    fn special_purpose_ipv6_blocks_are_refused() {
+        for ip in [
+            "::",
+            "::1",
+            "::2",
+            "100::1",
+            "2001::1",
+            "2001:1::1",
+            "2001:20::1",
+            "2001:1ff:ffff::1",
+            "2001:db8::1",
+            "2002::1",
+            "2620:4f:8000::1",
+            "3fff::1",
+            "3fff:fff::1",
+            "5f00::1",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "febf::1",
+            "fec0::1",
+            "ff02::1",
+            "64:ff9b:1::a00:1",
+            "4000::1",
+            "1::1",
+        ] {
+            assert!(refused(ip).is_some(), "{ip} passed");
+        }
+    }
+
+    #[test]
+    fn ipv6_forms_of_refused_ipv4_addresses_are_refused() {
+        for ip in [
+            // NAT64 form of 127.0.0.1 (RFC 6052 well-known prefix).
+            "64:ff9b::7f00:1",
+            "64:ff9b::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::10.0.0.1",
+            // 6to4 of 127.0.0.1 and of a public address: 2002::/16 is
+            // refused whole.
+            "2002:7f00:1::",
+            "2002:101:101::1",
+            // IPv4-compatible (deprecated), whatever it embeds.
+            "::127.0.0.1",
+            "::1.1.1.1",
+            // IPv4-mapped.
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::ffff:169.254.169.254",
+            "::ffff:192.0.0.1",
+            // Teredo: server 127.0.0.1, client 10.0.0.1 obfuscated.
+            "2001:0:7f00:1::f5ff:fffe",
+        ] {
+            assert!(refused(ip).is_some(), "{ip} passed");
+        }
+    }
+
+    #[test]
+    fn public_addresses_and_their_ipv6_forms_pass() {
+        for ip in [
+            "1.1.1.1",
+            "8.8.8.8",
+            "93.184.215.14",
+            "100.63.255.255",
+            "100.128.0.1",
+            "172.32.0.1",
+            "192.0.1.1",
+            "198.20.0.1",
+            "223.255.255.254",
+            "2606:4700:4700::1111",
+            "2a00:1450:4001:82a::200e",
+            "2001:200::1",
+            "::ffff:1.1.1.1",
+            "64:ff9b::1.1.1.1",
+        ] {
+            assert_eq!(refused(ip), None, "{ip}");
+        }
+    }
+
+    #[test]
+    fn every_table_row_is_a_network_address_and_refuses_its_first_address() {
+        for block in address::IPV4 {
+            let host_bits = 32 - u32::from(block.prefix);
+            let low = u32::from(block.network).checked_shl(32 - host_bits);
+            assert!(
+                host_bits == 32 || low.unwrap_or(0) == 0,
+                "{}/{} has host bits set",
+                block.network,
+                block.prefix
+            );
+            assert!(refused(&block.network.to_string()).is_some());
+        }
+        for block in address::IPV6 {
+            let host_bits = 128 - u32::from(block.prefix);
+            let low = u128::from(block.network).checked_shl(128 - host_bits);
+            assert!(
+                host_bits == 128 || low.unwrap_or(0) == 0,
+                "{}/{} has host bits set",
+                block.network,
+                block.prefix
+            );
+            assert!(refused(&block.network.to_string()).is_some());
+        }
+    }
+
+    #[test]
+    fn nat64_form_of_loopback_is_refused_at_creation() {
+        for bad in [
+            "https://[64:ff9b::7f00:1]/hook",
+            "https://[2002:7f00:1::]/hook",
+            "https://[::127.0.0.1]/hook",
+            "https://192.0.0.1/hook",
+            "https://[::ffff:7f00:1]/hook",
+            "https://[2001:0:7f00:1::f5ff:fffe]/hook",
+            "https://2130706433/hook",
+            "https://0x7f.1/hook",
+            "https://127.1/hook",
+        ] {
+            let error = check_url(bad, false).unwrap_err();
+            assert_eq!(error.code(), "bad_url", "{bad}");
+        }
+        // The development setting opens loopback, not its disguises.
+        for bad in ["https://[64:ff9b::7f00:1]/", "http://[64:ff9b::7f00:1]/"] {
+            assert!(check_url(bad, true).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn control_characters_and_markup_in_a_webhook_url_are_refused_before_parsing() {
+        for bad in [
+            "https://hooks.example.com/a\tb",
+            "https://hooks.exa\nmple.com/",
+            "https://hooks.example.com/\r\nX-Injected: 1",
+            "https://hooks.example.com/\u{0}",
+            "https://hooks.example.com/\u{7f}",
+            "https://hooks.example.com/\u{9b}",
+            "https://hooks.example.com/a b",
+            " https://hooks.example.com/",
+            "https://hooks.example.com/\u{3000}",
+            "https://hooks.example.com/\"x",
+            "https://hooks.example.com/<x>",
+            "https://hooks.example.com\\@127.0.0.1/",
+            "https:\\\\hooks.example.com/",
+        ] {
+            let error = check_url(bad, false).unwrap_err();
+            assert_eq!(error.code(), "bad_url", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_webhook_url_is_stored_in_its_normalised_form() {
+        assert_eq!(
+            check_url("HTTPS://Hooks.Example.COM:443/a/../b?x=1", false).unwrap(),
+            "https://hooks.example.com/b?x=1"
+        );
+        assert_eq!(
+            check_url("https://bücher.example/hook", false).unwrap(),
+            "https://xn--bcher-kva.example/hook"
+        );
+        assert_eq!(
+            check_url("https://hooks.example.com", false).unwrap(),
+            "https://hooks.example.com/"
+        );
+        // Percent-encoding may make a URL longer than the raw text.
+        let wide = format!("https://hooks.example.com/{}", "é".repeat(MAX_URL_LEN / 3));
+        assert!(wide.len() <= MAX_URL_LEN);
+        assert_eq!(check_url(&wide, false).unwrap_err().code(), "bad_url");
+    }
+
+    #[test]
+    fn names_under_localhost_are_this_machine() {
+        for bad in [
+            "https://localhost./",
+            "https://LOCALHOST/",
+            "https://api.localhost/",
+        ] {
+            assert_eq!(
+                check_url(bad, false).unwrap_err().code(),
+                "bad_url",
+                "{bad}"
+            );
+        }
+        check_url("http://api.localhost:9000/", true).unwrap();
+    }
+
+    #[test]
+    fn resolved_addresses_are_judged_by_the_same_policy() {
+        for ip in ["127.0.0.1", "::1"] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(!may_connect(ip, false));
+            assert!(may_connect(ip, true));
+        }
+        for ip in ["64:ff9b::7f00:1", "::ffff:127.0.0.1", "10.0.0.1", "fd00::1"] {
+            assert!(!may_connect(ip.parse().unwrap(), true), "{ip}");
+        }
+        assert!(may_connect("2606:4700:4700::1111".parse().unwrap(), false));
+    }
 
     #[test]
     fn urls() {

@@ -1,6 +1,10 @@
 //! A site's configuration: what the banner asks and how the answer is
 //! passed on. Configurations are versioned by the store; a published
 //! version never changes.
+//!
+//! Invariant: a configuration that validates holds in every URL field
+//! only what [`check_config_url`] accepts, because `config.json` hands
+//! those strings to every visitor's browser as link targets.
 
 use nexaguard_tcf::gvl::Gvl;
 use serde::{Deserialize, Serialize};
@@ -449,6 +453,7 @@ impl SiteConfig {
         self.validate_consent_mode(&mut problems);
         self.validate_languages(&mut problems);
         self.validate_banner(&mut problems);
+        self.validate_urls(&mut problems);
         if !(1..=MAX_CONSENT_LIFETIME_DAYS).contains(&self.consent_lifetime_days) {
             problems.add(
                 "consentLifetimeDays",
@@ -639,6 +644,26 @@ impl SiteConfig {
         }
     }
 
+    fn validate_urls(&self, problems: &mut Problems) {
+        let texts = self.languages.iter().map(|(code, t)| {
+            (
+                format!("languages.{code}.privacyPolicyUrl"),
+                &t.privacy_policy_url,
+            )
+        });
+        let vendors = self.custom_vendors.iter().enumerate().map(|(i, v)| {
+            (
+                format!("customVendors[{i}].privacyPolicyUrl"),
+                &v.privacy_policy_url,
+            )
+        });
+        for (path, url) in texts.chain(vendors) {
+            if let Some(Err(refused)) = url.as_deref().map(check_config_url) {
+                problems.add(path, refused.to_string());
+            }
+        }
+    }
+
     /// The texts for the best match of the requested languages (in order of
     /// preference), falling back to the default language.
     pub fn pick_language<'a>(&self, wanted: impl IntoIterator<Item = &'a str>) -> &str {
@@ -686,6 +711,115 @@ impl Problems {
             Err(self.0)
         }
     }
+}
+
+/// Longest URL a configuration field may hold, in bytes.
+pub const MAX_CONFIG_URL_LEN: usize = 2048;
+
+/// Why a configuration URL is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigUrlError {
+    /// Empty, or longer than [`MAX_CONFIG_URL_LEN`].
+    #[error("must be a URL of 1 to {MAX_CONFIG_URL_LEN} bytes")]
+    Length,
+    /// A character browsers strip, rewrite or treat as a delimiter.
+    #[error("must not contain {0}")]
+    Character(&'static str),
+    /// Not `https:` (or `http:` for this machine).
+    #[error("must be an https:// URL (http:// only for localhost, 127.0.0.1 or [::1])")]
+    Scheme,
+    /// No `//host`, a user name or password, or a host or port that is
+    /// not a plain name, IPv4 or bracketed IPv6 address.
+    #[error("must be an absolute URL with a host name and no user name or password")]
+    Authority,
+}
+
+/// The first character of `url` that no URL NexaGuard stores may hold,
+/// named for a message: C0 and C1 controls and DEL (browsers drop tabs
+/// and newlines while parsing, so `java\tscript:` would run as
+/// `javascript:`), any whitespace, `"`, `<`, `>` (they end an HTML
+/// attribute or tag) and the backslash (browsers read it as `/`, so
+/// `https:\\evil.example` leaves the host that was checked).
+pub fn forbidden_url_char(url: &str) -> Option<&'static str> {
+    url.chars().find_map(|c| match c {
+        '"' => Some("a double quote"),
+        '<' | '>' => Some("angle brackets"),
+        '\\' => Some("a backslash"),
+        c if c.is_control() => Some("a control character"),
+        c if c.is_whitespace() => Some("whitespace"),
+        _ => None,
+    })
+}
+
+/// Checks a URL a configuration publishes to browsers (a privacy policy
+/// link): `https://host[:port]...`, or `http://` for `localhost`,
+/// `127.0.0.1` and `[::1]` (a developer's machine). Anything else is
+/// refused, `javascript:` and `data:` above all, since the SDK turns these
+/// strings into links on the publisher's pages. The check is an allowlist
+/// on the raw text, not a parse, so that no parser's leniency (stripped
+/// tabs, backslashes read as slashes) can widen it.
+pub fn check_config_url(url: &str) -> Result<(), ConfigUrlError> {
+    if url.is_empty() || url.len() > MAX_CONFIG_URL_LEN {
+        return Err(ConfigUrlError::Length);
+    }
+    if let Some(what) = forbidden_url_char(url) {
+        return Err(ConfigUrlError::Character(what));
+    }
+    let (scheme, rest) = url.split_once(':').ok_or(ConfigUrlError::Scheme)?;
+    let https = scheme.eq_ignore_ascii_case("https");
+    if !https && !scheme.eq_ignore_ascii_case("http") {
+        return Err(ConfigUrlError::Scheme);
+    }
+    let after = rest.strip_prefix("//").ok_or(ConfigUrlError::Authority)?;
+    let authority = after.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host_of(authority).ok_or(ConfigUrlError::Authority)?;
+    if !https && !is_this_machine(host) {
+        return Err(ConfigUrlError::Scheme);
+    }
+    Ok(())
+}
+
+/// The host of an authority `host[:port]` or `[v6][:port]`, if it is a
+/// plain one: no user information, a port of digits only.
+fn host_of(authority: &str) -> Option<&str> {
+    let (host, port) = if authority.starts_with('[') {
+        let end = authority.find(']')?;
+        let (host, rest) = authority.split_at(end + 1);
+        let inner = host.get(1..host.len() - 1)?;
+        let v6 = !inner.is_empty()
+            && inner
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+        if !v6 {
+            return None;
+        }
+        match rest {
+            "" => (host, None),
+            _ => (host, Some(rest.strip_prefix(':')?)),
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    let name_ok = host.starts_with('[')
+        || (!host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.' || c == '_'));
+    let port_ok = port.map_or(true, |p| {
+        (1..=5).contains(&p.len())
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u16>().is_ok()
+    });
+    (name_ok && port_ok).then_some(host)
+}
+
+/// `localhost`, `127.0.0.1` or `[::1]`: where plain http is a developer's
+/// own machine rather than a network an attacker can sit on.
+fn is_this_machine(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost") || host == "127.0.0.1" || host == "[::1]"
 }
 
 fn duplicates(path: &str, ids: &[u32], problems: &mut Problems) {
@@ -744,4 +878,162 @@ fn is_domain(s: &str) -> bool {
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    const GVL: &str = include_str!("../../server/assets/gvl-sample.json");
+    const OPT_IN: &str = include_str!("../../server/tests/fixtures/opt-in-site.json");
+
+    fn problems_with(edit: impl FnOnce(&mut serde_json::Value)) -> Vec<ConfigProblem> {
+        let mut json: serde_json::Value = serde_json::from_str(OPT_IN).unwrap();
+        edit(&mut json);
+        let gvl = Gvl::from_json(GVL).unwrap();
+        match SiteConfig::from_json(&json.to_string(), &gvl) {
+            Ok(_) => Vec::new(),
+            Err(ConfigError::Invalid(problems)) => problems,
+            Err(other) => panic!("not a validation finding: {other}"),
+        }
+    }
+
+    #[test]
+    fn script_data_and_file_urls_are_refused_as_config_urls() {
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "javascript://example.com/%0aalert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+            "vbscript:msgbox(1)",
+            "file:///etc/passwd",
+            "ftp://files.example.com/policy",
+            "//evil.example/policy",
+            "/privacy",
+            "privacy.html",
+        ] {
+            assert!(check_config_url(bad).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn characters_browsers_strip_or_reinterpret_are_refused_in_config_urls() {
+        for bad in [
+            "java\tscript:alert(1)",
+            "java\nscript:alert(1)",
+            "java\rscript:alert(1)",
+            " javascript:alert(1)",
+            "\u{0}https://example.com/",
+            "https://example.com/\u{7f}",
+            "https://example.com/\u{85}",
+            "https://example.com/a b",
+            "https://example.com/\u{a0}",
+            "https:\\\\evil.example/",
+            "https://evil.example\\@good.example/",
+            "https://example.com/\"onmouseover=\"alert(1)",
+            "https://example.com/<script>",
+        ] {
+            assert!(
+                matches!(check_config_url(bad), Err(ConfigUrlError::Character(_))),
+                "{bad:?}: {:?}",
+                check_config_url(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn config_urls_with_user_information_or_odd_hosts_are_refused() {
+        for bad in [
+            "https://good.example@evil.example/",
+            "https://user:pw@example.com/",
+            "https://",
+            "https:///path",
+            "https:example.com",
+            "https://example.com:99999/",
+            "https://example.com:8x/",
+            "https://example.com:/",
+            "https://%65vil.example/",
+            "https://[zz::1]/",
+            "https://[::1/",
+        ] {
+            assert!(check_config_url(bad).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn http_is_a_config_url_only_on_this_machine() {
+        for dev in [
+            "http://localhost/privacy",
+            "http://LOCALHOST:8080/privacy",
+            "http://127.0.0.1:3000/",
+            "http://[::1]:8443/privacy",
+        ] {
+            check_config_url(dev).unwrap();
+        }
+        for bad in [
+            "http://example.com/privacy",
+            "http://localhost.evil.example/",
+            "http://127.0.0.2/",
+            "http://10.0.0.1/",
+            "http://[::2]/",
+        ] {
+            assert_eq!(check_config_url(bad), Err(ConfigUrlError::Scheme), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ordinary_https_config_urls_are_accepted() {
+        for good in [
+            "https://example.com",
+            "https://shop.example/privacy?lang=de#cookies",
+            "HTTPS://Shop.Example:8443/datenschutz",
+            "https://bücher.example/datenschutz",
+            "https://[2001:db8::1]/privacy",
+            "https://example.com/a%20b",
+        ] {
+            check_config_url(good).unwrap();
+        }
+        let long = format!("https://example.com/{}", "a".repeat(MAX_CONFIG_URL_LEN));
+        assert_eq!(check_config_url(&long), Err(ConfigUrlError::Length));
+        assert_eq!(check_config_url(""), Err(ConfigUrlError::Length));
+    }
+
+    #[test]
+    fn a_javascript_privacy_policy_url_is_a_finding_at_its_field() {
+        let found = problems_with(|json| {
+            json["customVendors"] = serde_json::json!([
+                {"id": "chat", "name": "Chat", "privacyPolicyUrl": "javascript:alert(1)"}
+            ]);
+            let default = json["defaultLanguage"].as_str().unwrap().to_owned();
+            json["languages"][default.as_str()]["privacyPolicyUrl"] =
+                serde_json::json!("data:text/html,<b>x</b>");
+        });
+        let paths: Vec<&str> = found.iter().map(|p| p.path.as_str()).collect();
+        assert!(
+            paths.contains(&"customVendors[0].privacyPolicyUrl"),
+            "{found:?}"
+        );
+        assert!(
+            paths
+                .iter()
+                .any(|p| p.starts_with("languages.") && p.ends_with(".privacyPolicyUrl")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn https_privacy_policy_urls_validate() {
+        let found = problems_with(|json| {
+            json["customVendors"] = serde_json::json!([
+                {"id": "chat", "name": "Chat", "privacyPolicyUrl": "https://chat.example/privacy"}
+            ]);
+            let default = json["defaultLanguage"].as_str().unwrap().to_owned();
+            json["languages"][default.as_str()]["privacyPolicyUrl"] =
+                serde_json::json!("https://shop.example/privacy");
+        });
+        assert_eq!(found, Vec::new());
+    }
 }

@@ -1,6 +1,8 @@
 //! The one error shape every API answer uses:
 //! `{"error": {"code": "...", "message": "..."}}` with a 4xx or 5xx status.
 
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -114,6 +116,111 @@ impl From<StoreError> for ApiError {
                 "internal",
                 "the consent could not be stored; retry with the same eventId",
             ),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    /// 400 `invalid_query`, in words: axum's text would show its own
+    /// preamble and serde's Rust type names.
+    fn from(rejection: QueryRejection) -> Self {
+        let text = rejection.body_text();
+        let detail = text
+            .strip_prefix("Failed to deserialize query string: ")
+            .unwrap_or_default();
+        // serde_path_to_error puts the parameter's path before ": "; a
+        // message of its own has spaces before any colon.
+        let (path, message) = match detail.split_once(": ") {
+            Some((path, message))
+                if !path.is_empty()
+                    && path
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || "._[]".contains(c)) =>
+            {
+                (path.trim_start_matches('.'), message)
+            }
+            _ => ("", detail),
+        };
+        ApiError::bad_request(
+            "invalid_query",
+            crate::body::shape_message(message, path, "the query string", "parameter"),
+        )
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    /// A path segment that does not decode (invalid UTF-8 once
+    /// percent-decoded) names nothing that exists: 404 `not_found`, like
+    /// any other unknown path. The other rejections are mistakes in a
+    /// route's declaration, not in the request.
+    fn from(rejection: PathRejection) -> Self {
+        let input = match &rejection {
+            PathRejection::FailedToDeserializePathParams(e) => !matches!(
+                e.kind(),
+                ErrorKind::WrongNumberOfParameters { .. } | ErrorKind::UnsupportedType { .. }
+            ),
+            _ => false,
+        };
+        if input {
+            return ApiError::not_found("not_found", "no such resource");
+        }
+        tracing::error!(error = %rejection.body_text(), "a route's path parameters do not fit its handler");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the request could not be handled",
+        )
+    }
+}
+
+#[cfg(test)]
+mod rejection_tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+    use axum::extract::Query;
+    use axum::http::Uri;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Params {
+        limit: Option<u32>,
+        id: Option<uuid::Uuid>,
+    }
+
+    fn refused(uri: &str) -> ApiError {
+        match Query::<Params>::try_from_uri(&uri.parse::<Uri>().unwrap()) {
+            Ok(Query(params)) => panic!("{uri} was accepted: {params:?}"),
+            Err(rejection) => ApiError::from(rejection),
+        }
+    }
+
+    #[test]
+    fn a_bad_query_parameter_is_named_without_axum_or_serde_internals() {
+        for (uri, words) in [
+            ("/x?limit=ten", &["`limit`", "whole number"][..]),
+            ("/x?limit=-1", &["`limit`", "whole number"][..]),
+            ("/x?id=123", &["`id`", "UUID"][..]),
+            (
+                "/x?surprise=1",
+                &["`surprise`", "not a known parameter"][..],
+            ),
+        ] {
+            let error = refused(uri);
+            assert_eq!(error.status, StatusCode::BAD_REQUEST);
+            assert_eq!(error.code, "invalid_query");
+            for internal in ["Failed to deserialize", "u32", "Uuid", "Params", "::"] {
+                assert!(
+                    !error.message.contains(internal),
+                    "{uri}: {:?} shows {internal:?}",
+                    error.message
+                );
+            }
+            for word in words {
+                assert!(error.message.contains(word), "{uri}: {}", error.message);
+            }
         }
     }
 }

@@ -12,14 +12,19 @@
 //! - Only a 2xx within [`WebhookSettings::timeout`] counts; redirects are
 //!   not followed (a redirect is a failure, and cannot lead the server
 //!   somewhere the URL check did not allow).
-//! - Names resolve to public addresses only (and the URL is checked again
-//!   before each attempt), so a webhook cannot reach the server's own
-//!   network; the development setting opens this machine alone.
+//! - Every address connected to passes the one address policy
+//!   ([`may_connect`], the IANA special-purpose tables of
+//!   `nexaguard_admin::webhooks::address`): the URL, IP literals included,
+//!   is checked again before each attempt, and every address a name
+//!   resolves to is filtered at each resolution, so a webhook cannot reach
+//!   the server's own network, nor be re-aimed there later by DNS; the
+//!   development setting opens this machine alone. No proxy is used (it
+//!   would resolve names past the filter).
 //! - Logs name the webhook, the delivery and the kind of failure; never
 //!   the URL, the payload or the receiver's answer.
 
 use hmac::{Hmac, Mac};
-use nexaguard_admin::webhooks::{check_url, is_public};
+use nexaguard_admin::webhooks::{check_url, may_connect};
 use nexaguard_admin::Admin;
 use nexaguard_store::webhooks::{ClaimedDelivery, Settlement};
 use rand::Rng;
@@ -135,10 +140,17 @@ pub fn body(claimed: &ClaimedDelivery) -> Result<Vec<u8>, serde_json::Error> {
 }
 
 /// Resolves names to the addresses a webhook may reach (see
-/// [`is_public`]); a name with none left fails to resolve.
+/// [`may_connect`]); a name with none left fails to resolve.
 #[derive(Debug, Clone, Copy)]
 struct PublicOnly {
     allow_loopback: bool,
+}
+
+/// The addresses of `found` a delivery may connect to, in their order.
+fn reachable(found: impl Iterator<Item = SocketAddr>, allow_loopback: bool) -> Vec<SocketAddr> {
+    found
+        .filter(|addr| may_connect(addr.ip(), allow_loopback))
+        .collect()
 }
 
 impl Resolve for PublicOnly {
@@ -146,9 +158,7 @@ impl Resolve for PublicOnly {
         let allow_loopback = self.allow_loopback;
         Box::pin(async move {
             let found = tokio::net::lookup_host((name.as_str(), 0)).await?;
-            let allowed: Vec<SocketAddr> = found
-                .filter(|addr| is_public(addr.ip()) || (allow_loopback && addr.ip().is_loopback()))
-                .collect();
+            let allowed = reachable(found, allow_loopback);
             if allowed.is_empty() {
                 return Err("the name resolves to no public address".into());
             }
@@ -164,6 +174,7 @@ fn client(settings: &WebhookSettings) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
         .timeout(settings.timeout)
         .connect_timeout(settings.timeout)
+        // A redirect's target would escape the URL check; it is a failure.
         .redirect(reqwest::redirect::Policy::none())
         // A proxy would resolve names itself, past the address check.
         .no_proxy()
@@ -386,6 +397,60 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn resolved_special_purpose_addresses_are_dropped_at_every_resolution() {
+        let found: Vec<SocketAddr> = [
+            "[64:ff9b::7f00:1]:443",
+            "[2002:7f00:1::]:443",
+            "[::127.0.0.1]:443",
+            "192.0.0.1:443",
+            "169.254.169.254:443",
+            "[::ffff:10.0.0.1]:443",
+            "127.0.0.1:443",
+            "[::1]:443",
+            "1.1.1.1:443",
+            "[2606:4700:4700::1111]:443",
+        ]
+        .iter()
+        .map(|a| a.parse().unwrap())
+        .collect();
+        let public: Vec<String> = reachable(found.iter().copied(), false)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(public, ["1.1.1.1:443", "[2606:4700:4700::1111]:443"]);
+        let dev: Vec<String> = reachable(found.iter().copied(), true)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            dev,
+            [
+                "127.0.0.1:443",
+                "[::1]:443",
+                "1.1.1.1:443",
+                "[2606:4700:4700::1111]:443"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_name_of_this_machine_does_not_resolve_for_deliveries() {
+        let refused = PublicOnly {
+            allow_loopback: false,
+        }
+        .resolve(Name::from_str("localhost").unwrap())
+        .await;
+        assert!(refused.is_err());
+        let dev = PublicOnly {
+            allow_loopback: true,
+        }
+        .resolve(Name::from_str("localhost").unwrap())
+        .await;
+        assert!(dev.unwrap().all(|a| a.ip().is_loopback()));
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {

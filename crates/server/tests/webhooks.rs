@@ -63,8 +63,10 @@ async fn env(settings: Option<WebhookSettings>) -> Env {
     .await
 }
 
-/// A tenant whose owner signed in (enrolling TOTP), made an admin API
-/// token, and published an opt-in site to production.
+/// A tenant whose owner signed in (enrolling TOTP), published an opt-in
+/// site to production, and made an admin API token for the webhook calls.
+/// The owner's fresh session, not the token, publishes and promotes: the
+/// second factor it just gave is what promotion asks for.
 struct Tenant {
     admin: Client,
     site: Uuid,
@@ -75,6 +77,38 @@ async fn tenant(env: &Env) -> Tenant {
     let id = env.store.create_tenant("acme").await.unwrap().id;
     user(env, Some(id), Role::Owner, "owner@acme.example").await;
     let owner = sign_in(env, "owner@acme.example").await;
+    let site = owner
+        .call(
+            env,
+            Method::POST,
+            "/sites",
+            Some(json!({"name": "Shop", "origins": [SITE_ORIGIN]})),
+        )
+        .await;
+    assert_eq!(site.status, StatusCode::CREATED, "{:?}", site.json());
+    let site_key = site.json()["productionKey"].as_str().unwrap().to_owned();
+    let site = Uuid::parse_str(site.json()["id"].as_str().unwrap()).unwrap();
+    let config: Value = serde_json::from_str(OPT_IN_CONFIG).unwrap();
+    let saved = owner
+        .call(
+            env,
+            Method::PUT,
+            &format!("/sites/{site}/draft"),
+            Some(json!({"revision": 0, "config": config})),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{:?}", saved.json());
+    for step in ["publish", "promotion"] {
+        let done = owner
+            .call(env, Method::POST, &format!("/sites/{site}/{step}"), None)
+            .await;
+        assert_eq!(
+            done.status,
+            StatusCode::CREATED,
+            "{step}: {:?}",
+            done.json()
+        );
+    }
     let token = owner
         .call(
             env,
@@ -88,38 +122,6 @@ async fn tenant(env: &Env) -> Tenant {
         bearer: Some(token.json()["secret"].as_str().unwrap().to_owned()),
         ..Client::default()
     };
-    let site = admin
-        .call(
-            env,
-            Method::POST,
-            "/sites",
-            Some(json!({"name": "Shop", "origins": [SITE_ORIGIN]})),
-        )
-        .await;
-    assert_eq!(site.status, StatusCode::CREATED, "{:?}", site.json());
-    let site_key = site.json()["productionKey"].as_str().unwrap().to_owned();
-    let site = Uuid::parse_str(site.json()["id"].as_str().unwrap()).unwrap();
-    let config: Value = serde_json::from_str(OPT_IN_CONFIG).unwrap();
-    let saved = admin
-        .call(
-            env,
-            Method::PUT,
-            &format!("/sites/{site}/draft"),
-            Some(json!({"revision": 0, "config": config})),
-        )
-        .await;
-    assert_eq!(saved.status, StatusCode::OK, "{:?}", saved.json());
-    for step in ["publish", "promotion"] {
-        let done = admin
-            .call(env, Method::POST, &format!("/sites/{site}/{step}"), None)
-            .await;
-        assert_eq!(
-            done.status,
-            StatusCode::CREATED,
-            "{step}: {:?}",
-            done.json()
-        );
-    }
     Tenant {
         admin,
         site,
@@ -711,4 +713,137 @@ async fn the_signing_secret_is_not_in_the_database_file() {
     // Nor the random part alone.
     let random = &secret["whsec_".len()..];
     assert!(!stored.windows(random.len()).any(|w| w == random));
+}
+
+#[tokio::test]
+async fn special_purpose_addresses_in_any_form_are_refused_at_creation() {
+    // Production rules: no development setting, no worker.
+    let env = env(None).await;
+    let t = tenant(&env).await;
+    let hooks = format!("/sites/{}/webhooks", t.site);
+    for url in [
+        // NAT64 (well-known prefix) form of 127.0.0.1.
+        "https://[64:ff9b::7f00:1]/hook",
+        // 6to4 form of 127.0.0.1.
+        "https://[2002:7f00:1::]/hook",
+        // IPv4-compatible form of 127.0.0.1.
+        "https://[::127.0.0.1]/hook",
+        // IETF protocol assignments.
+        "https://192.0.0.1/hook",
+        // IPv4-mapped form of the cloud metadata address.
+        "https://[::ffff:169.254.169.254]/latest/meta-data",
+        // Teredo, local-use NAT64, documentation, discard-only.
+        "https://[2001:0:7f00:1::f5ff:fffe]/hook",
+        "https://[64:ff9b:1::a00:1]/hook",
+        "https://[3fff::1]/hook",
+        "https://[100::1]/hook",
+        // 127.0.0.1 written as one number, and a name under localhost.
+        "https://2130706433/hook",
+        "https://api.localhost/hook",
+    ] {
+        let answer = t
+            .admin
+            .call(&env, Method::POST, &hooks, Some(json!({ "url": url })))
+            .await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        assert_eq!(answer.code(), "bad_url", "{url}: {:?}", answer.json());
+    }
+    let listed = t.admin.call(&env, Method::GET, &hooks, None).await;
+    assert_eq!(listed.json(), json!([]));
+    // A public address in an IPv6 form is a receiver like any other.
+    let (webhook, _) = create_webhook(&env, &t, "https://[64:ff9b::1.1.1.1]/hook").await;
+    assert_ne!(webhook, Uuid::nil());
+}
+
+#[tokio::test]
+async fn control_characters_in_a_webhook_url_are_refused_and_urls_are_stored_normalised() {
+    let env = env(None).await;
+    let t = tenant(&env).await;
+    let hooks = format!("/sites/{}/webhooks", t.site);
+    for url in [
+        "https://hooks.example.com/a\tb",
+        "https://hooks.exa\nmple.com/",
+        "https://hooks.example.com/\r\nX-Injected: 1",
+        "https://hooks.example.com/\u{0}",
+        "https://hooks.example.com/\u{7f}",
+        "https://hooks.example.com/\u{85}",
+        "https://hooks.example.com/a b",
+        "https://hooks.example.com/\"x",
+        "https://hooks.example.com/<x>",
+        "https://hooks.example.com\\@10.0.0.1/",
+    ] {
+        let answer = t
+            .admin
+            .call(&env, Method::POST, &hooks, Some(json!({ "url": url })))
+            .await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{url:?}");
+        assert_eq!(answer.code(), "bad_url", "{url:?}: {:?}", answer.json());
+    }
+    let made = t
+        .admin
+        .call(
+            &env,
+            Method::POST,
+            &hooks,
+            Some(json!({"url": "HTTPS://Hooks.Example.COM:443/x/../consents"})),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
+    assert_eq!(made.json()["url"], "https://hooks.example.com/consents");
+    let path = format!("{hooks}/{}", made.json()["id"].as_str().unwrap());
+    let patched = t
+        .admin
+        .call(
+            &env,
+            Method::PATCH,
+            &path,
+            Some(json!({"url": "https://Hooks.Example.com/a\r\n"})),
+        )
+        .await;
+    assert_eq!(patched.code(), "bad_url", "{:?}", patched.json());
+    let patched = t
+        .admin
+        .call(
+            &env,
+            Method::PATCH,
+            &path,
+            Some(json!({"url": "https://bücher.example/hook"})),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{:?}", patched.json());
+    assert_eq!(patched.json()["url"], "https://xn--bcher-kva.example/hook");
+    let read = t.admin.call(&env, Method::GET, &path, None).await;
+    assert_eq!(read.json()["url"], "https://xn--bcher-kva.example/hook");
+}
+
+/// A receiver that answers every post with a 307 to `target`.
+async fn redirector(target: &str) -> String {
+    let target = target.to_owned();
+    let app = Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let target = target.clone();
+            async move { (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, target)]) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://127.0.0.1:{}/hook", addr.port())
+}
+
+#[tokio::test]
+async fn a_redirect_is_a_failed_attempt_and_its_target_gets_nothing() {
+    let env = env(Some(fast())).await;
+    let t = tenant(&env).await;
+    let target = Receiver::start(0, false).await;
+    let (webhook, _) = create_webhook(&env, &t, &redirector(&target.url).await).await;
+    post_consent(&env, &consent_event(&t.site_key)).await;
+    let dead = wait_for(&env, &t, webhook, "?status=dead", |listed| {
+        listed.len() == 1
+    })
+    .await;
+    assert_eq!(dead[0]["lastStatus"], 307, "{dead:?}");
+    assert_eq!(dead[0]["attempts"], 3);
+    assert!(target.received().is_empty());
 }
