@@ -10,7 +10,7 @@ use nexaguard_access::{
     verify_password, ApiTokenSecret, SessionSecret, Throttle, TotpError, TotpSecret,
 };
 use nexaguard_audit::{Action, Actor, Outcome};
-use nexaguard_store::admin::{SessionRecord, User, UserChange, UserId};
+use nexaguard_store::admin::{AuditAppend, SessionRecord, User, UserChange, UserId};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -89,7 +89,8 @@ impl Admin {
     ) -> Result<SignedIn, AdminError> {
         let now = OffsetDateTime::now_utc();
         let index = self.keys.email_index(email).await?;
-        let Some(user) = self.store.user_by_email_index(&index).await? else {
+        let accounts = self.store.users_by_email_index(&index).await?;
+        if accounts.is_empty() {
             verify_dummy(password);
             self.store
                 .append_audit(audit_entry(
@@ -103,39 +104,41 @@ impl Admin {
                 ))
                 .await?;
             return Err(AdminError::BadCredentials);
-        };
-        let user_audit = |action, outcome, details| {
-            audit_entry(
-                chain_of(user.tenant),
-                Actor::User(user.id.0),
-                action,
-                format!("user:{}", user.id.0),
-                outcome,
-                network.clone(),
-                details,
-            )
-        };
-        let password_ok = verify_password(password, &user.password_hash);
-        let locked = user.throttle.locked(now);
+        }
+        // An address has at most one account per tenant; the password tells
+        // which one signs in (accepting an invitation refuses a password
+        // the address already uses). Every account's password is checked,
+        // so the time taken does not say which one matched.
+        let mut matched = None;
+        for account in &accounts {
+            if verify_password(password, &account.password_hash) && matched.is_none() {
+                matched = Some(account);
+            }
+        }
         let code = code.map(str::trim).filter(|c| !c.is_empty());
-        if !password_ok {
-            if locked.is_some() {
-                // Not counted: a refused attempt must not lengthen the lock.
-                self.audit_locked_attempt(&user_audit).await?;
-            } else {
-                self.record_failure(
-                    &user,
-                    now,
-                    &user_audit,
-                    Action::LoginFailed,
-                    "wrong_password",
-                )
-                .await?;
+        let Some(user) = matched else {
+            for account in &accounts {
+                let user_audit = account_audit(account, &network);
+                if account.throttle.locked(now).is_some() {
+                    // Not counted: a refused attempt must not lengthen the lock.
+                    self.audit_locked_attempt(&user_audit).await?;
+                } else {
+                    self.record_failure(
+                        account,
+                        now,
+                        &user_audit,
+                        Action::LoginFailed,
+                        "wrong_password",
+                    )
+                    .await?;
+                }
             }
             return Err(AdminError::BadCredentials);
-        }
+        };
+        let user_audit = account_audit(user, &network);
+        let locked = user.throttle.locked(now);
         let factor = match code {
-            Some(code) if user.has_mfa() => Some(self.check_code(&user, code, now).await?),
+            Some(code) if user.has_mfa() => Some(self.check_code(user, code, now).await?),
             _ => None,
         };
         match (locked, factor) {
@@ -146,7 +149,7 @@ impl Admin {
             }
             (None, None) => {}
             (locked, Some(failed)) => {
-                self.record_failure(&user, now, &user_audit, Action::MfaFailed, failed.reason())
+                self.record_failure(user, now, &user_audit, Action::MfaFailed, failed.reason())
                     .await?;
                 // During a lock every failure reads the same, so that the
                 // answer does not confirm the password.
@@ -157,7 +160,7 @@ impl Admin {
                 });
             }
         }
-        self.clear_throttle(&user).await?;
+        self.clear_throttle(user).await?;
         let factor_given = factor.is_some();
         let session = SessionSecret::generate();
         self.store
@@ -190,7 +193,7 @@ impl Admin {
     /// Audits an attempt refused because the account is locked.
     async fn audit_locked_attempt(
         &self,
-        user_audit: &impl Fn(Action, Outcome, serde_json::Value) -> nexaguard_store::admin::AuditAppend,
+        user_audit: &impl Fn(Action, Outcome, serde_json::Value) -> AuditAppend,
     ) -> Result<(), AdminError> {
         self.store
             .append_audit(user_audit(
@@ -252,7 +255,7 @@ impl Admin {
         &self,
         user: &User,
         now: OffsetDateTime,
-        user_audit: &impl Fn(Action, Outcome, serde_json::Value) -> nexaguard_store::admin::AuditAppend,
+        user_audit: &impl Fn(Action, Outcome, serde_json::Value) -> AuditAppend,
         failed: Action,
         reason: &str,
     ) -> Result<(), AdminError> {
@@ -733,6 +736,25 @@ impl CodeCheck {
             CodeCheck::Replayed => "replayed_code",
             _ => "wrong_code",
         }
+    }
+}
+
+/// The audit entries of an attempt on `user`'s account: the account by
+/// id in its tenant's chain, never the address.
+fn account_audit<'a>(
+    user: &'a User,
+    network: &'a Option<String>,
+) -> impl Fn(Action, Outcome, serde_json::Value) -> AuditAppend + 'a {
+    move |action, outcome, details| {
+        audit_entry(
+            chain_of(user.tenant),
+            Actor::User(user.id.0),
+            action,
+            format!("user:{}", user.id.0),
+            outcome,
+            network.clone(),
+            details,
+        )
     }
 }
 

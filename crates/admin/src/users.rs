@@ -1,11 +1,15 @@
 //! Users, invitations and roles. Nobody grants a role above their own,
 //! and nobody changes their own role or removes themselves.
+//!
+//! An e-mail address has at most one account per tenant (and one platform
+//! operator account): an account is a membership, so inviting an address
+//! never depends on, and never reveals, its accounts in other tenants.
 
 use crate::error::AdminError;
 use crate::keys::Scope;
 use crate::principal::{audit_entry, chain_of, Principal};
 use crate::Admin;
-use nexaguard_access::{hash_password, InvitationSecret, Permission, Role};
+use nexaguard_access::{hash_password, verify_password, InvitationSecret, Permission, Role};
 use nexaguard_audit::{Action, Actor, Outcome};
 use nexaguard_store::admin::{Invitation, NewUser, User, UserChange, UserId};
 use nexaguard_store::TenantId;
@@ -127,6 +131,22 @@ impl Admin {
         let password_hash = hash_password(password)
             .map_err(|e| AdminError::invalid("weak_password", e.to_string()))?;
         let email_index = self.keys.email_index(email).await?;
+        // Sign-in tells an address's accounts apart by password, so a new
+        // account must not share one with another account of the address.
+        // This tells only someone who already knows that password.
+        for other in self.store.users_by_email_index(&email_index).await? {
+            if other.tenant == tenant {
+                return Err(AdminError::Conflict(
+                    "that e-mail address has an account in this tenant".to_owned(),
+                ));
+            }
+            if verify_password(password, &other.password_hash) {
+                return Err(AdminError::invalid(
+                    "password_in_use",
+                    "choose a password you do not use for another NexaGuard account",
+                ));
+            }
+        }
         let email_sealed = self
             .keys
             .seal(
@@ -236,6 +256,20 @@ impl Admin {
         check_email(email)?;
         let now = OffsetDateTime::now_utc();
         let email_index = self.keys.email_index(email).await?;
+        // Only the inviter's own tenant is looked at: an account of the
+        // address elsewhere is none of their business, and does not stop
+        // the invitation (an address has one account per tenant).
+        let in_tenant = self
+            .store
+            .users_by_email_index(&email_index)
+            .await?
+            .iter()
+            .any(|user| user.tenant == Some(tenant));
+        if in_tenant {
+            return Err(AdminError::Conflict(
+                "that e-mail address has an account in this tenant".to_owned(),
+            ));
+        }
         let invitation = Invitation {
             id: Uuid::new_v4(),
             tenant,

@@ -317,24 +317,28 @@ fn user_create_refuses_bad_input_with_one_line() {
     };
     let line = format!("{PASSWORD}\n");
 
-    // The address is taken, whatever its case, in whichever tenant.
+    // The address is taken among operators, whatever its case.
     let out = user(
         &["--email", "op@example.org", "--role", "platform_operator"],
         &line,
     );
     assert_error(&out, 1, "e-mail address has an account");
-    let out = user(
-        &[
-            "--email",
-            " OP@example.ORG ",
-            "--role",
-            "viewer",
-            "--tenant",
-            &tenant,
-        ],
-        &line,
-    );
-    assert_error(&out, 1, "e-mail address has an account");
+    // An address has one account per tenant: another one in a tenant is a
+    // membership of its own, with a password of its own.
+    let in_tenant = [
+        "--email",
+        " OP@example.ORG ",
+        "--role",
+        "viewer",
+        "--tenant",
+        &tenant,
+    ];
+    let out = user(&in_tenant, &line);
+    assert_error(&out, 1, "password you do not use for another");
+    let other_line = format!("{PASSWORD} for acme\n");
+    assert_ok(&user(&in_tenant, &other_line));
+    let out = user(&in_tenant, "yet another long password\n");
+    assert_error(&out, 1, "e-mail address has an account in this tenant");
 
     // Weak password on an existing installation.
     let out = user(
@@ -422,10 +426,11 @@ fn user_create_refuses_bad_input_with_one_line() {
     );
     assert_error(&out, 2, "leave out --tenant");
 
-    // None of the refusals created anyone.
+    // None of the refusals created anyone: the operator and the one
+    // tenant account of the same address are all there is.
     block_on(async {
         let (consents, admin) = open_admin(&data).await;
-        assert_eq!(admin.store().count_users().await.unwrap(), 1);
+        assert_eq!(admin.store().count_users().await.unwrap(), 2);
         consents.close().await;
     });
 }

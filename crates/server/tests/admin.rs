@@ -1699,7 +1699,7 @@ async fn a_stolen_session_cannot_guess_the_password_through_the_password_change(
     let user = env
         .admin
         .store()
-        .user_by_email_index(
+        .users_by_email_index(
             &env.admin
                 .keys()
                 .email_index("o@acme.example")
@@ -1708,7 +1708,7 @@ async fn a_stolen_session_cannot_guess_the_password_through_the_password_change(
         )
         .await
         .unwrap()
-        .unwrap();
+        .remove(0);
     assert!(nexaguard_access::verify_password(
         PASSWORD,
         &user.password_hash
@@ -1903,4 +1903,104 @@ async fn a_publisher_without_a_second_factor_cannot_promote_to_production() {
         "{:?}",
         promoted.json()
     );
+}
+
+/// Invites `email` as `inviter` and accepts with `password`; returns the
+/// invitation's answer and the acceptance's.
+async fn invite_and_accept(
+    env: &Env,
+    inviter: &Client,
+    email: &str,
+    password: &str,
+) -> (common::Answer, common::Answer) {
+    let invited = inviter
+        .call(
+            env,
+            Method::POST,
+            "/invitations",
+            Some(json!({"email": email, "role": "viewer"})),
+        )
+        .await;
+    let Some(secret) = invited.json()["invitation"].as_str().map(str::to_owned) else {
+        return (
+            invited,
+            common::Answer {
+                status: StatusCode::IM_A_TEAPOT,
+                headers: Default::default(),
+                body: b"{}".to_vec(),
+            },
+        );
+    };
+    let accepted = Client::default()
+        .call(
+            env,
+            Method::POST,
+            "/invitations/accept",
+            Some(json!({"invitation": secret, "password": password})),
+        )
+        .await;
+    (invited, accepted)
+}
+
+#[tokio::test]
+async fn an_invitation_does_not_reveal_accounts_in_other_tenants() {
+    let env = env().await;
+    let alpha = tenant(&env, "alpha").await;
+    let beta = tenant(&env, "beta").await;
+    // The operator's address too: accounts outside the tenant are all
+    // alike to the inviter.
+    user(&env, None, Role::PlatformOperator, "op@example.org").await;
+    let (fresh_invited, fresh_accepted) =
+        invite_and_accept(&env, &alpha.owner, "fresh@example.org", PASSWORD).await;
+    for taken in ["owner@beta.example", "op@example.org"] {
+        let (invited, accepted) =
+            invite_and_accept(&env, &alpha.owner, taken, "alpha's own password").await;
+        assert_eq!(invited.status, fresh_invited.status, "{taken}");
+        assert_eq!(
+            accepted.status,
+            fresh_accepted.status,
+            "{taken}: {:?}",
+            accepted.json()
+        );
+        let shape = |a: &common::Answer| {
+            let mut keys: Vec<String> = a.json().as_object().unwrap().keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(shape(&accepted), shape(&fresh_accepted));
+        assert_eq!(accepted.json()["role"], "viewer");
+    }
+    // The address signs in to the account its password belongs to.
+    let who = |answer: &common::Answer| {
+        let mut client = Client::default();
+        client.absorb(answer);
+        client
+    };
+    let to_alpha = attempt(
+        &env,
+        json!({"email": "owner@beta.example", "password": "alpha's own password"}),
+    )
+    .await;
+    assert_eq!(to_alpha.status, StatusCode::OK, "{:?}", to_alpha.json());
+    let me = who(&to_alpha)
+        .call(&env, Method::GET, "/session", None)
+        .await;
+    assert_eq!(me.json()["tenant"], json!(alpha.id.0));
+    assert_eq!(me.json()["role"], "viewer");
+    let to_beta = attempt(
+        &env,
+        json!({"email": "owner@beta.example", "password": PASSWORD}),
+    )
+    .await;
+    let me = who(&to_beta)
+        .call(&env, Method::GET, "/session", None)
+        .await;
+    assert_eq!(me.json()["tenant"], json!(beta.id.0));
+    // Inside the inviter's own tenant a taken address is still a conflict.
+    let (again, _) = invite_and_accept(&env, &alpha.owner, "fresh@example.org", "x").await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("in this tenant"));
 }

@@ -312,8 +312,10 @@ pub trait AdminStore: WebhookStore + Send + Sync + 'static {
     /// Creates a user. [`StoreError::Conflict`] if the address is taken.
     async fn create_user(&self, user: NewUser, audit: AuditAppend) -> Result<User, StoreError>;
 
-    /// The user with this e-mail index, in any tenant (sign-in).
-    async fn user_by_email_index(&self, index: &[u8; 32]) -> Result<Option<User>, StoreError>;
+    /// The users with this e-mail index, oldest first: at most one per
+    /// tenant and one platform operator (sign-in tells them apart by
+    /// password).
+    async fn users_by_email_index(&self, index: &[u8; 32]) -> Result<Vec<User>, StoreError>;
 
     /// A user by id, in any tenant (the session layer).
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;

@@ -284,11 +284,15 @@ async fn users(harness: &dyn Harness) {
 
     // What was created reads back exactly, by address and by id.
     assert_eq!(
-        admin.user_by_email_index(&[1; 32]).await.unwrap(),
-        Some(alice.clone())
+        admin.users_by_email_index(&[1; 32]).await.unwrap(),
+        vec![alice.clone()]
     );
     assert_eq!(admin.user(bob.id).await.unwrap(), Some(bob.clone()));
-    assert_eq!(admin.user_by_email_index(&[9; 32]).await.unwrap(), None);
+    assert!(admin
+        .users_by_email_index(&[9; 32])
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(
         admin.users(Some(acme)).await.unwrap(),
         vec![alice.clone(), bob.clone()]
@@ -299,17 +303,26 @@ async fn users(harness: &dyn Harness) {
     );
     assert_eq!(admin.users(None).await.unwrap(), vec![operator.clone()]);
 
-    // A taken address is a conflict, in any tenant, and nothing is kept:
-    // neither a user nor an audit entry.
+    // An address taken in the tenant is a conflict, and nothing is kept:
+    // neither a user nor an audit entry. So is an operator's address for
+    // another operator.
     let taken = admin
         .create_user(
-            new_user(Some(globex), Role::Viewer, 1),
-            audit(chain_of(globex), Action::UserCreated, "user"),
+            new_user(Some(acme), Role::Viewer, 1),
+            audit(chain_of(acme), Action::UserCreated, "user"),
+        )
+        .await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    let taken = admin
+        .create_user(
+            new_user(None, Role::PlatformOperator, 4),
+            audit(ChainId::Platform, Action::UserCreated, "user"),
         )
         .await;
     assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
     assert_eq!(admin.count_users().await.unwrap(), 4);
-    assert_eq!(entries(admin, chain_of(globex)).await.len(), 1);
+    assert_eq!(entries(admin, chain_of(acme)).await.len(), 2);
+    assert_eq!(entries(admin, ChainId::Platform).await.len(), 1);
 
     // The CHECK keeps platform operators and tenants apart.
     assert!(admin
@@ -442,6 +455,14 @@ async fn users(harness: &dyn Harness) {
         .unwrap());
     // The address is free again.
     create_user(admin, globex, Role::Viewer, 2).await;
+    // Another tenant's account of an address does not take it: one
+    // address, one account per tenant, found together at sign-in.
+    let alice_at_globex = create_user(admin, globex, Role::Editor, 1).await;
+    let found = admin.users_by_email_index(&[1; 32]).await.unwrap();
+    assert_eq!(
+        found.iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![alice.id, alice_at_globex.id]
+    );
     stores.store.close().await;
 }
 
@@ -2014,6 +2035,75 @@ macro_rules! admin_tests {
 // One line per backend.
 admin_tests!(sqlite, SqliteHarness::new());
 admin_tests!(postgres, optional PostgresHarness::new().await);
+
+// ---------------------------------------------------------------------------
+// SQLite only
+
+/// The migration that lets an address have an account per tenant rebuilds
+/// the users table; dropping the old one cascades to sessions and
+/// recovery codes, which the migration keeps aside and puts back. Running
+/// its script again on a store with data proves nothing is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_users_rebuild_keeps_sessions_and_recovery_codes() {
+    let harness = SqliteHarness::new();
+    let stores = harness.open().await;
+    let admin = stores.admin.as_ref();
+    let tenant = stores.store.create_tenant("Acme").await.unwrap().id;
+    let user = create_user(admin, tenant, Role::Admin, 1).await;
+    let at = now_micros();
+    admin
+        .create_session(session(&user, 1, at), None)
+        .await
+        .unwrap();
+    assert!(admin
+        .update_user(
+            Some(tenant),
+            user.id,
+            UserChange::TotpConfirmed {
+                sealed: "v1.k.totp".to_owned(),
+                step: 7,
+                recovery_hashes: vec![[1; 32], [2; 32]],
+            },
+            None,
+        )
+        .await
+        .unwrap());
+    // TotpConfirmed ends sessions: open one again after it.
+    admin
+        .create_session(session(&user, 2, at), None)
+        .await
+        .unwrap();
+    let before = admin.user(user.id).await.unwrap().unwrap();
+    stores.store.close().await;
+
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&harness.path)
+        .foreign_keys(true)
+        .connect()
+        .await
+        .unwrap();
+    let script = include_str!("../migrations/0007_email_per_tenant.sql");
+    sqlx::raw_sql(&format!("BEGIN; {script} COMMIT;"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+
+    let stores = harness.open().await;
+    let admin = stores.admin.as_ref();
+    assert_eq!(admin.user(user.id).await.unwrap(), Some(before));
+    assert!(admin.session(&[2; 32]).await.unwrap().is_some());
+    assert_eq!(admin.unused_recovery_codes(user.id).await.unwrap(), 2);
+    // The per-tenant uniqueness holds after the rebuild.
+    let again = admin
+        .create_user(
+            new_user(Some(tenant), Role::Viewer, 1),
+            audit(chain_of(tenant), Action::UserCreated, "user"),
+        )
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    stores.store.close().await;
+}
 
 // ---------------------------------------------------------------------------
 // PostgreSQL only

@@ -56,9 +56,9 @@ const BEGIN: &str = "BEGIN ISOLATION LEVEL READ COMMITTED";
 /// collide would merely wait for each other.
 const LOCK_CHAIN: &str = "SELECT pg_advisory_xact_lock(hashtextextended('audit:' || $1, 0))";
 
-/// The unique constraint on `users.email_index`: violating it means the
-/// address has an account.
-const EMAIL_UNIQUE: &str = "users_email_index_unique";
+/// The unique index on a tenant's `users.email_index`: violating it
+/// means the address has an account in that tenant.
+const EMAIL_UNIQUE: &str = "users_email_per_tenant";
 
 /// The admin store on PostgreSQL. Make it with [`PostgresAdminStore::new`]
 /// from the process's [`PostgresStore`].
@@ -228,7 +228,8 @@ fn role_from_db(text: &str) -> Result<Role, StoreError> {
         .map_err(|_| StoreError::Corrupt(format!("stored role {text:?}")))
 }
 
-/// Whether an insert failed because the e-mail address has an account.
+/// Whether an insert failed because the e-mail address has an account
+/// in the tenant.
 /// Any other violation (a foreign key, another unique index) stays a
 /// database error.
 fn is_email_taken(error: &sqlx::Error) -> bool {
@@ -392,7 +393,7 @@ async fn insert_user(conn: &mut PgConnection, user: &NewUser) -> Result<User, St
     match inserted {
         Err(e) if is_email_taken(&e) => {
             return Err(StoreError::Conflict(
-                "that e-mail address has an account".to_owned(),
+                "that e-mail address has an account in this tenant".to_owned(),
             ))
         }
         other => other?,
@@ -658,17 +659,17 @@ impl AdminStore for PostgresAdminStore {
         Ok(created)
     }
 
-    async fn user_by_email_index(&self, index: &[u8; 32]) -> Result<Option<User>, StoreError> {
+    async fn users_by_email_index(&self, index: &[u8; 32]) -> Result<Vec<User>, StoreError> {
         let mut conn = self.conn().await?;
         sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE email_index = $1"
+            "SELECT {USER_COLUMNS} FROM users WHERE email_index = $1 ORDER BY created_at, id"
         ))
         .bind(index.as_slice())
-        .fetch_optional(&mut *conn)
+        .fetch_all(&mut *conn)
         .await?
-        .as_ref()
+        .iter()
         .map(user_from_row)
-        .transpose()
+        .collect()
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {

@@ -375,7 +375,7 @@ async fn insert_user(conn: &mut SqliteConnection, user: &NewUser) -> Result<User
     match inserted {
         Err(e) if is_unique_violation(&e) => {
             return Err(StoreError::Conflict(
-                "that e-mail address has an account".to_owned(),
+                "that e-mail address has an account in this tenant".to_owned(),
             ))
         }
         other => other?,
@@ -627,16 +627,16 @@ impl AdminStore for SqliteAdminStore {
         })
     }
 
-    async fn user_by_email_index(&self, index: &[u8; 32]) -> Result<Option<User>, StoreError> {
+    async fn users_by_email_index(&self, index: &[u8; 32]) -> Result<Vec<User>, StoreError> {
         sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE email_index = ?"
+            "SELECT {USER_COLUMNS} FROM users WHERE email_index = ? ORDER BY created_at, id"
         ))
         .bind(index.as_slice())
-        .fetch_optional(&self.read)
+        .fetch_all(&self.read)
         .await?
-        .as_ref()
+        .iter()
         .map(user_from_row)
-        .transpose()
+        .collect()
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
