@@ -18,6 +18,7 @@
 #   CONNECTIONS=32   wrk connections
 #   PORT=18443       port of the consent server
 #   ECHO_PORT=18444  port of the echo baseline
+#   METRICS_PORT=19464  port of the server's metrics listener (plain HTTP)
 #   MODES="https http"  which transports to measure
 #   SKIP_BUILD=1     use the binaries already built
 #   KEEP=1           keep the temporary data directories and logs
@@ -34,6 +35,7 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 PORT=${PORT:-18443}
 ECHO_PORT=${ECHO_PORT:-18444}
+METRICS_PORT=${METRICS_PORT:-19464}
 MODES=${MODES:-https http}
 SKIP_BUILD=${SKIP_BUILD:-0}
 KEEP=${KEEP:-0}
@@ -82,8 +84,10 @@ for mode in $MODES; do
     echo_base="$scheme://127.0.0.1:$ECHO_PORT"
     echo
     echo "== $mode: nexaguard serve --demo --data-dir $data --listen 127.0.0.1:$PORT" \
+        "--metrics-listen 127.0.0.1:$METRICS_PORT" \
         "--rate-limit-per-minute 100000000 --rate-limit-burst 100000000 ${proxy_flag[*]}"
     "$SERVER_BIN" serve --demo --data-dir "$data" --listen "127.0.0.1:$PORT" \
+        --metrics-listen "127.0.0.1:$METRICS_PORT" \
         --rate-limit-per-minute 100000000 --rate-limit-burst 100000000 "${proxy_flag[@]}" \
         >"$WORK/server-$mode.log" 2>&1 &
     server=$!
@@ -125,7 +129,8 @@ for mode in $MODES; do
         measure "$mode-echo-get" "$round" "$HERE/get.lua" "$echo_base" "$site_key"
     done
 
-    curl -sk "$base/metrics" >"$WORK/metrics-$mode.txt"
+    # Metrics are on the operator's listener, never on the public one.
+    curl -s "http://127.0.0.1:$METRICS_PORT/metrics" >"$WORK/metrics-$mode.txt"
     stop "$echo_pid"
     stop "$server"
 

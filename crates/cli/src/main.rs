@@ -29,8 +29,9 @@ enum Command {
     /// Global Vendor List files.
     #[command(subcommand)]
     Gvl(GvlCommand),
+    // Boxed: the server's settings outweigh every other command's arguments.
     /// Run the consent server (HTTPS) on the embedded store.
-    Serve(nexaguard_server::settings::ServeArgs),
+    Serve(Box<nexaguard_server::settings::ServeArgs>),
     /// Apply the store's migrations and exit.
     Migrate(commands::server::StoreArgs),
     /// Tenants (customers) of the platform.
@@ -135,7 +136,7 @@ fn main() -> ExitCode {
         Command::Ac(AcCommand::Encode(args)) => commands::ac::encode(args),
         Command::Gvl(GvlCommand::Inspect(args)) => commands::gvl::inspect(args),
         Command::Gvl(GvlCommand::Trim(args)) => commands::gvl::trim(args),
-        Command::Serve(args) => commands::server::serve(args),
+        Command::Serve(args) => commands::server::serve(*args),
         Command::Migrate(args) => commands::server::migrate(args),
         Command::Tenant(TenantCommand::Create(args)) => commands::server::tenant_create(args),
         Command::Site(SiteCommand::Create(args)) => commands::server::site_create(args),

@@ -1,9 +1,14 @@
 //! The application: shared state and the router.
+//!
+//! Invariant: every request but the health probes is answered only when
+//! it names one of the server's [`PublicOrigins`] (`headers::own_host`),
+//! and metrics are not on this router (see [`crate::metrics`]).
 
 use crate::admin::AdminHttp;
 use crate::precompressed::Precompressed;
 use crate::ratelimit::Limiter;
 use crate::registry::Registry;
+use crate::settings::PublicOrigins;
 use crate::{headers, metrics, routes};
 use axum::http::HeaderName;
 use axum::routing::{get, post};
@@ -36,6 +41,8 @@ pub struct Inner {
     pub behind_proxy: bool,
     /// The admin API, when enabled.
     pub admin: Option<AdminHttp>,
+    /// The server's own origins: absolute URLs, `Host` and `Origin` checks.
+    pub public: PublicOrigins,
     registry: RwLock<Arc<Registry>>,
     pub(crate) gvl_response: Precompressed,
     pub(crate) assets: routes::assets::Assets,
@@ -59,6 +66,9 @@ pub struct StateParts {
     pub demo_site_key: Option<String>,
     /// The admin API, when enabled.
     pub admin: Option<AdminHttp>,
+    /// The server's own origins (settings' `public_url`, or the
+    /// development default for the listen address).
+    pub public: PublicOrigins,
 }
 
 impl AppState {
@@ -87,6 +97,7 @@ impl AppState {
             country_header: parts.country_header,
             behind_proxy: parts.behind_proxy,
             admin: parts.admin,
+            public: parts.public,
             registry: RwLock::new(Arc::new(registry)),
             gvl_response: Precompressed::new(gvl_json, "application/json", "public, max-age=3600"),
             assets,
@@ -128,8 +139,9 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// The whole router: public API, health and metrics, SDK and demo page,
-/// with security headers on every response.
+/// The whole router: public API, health, SDK and demo page, admin API and
+/// console, with security headers on every response. Metrics are served
+/// by [`crate::metrics::router`] on a listener of their own.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route(
@@ -161,13 +173,16 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::console::router())
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
-        .route("/metrics", get(routes::health::metrics))
         .route("/sdk/v1/nexaguard.js", get(routes::assets::sdk))
         .route("/sdk/v1/{file}", get(routes::assets::sdk_hashed))
         .route("/demo/", get(routes::assets::demo_page))
         .route("/demo/demo.js", get(routes::assets::demo_script))
         .route("/", get(routes::assets::index))
         .fallback(routes::health::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            headers::own_host,
+        ))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)

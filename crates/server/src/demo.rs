@@ -1,11 +1,14 @@
 //! The demo tenant and site the run command creates in an empty store.
+//!
+//! Invariant: the demo site allows exactly the server's own public origins,
+//! since the demo page is served by this server.
 
+use crate::settings::PublicOrigins;
 use anyhow::Context;
 use nexaguard_consent::config::SiteConfig;
 use nexaguard_consent::Environment;
 use nexaguard_store::{Site, Store};
 use nexaguard_tcf::gvl::Gvl;
-use std::net::SocketAddr;
 
 /// The demo site's configuration (opt-in categories, English and German).
 pub const DEMO_CONFIG: &str = include_str!("../assets/demo-site.json");
@@ -14,16 +17,18 @@ pub const DEMO_CONFIG: &str = include_str!("../assets/demo-site.json");
 pub const DEMO_SITE_NAME: &str = "Demo site";
 
 /// Creates the demo tenant and site when the store has no tenant, and
-/// returns the demo site (existing or new), if there is one.
+/// returns the demo site (existing or new), if there is one. The new
+/// site's allowed origins are the server's own (`public`): the demo page
+/// is served by this server.
 pub async fn ensure(
     store: &dyn Store,
     gvl: &Gvl,
-    listen: SocketAddr,
+    public: &PublicOrigins,
 ) -> anyhow::Result<Option<Site>> {
     if store.tenants().await?.is_empty() {
         SiteConfig::from_json(DEMO_CONFIG, gvl).context("the embedded demo configuration")?;
         let tenant = store.create_tenant("Demo").await?;
-        let origins = demo_origins(listen);
+        let origins: Vec<String> = public.iter().map(|o| o.url()).collect();
         let site = store
             .create_site(tenant.id, DEMO_SITE_NAME, &origins)
             .await?;
@@ -70,18 +75,4 @@ pub async fn ensure_owner(
         .await?;
     tracing::info!("created the demo tenant's owner");
     Ok(Some((DEMO_OWNER.to_owned(), password)))
-}
-
-/// The origins a browser uses for the demo page on this server.
-fn demo_origins(listen: SocketAddr) -> Vec<String> {
-    let port = listen.port();
-    let mut origins = vec![
-        format!("https://localhost:{port}"),
-        format!("https://127.0.0.1:{port}"),
-    ];
-    let ip = listen.ip();
-    if !ip.is_loopback() && !ip.is_unspecified() {
-        origins.push(format!("https://{}", SocketAddr::new(ip, port)));
-    }
-    origins
 }

@@ -1,7 +1,15 @@
-//! Security headers on every response, and CORS for the public API limited
-//! to the origins sites have configured.
+//! Security headers on every response, CORS for the public API limited
+//! to the origins sites have configured, and the check that a request is
+//! meant for this server.
+//!
+//! Invariant: a request reaches a handler (health probes aside) only when
+//! every authority it carries (`Host`, and the request target's authority:
+//! HTTP/2's `:authority`, HTTP/1.1's absolute form) is one of the
+//! configured [`crate::settings::PublicOrigins`].
 
 use crate::app::AppState;
+use crate::error::ApiError;
+use crate::settings::PublicOrigins;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -47,6 +55,49 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         .entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(csp));
     response
+}
+
+/// Paths answered whatever host a request names: load balancers and
+/// orchestrators probe nodes by address (Kubernetes sends the pod's IP as
+/// `Host`), and these answers hold no URL and nothing secret.
+const ANY_HOST: [&str; 2] = ["/healthz", "/readyz"];
+
+/// 421 Misdirected Request for a request that names another host than
+/// this server's own, or none: a forged `Host` must never reach a handler,
+/// whether it would shape a URL, pass for the server's own origin, or
+/// come from a DNS-rebinding page.
+pub async fn own_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if ANY_HOST.contains(&request.uri().path()) || names_this_server(&state.public, &request) {
+        return next.run(request).await;
+    }
+    ApiError::new(
+        StatusCode::MISDIRECTED_REQUEST,
+        "misdirected",
+        format!(
+            "this server answers only as {} (the Host header or request authority names another host)",
+            state.public.base_url()
+        ),
+    )
+    .into_response()
+}
+
+/// Whether the request names at least one authority and all it names are
+/// this server's.
+fn names_this_server(public: &PublicOrigins, request: &Request) -> bool {
+    let mut named = 0;
+    if let Some(authority) = request.uri().authority() {
+        if public.named_by(authority.as_str()).is_none() {
+            return false;
+        }
+        named += 1;
+    }
+    for host in request.headers().get_all(header::HOST) {
+        match host.to_str() {
+            Ok(host) if public.named_by(host).is_some() => named += 1,
+            _ => return false,
+        }
+    }
+    named > 0
 }
 
 /// CORS for `/v1/...`: an origin that some site allows gets the CORS

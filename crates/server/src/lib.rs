@@ -1,13 +1,16 @@
 //! # nexaguard-server
 //!
 //! The HTTPS server behind `nexaguard serve`: the public consent API
-//! (`/v1/...`), health and metrics, the SDK and the demo page.
+//! (`/v1/...`), health, the SDK and the demo page, and metrics on a
+//! listener of their own.
 //!
-//! - [`settings`]: flags, environment and config file;
+//! - [`settings`]: flags, environment and config file, and the server's
+//!   own public origins;
 //! - [`tls`] and [`serve`]: rustls, certificates, graceful shutdown;
 //! - [`app`]: shared state and the router; handlers live in `routes`;
 //! - `console`: the web admin console under `/admin` and the public
 //!   debug tool at `/debug`, server-rendered pages over the admin service;
+//! - [`metrics`]: the Prometheus recorder and the metrics listener;
 //! - [`webhooks`]: the webhook delivery worker;
 //! - [`run`]: start-up and shutdown of the whole server.
 

@@ -1,11 +1,24 @@
 //! Prometheus metrics: requests and latency by route and status, consents
-//! recorded, write-queue depth and store latency. Served at `/metrics`.
+//! recorded, write-queue depth, store latency, and the admin security
+//! counters (sign-in failures, lockouts, refusals).
+//!
+//! Invariant: `/metrics` is served only by [`router`] on the operator's
+//! metrics listener (`metrics_listen`), behind the bearer token when one
+//! is set; the public router has no such route. The counters show attacks
+//! in progress and admin activity, which is the operator's business only.
 
-use axum::extract::{MatchedPath, Request};
+use crate::error::ApiError;
+use crate::settings::MetricsToken;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::sync::OnceLock;
+use nexaguard_store::Store;
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 /// Request latency histogram.
@@ -65,4 +78,73 @@ pub async fn track(request: Request, next: Next) -> Response {
 pub fn store_latency(operation: &'static str, started: Instant) {
     metrics::histogram!(STORE_SECONDS, "operation" => operation)
         .record(started.elapsed().as_secs_f64());
+}
+
+/// What the metrics listener's handler needs.
+#[derive(Clone)]
+struct Scrape {
+    store: Arc<dyn Store>,
+    token: Option<MetricsToken>,
+}
+
+/// The metrics listener's router: `GET /metrics` (Prometheus text format),
+/// requiring `Authorization: Bearer <token>` when `token` is set, and 404
+/// for anything else.
+pub fn router(store: Arc<dyn Store>, token: Option<MetricsToken>) -> Router {
+    Router::new()
+        .route("/metrics", get(scrape))
+        .fallback(|| async { ApiError::not_found("not_found", "only /metrics is served here") })
+        .with_state(Scrape { store, token })
+}
+
+async fn scrape(State(scrape): State<Scrape>, headers: HeaderMap) -> Response {
+    if let Some(token) = &scrape.token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        if !presented.is_some_and(|p| token.matches(p)) {
+            let mut response = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "the metrics need `Authorization: Bearer` with the metrics token",
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return response;
+        }
+    }
+    ::metrics::gauge!(WRITE_QUEUE_DEPTH).set(scrape.store.pending_writes() as f64);
+    let body = handle().map(|h| h.render()).unwrap_or_default();
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain; version=0.0.4"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Serves `router` over plain HTTP on `listener` until `shutdown`
+/// completes. Plain HTTP because the listener is for the operator's own
+/// network; the public listener never carries metrics.
+///
+/// # Errors
+///
+/// If accepting connections fails.
+pub async fn serve<F>(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: F,
+) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -1,11 +1,14 @@
 //! `nexaguard serve`: everything from settings to a graceful exit.
+//!
+//! Invariant: the URLs the banner prints and the server's own origins all
+//! come from one [`PublicOrigins`], made once the port is bound.
 
 use crate::admin::AdminHttp;
 use crate::app::{self, AppState, StateParts};
 use crate::database::Stores;
 use crate::ratelimit::Limiter;
 use crate::serve::{Server, Transport};
-use crate::settings::Settings;
+use crate::settings::{PublicOrigins, Settings};
 use crate::tls::TlsFiles;
 use crate::{demo, gvl_source, secrets};
 use anyhow::Context;
@@ -52,8 +55,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let local_addr = listener
         .local_addr()
         .context("cannot read the bound address")?;
+    let public = PublicOrigins::for_listener(settings.public_url.as_ref(), local_addr);
+    warn_about_public_url(&settings, local_addr, &public);
     let demo_site = if settings.demo {
-        demo::ensure(store.as_ref(), &gvl, local_addr).await?
+        demo::ensure(store.as_ref(), &gvl, &public).await?
     } else {
         None
     };
@@ -91,6 +96,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         country_header,
         behind_proxy: settings.plain_http_behind_proxy,
         demo_site_key: demo_site.as_ref().map(|s| s.production_key.clone()),
+        public: public.clone(),
         admin: Some(AdminHttp {
             admin: Arc::clone(&admin),
             limiter: limiter(
@@ -116,15 +122,25 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         },
     )
     .context("starting the webhook delivery worker")?;
-    let scheme = match transport {
-        Transport::Tls(_) => "https",
-        Transport::PlainHttpBehindProxy => "http",
+    let metrics = match settings.metrics_listen {
+        Some(address) => Some(start_metrics(&settings, address, Arc::clone(&store)).await?),
+        None => None,
+    };
+    let plain_http = match transport {
+        Transport::Tls(_) => None,
+        Transport::PlainHttpBehindProxy => Some(local_addr),
     };
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let has_demo = demo_site.is_some();
+    let banner = Banner {
+        public,
+        plain_http,
+        demo: demo_site.is_some(),
+        demo_owner,
+        metrics: metrics.as_ref().map(|(address, _)| *address),
+    };
     tokio::spawn(async move {
-        if let Ok(addr) = ready_rx.await {
-            print_urls(scheme, addr, has_demo, demo_owner);
+        if ready_rx.await.is_ok() {
+            print!("{}", banner.text());
         }
     });
     let result = Server::on_listener(app::router(state), listener, transport)
@@ -132,6 +148,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .run(shutdown_signal())
         .await;
     background.abort();
+    if let Some((_, task)) = metrics {
+        task.abort();
+    }
     // Attempts in flight are cut short; their leases lapse and they are
     // sent again after the restart (at least once).
     webhooks.abort();
@@ -179,6 +198,9 @@ fn config_summary(settings: &Settings) -> serde_json::Value {
         "webhook_allow_loopback": settings.webhook_allow_loopback,
         "retention_days": settings.retention_days,
         "rate_limit_per_minute": settings.rate_limit_per_minute,
+        "public_url": settings.public_url.as_ref().map(|o| o.url()),
+        "metrics_listen": settings.metrics_listen.map(|a| a.to_string()),
+        "metrics_token": settings.metrics_token.is_some(),
     })
 }
 
@@ -199,28 +221,115 @@ async fn audit_lifecycle(admin: &Admin, action: Action, details: serde_json::Val
     }
 }
 
-fn print_urls(scheme: &str, addr: SocketAddr, demo: bool, owner: Option<(String, String)>) {
-    let host = if addr.ip().is_loopback() || addr.ip().is_unspecified() {
-        format!("localhost:{}", addr.port())
-    } else {
-        addr.to_string()
-    };
-    println!();
-    println!("NexaGuard is listening on {scheme}://{host}");
-    if demo {
-        println!("  Demo page:   {scheme}://{host}/demo/");
+/// Binds the metrics listener and serves it in the background. Bound
+/// here, before the banner, so that a taken port stops the start.
+async fn start_metrics(
+    settings: &Settings,
+    address: SocketAddr,
+    store: Arc<dyn nexaguard_store::Store>,
+) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen for metrics on {address}"))?;
+    let bound = listener
+        .local_addr()
+        .context("cannot read the metrics listener's address")?;
+    if !bound.ip().is_loopback() && settings.metrics_token.is_none() {
+        tracing::warn!(
+            address = %bound,
+            "metrics are served without a token on a non-loopback address: \
+             firewall it to the monitoring network, or set metrics_token"
+        );
     }
-    println!("  Console:     {scheme}://{host}/admin/");
-    println!("  Debug tool:  {scheme}://{host}/debug");
-    println!("  OpenAPI:     {scheme}://{host}/v1/openapi.json");
-    println!("  Admin API:   {scheme}://{host}/admin/api/v1/session (docs/admin-api.md)");
-    if let Some((email, password)) = owner {
-        println!("  Demo owner:  {email} / {password}");
-        println!("               (shown this once; enrol TOTP at the first sign-in)");
+    let router = crate::metrics::router(store, settings.metrics_token.clone());
+    let task = tokio::spawn(async move {
+        // The task is aborted when the server stops.
+        let forever = std::future::pending::<()>();
+        if let Err(error) = crate::metrics::serve(listener, router, forever).await {
+            tracing::error!(%error, "the metrics listener stopped");
+        }
+    });
+    tracing::info!(address = %bound, "serving metrics over plain HTTP");
+    Ok((bound, task))
+}
+
+/// Says once at start when clients will likely use another name than the
+/// default origins (a proxy in front, or every interface bound): their
+/// requests are answered 421 until `public_url` names it.
+fn warn_about_public_url(settings: &Settings, bound: SocketAddr, public: &PublicOrigins) {
+    if settings.public_url.is_some() {
+        return;
     }
-    println!("  Consent API: {scheme}://{host}/v1/consents");
-    println!("  Health:      {scheme}://{host}/healthz  {scheme}://{host}/readyz  {scheme}://{host}/metrics");
-    println!();
+    if settings.plain_http_behind_proxy || bound.ip().is_unspecified() {
+        tracing::warn!(
+            public_url = %public.base_url(),
+            "public_url is not set: requests for any host name but the default answer 421; \
+             set public_url to the https:// address visitors use"
+        );
+    }
+}
+
+/// The start-up banner: where to point a browser, from the server's
+/// canonical public origin. No `Debug`: it holds the demo owner's password.
+pub struct Banner {
+    /// The server's own origins.
+    pub public: PublicOrigins,
+    /// The plain HTTP address, behind a TLS-terminating proxy.
+    pub plain_http: Option<SocketAddr>,
+    /// Whether the demo page exists.
+    pub demo: bool,
+    /// The demo owner's address and password, on the start that made them.
+    pub demo_owner: Option<(String, String)>,
+    /// The metrics listener's address.
+    pub metrics: Option<SocketAddr>,
+}
+
+impl Banner {
+    /// The banner's lines; `Health:` is the last (tests read up to it).
+    pub fn text(&self) -> String {
+        use std::fmt::Write as _;
+        let base = self.public.base_url();
+        let mut out = String::from("\n");
+        match self.plain_http {
+            None => {
+                let _ = writeln!(out, "NexaGuard is listening on {base}");
+            }
+            Some(address) => {
+                let _ = writeln!(
+                    out,
+                    "NexaGuard is listening on http://{address} (plain HTTP for the proxy in front)"
+                );
+                let _ = writeln!(out, "  Public URL:  {base}");
+            }
+        }
+        if self.demo {
+            let _ = writeln!(out, "  Demo page:   {base}/demo/");
+        }
+        let _ = writeln!(out, "  Console:     {base}/admin/");
+        let _ = writeln!(out, "  Debug tool:  {base}/debug");
+        let _ = writeln!(out, "  OpenAPI:     {base}/v1/openapi.json");
+        let _ = writeln!(
+            out,
+            "  Admin API:   {base}/admin/api/v1/session (docs/admin-api.md)"
+        );
+        if let Some((email, password)) = &self.demo_owner {
+            let _ = writeln!(out, "  Demo owner:  {email} / {password}");
+            let _ = writeln!(
+                out,
+                "               (shown this once; enrol TOTP at the first sign-in)"
+            );
+        }
+        let _ = writeln!(out, "  Consent API: {base}/v1/consents");
+        if let Some(address) = self.metrics {
+            let _ = writeln!(
+                out,
+                "  Metrics:     http://{address}/metrics (operator network only)"
+            );
+        }
+        let _ = writeln!(out, "  Health:      {base}/healthz  {base}/readyz");
+        out.push('\n');
+        out
+    }
 }
 
 /// The periodic jobs: site refresh, retention, rate-limiter cleanup.

@@ -1,12 +1,19 @@
 //! The server's settings, from three sources with one precedence order:
 //! command-line flags, then `NEXAGUARD_*` environment variables, then the
 //! TOML file named by `--config`, then the defaults.
+//!
+//! Also the server's own addresses: [`PublicOrigin`] and [`PublicOrigins`].
+//! Invariant: every absolute URL the server writes and every `Host` and
+//! `Origin` it accepts as its own comes from a [`PublicOrigins`], built
+//! from settings, never from what a request claims.
 
 use anyhow::Context;
 use clap::Args;
 use serde::Deserialize;
-use std::net::SocketAddr;
+use sha2::{Digest, Sha256};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
@@ -64,6 +71,15 @@ pub struct ServeArgs {
     /// Log format: text or json [default: text].
     #[arg(long, env = "NEXAGUARD_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
+    /// The https:// URL visitors and admins use (https://consent.example.com); requests for other host names get 421 [default: https://localhost:PORT (also 127.0.0.1 and [::1]) on a loopback or unspecified listen address].
+    #[arg(long, env = "NEXAGUARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Address of the Prometheus /metrics listener, plain HTTP, for the operator's network only (127.0.0.1:9464) [default: no metrics listener].
+    #[arg(long, env = "NEXAGUARD_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Bearer token the metrics listener requires (at least 16 characters; prefer the environment variable to the flag).
+    #[arg(long, env = "NEXAGUARD_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<MetricsToken>,
 }
 
 /// How logs are written.
@@ -95,6 +111,9 @@ struct FileSettings {
     demo: Option<bool>,
     webhook_allow_loopback: Option<bool>,
     log_format: Option<LogFormat>,
+    public_url: Option<String>,
+    metrics_listen: Option<SocketAddr>,
+    metrics_token: Option<MetricsToken>,
 }
 
 /// The resolved settings.
@@ -126,6 +145,13 @@ pub struct Settings {
     pub webhook_allow_loopback: bool,
     /// Log format.
     pub log_format: LogFormat,
+    /// The configured public URL; `None` derives it from the listen
+    /// address ([`PublicOrigins::for_listener`]).
+    pub public_url: Option<PublicOrigin>,
+    /// The metrics listener's address; `None`: metrics are not served.
+    pub metrics_listen: Option<SocketAddr>,
+    /// The bearer token the metrics listener requires, if any.
+    pub metrics_token: Option<MetricsToken>,
 }
 
 impl Settings {
@@ -178,6 +204,14 @@ impl Settings {
                 .or(file.webhook_allow_loopback)
                 .unwrap_or(false),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
+            public_url: args
+                .public_url
+                .or(file.public_url)
+                .map(|url| PublicOrigin::parse(&url))
+                .transpose()
+                .context("public_url")?,
+            metrics_listen: args.metrics_listen.or(file.metrics_listen),
+            metrics_token: args.metrics_token.or(file.metrics_token),
         };
         settings.check()?;
         Ok(settings)
@@ -198,6 +232,22 @@ impl Settings {
         if self.plain_http_behind_proxy && self.tls.is_some() {
             anyhow::bail!("plain_http_behind_proxy and tls_cert/tls_key exclude each other");
         }
+        if let Some(token) = &self.metrics_token {
+            if self.metrics_listen.is_none() {
+                anyhow::bail!("metrics_token needs metrics_listen: metrics are only served there");
+            }
+            if token.0.chars().count() < MetricsToken::MIN_CHARS {
+                anyhow::bail!(
+                    "metrics_token must have at least {} characters",
+                    MetricsToken::MIN_CHARS
+                );
+            }
+        }
+        if self.metrics_listen == Some(self.listen) {
+            anyhow::bail!(
+                "metrics_listen must differ from listen: metrics stay off the public listener"
+            );
+        }
         Ok(())
     }
 
@@ -212,6 +262,255 @@ impl Settings {
             Some(url) => crate::database::Database::Postgres(url.clone()),
             None => crate::database::Database::Sqlite(self.database_path()),
         }
+    }
+}
+
+/// The bearer token of the metrics listener. Its debug form hides it, so
+/// settings can be logged.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// The shortest token accepted: guessing must not be practical.
+    pub const MIN_CHARS: usize = 16;
+
+    /// Whether `presented` is this token. Both sides are hashed first so
+    /// that the comparison takes the same time wherever they differ.
+    pub fn matches(&self, presented: &str) -> bool {
+        let expected = Sha256::digest(self.0.as_bytes());
+        let presented = Sha256::digest(presented.as_bytes());
+        expected
+            .iter()
+            .zip(presented.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(..)")
+    }
+}
+
+impl std::str::FromStr for MetricsToken {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(MetricsToken(s.to_owned()))
+    }
+}
+
+/// Why a public URL, `Host` or `Origin` is not an https origin.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublicUrlError {
+    /// Another scheme than https.
+    #[error("must start with https:// (TLS ends at this server or at the proxy in front of it)")]
+    NotHttps,
+    /// A path, query, fragment or user name after the host.
+    #[error("must be https://host[:port] without a path, query, fragment or user name")]
+    NotAnOrigin,
+    /// An empty or malformed host name.
+    #[error("has no valid host name")]
+    BadHost,
+    /// A port that is not 1 to 65535.
+    #[error("has an invalid port")]
+    BadPort,
+}
+
+/// One https origin of this server: a host name (lower case; an IPv6
+/// address in brackets) and a port.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PublicOrigin {
+    host: String,
+    port: u16,
+}
+
+/// HTTPS's port, which URLs, `Host` and `Origin` leave out.
+const HTTPS_PORT: u16 = 443;
+
+impl PublicOrigin {
+    /// Parses `https://host[:port]`, with or without a final `/`.
+    ///
+    /// # Errors
+    ///
+    /// When `url` is not an https origin ([`PublicUrlError`]).
+    pub fn parse(url: &str) -> Result<Self, PublicUrlError> {
+        let (scheme, rest) = url.split_once("://").ok_or(PublicUrlError::NotHttps)?;
+        if !scheme.eq_ignore_ascii_case("https") {
+            return Err(PublicUrlError::NotHttps);
+        }
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if authority.contains(['/', '?', '#', '@']) {
+            return Err(PublicUrlError::NotAnOrigin);
+        }
+        Self::from_authority(authority)
+    }
+
+    /// Parses a `Host` header value or a URI authority: `host[:port]`, the
+    /// port 443 when left out.
+    ///
+    /// # Errors
+    ///
+    /// When it is not a host name or address with an optional port.
+    pub fn from_authority(authority: &str) -> Result<Self, PublicUrlError> {
+        let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
+            let (address, after) = bracketed.split_once(']').ok_or(PublicUrlError::BadHost)?;
+            let address: Ipv6Addr = address.parse().map_err(|_| PublicUrlError::BadHost)?;
+            let port = match after {
+                "" => None,
+                _ => Some(after.strip_prefix(':').ok_or(PublicUrlError::BadPort)?),
+            };
+            (format!("[{address}]"), port)
+        } else {
+            let (host, port) = match authority.rsplit_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (authority, None),
+            };
+            if !valid_host_name(host) {
+                return Err(PublicUrlError::BadHost);
+            }
+            (host.to_ascii_lowercase(), port)
+        };
+        let port = match port {
+            None => HTTPS_PORT,
+            // Decimal digits only: `+443` or `0443` are not how anyone
+            // writes this server's port.
+            Some(text) => match text.parse::<u16>() {
+                Ok(port) if port != 0 && port.to_string() == text => port,
+                _ => return Err(PublicUrlError::BadPort),
+            },
+        };
+        Ok(PublicOrigin { host, port })
+    }
+
+    /// The origin of `address` as browsers write it.
+    pub fn of_address(ip: IpAddr, port: u16) -> Self {
+        let host = match ip {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => format!("[{v6}]"),
+        };
+        PublicOrigin { host, port }
+    }
+
+    /// `https://host` or `https://host:port`, as a browser's `Origin`.
+    pub fn url(&self) -> String {
+        if self.port == HTTPS_PORT {
+            format!("https://{}", self.host)
+        } else {
+            format!("https://{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The host name, lower case (an IPv6 address in brackets).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+/// A DNS name or an IPv4 address: letters, digits, `-` and `.`, in
+/// non-empty labels.
+fn valid_host_name(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// Every origin this server answers as: the canonical one, which every
+/// absolute URL the server writes uses, and aliases (the loopback forms in
+/// development), accepted as `Host` and `Origin` but never written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicOrigins(Arc<OriginList>);
+
+#[derive(Debug, PartialEq, Eq)]
+struct OriginList {
+    canonical: PublicOrigin,
+    aliases: Vec<PublicOrigin>,
+}
+
+impl PublicOrigins {
+    /// Just `canonical`.
+    pub fn new(canonical: PublicOrigin) -> Self {
+        PublicOrigins(Arc::new(OriginList {
+            canonical,
+            aliases: Vec::new(),
+        }))
+    }
+
+    /// These origins and `alias`, which is accepted but never written.
+    #[must_use]
+    pub fn with_alias(self, alias: PublicOrigin) -> Self {
+        let mut aliases = self.0.aliases.clone();
+        if alias != self.0.canonical && !aliases.contains(&alias) {
+            aliases.push(alias);
+        }
+        PublicOrigins(Arc::new(OriginList {
+            canonical: self.0.canonical.clone(),
+            aliases,
+        }))
+    }
+
+    /// The configured public URL, or without one the development default
+    /// for the bound address: on a loopback or unspecified address,
+    /// `https://localhost:PORT` (also `127.0.0.1` and `[::1]`, which the
+    /// generated certificate covers too); on another address, that address.
+    pub fn for_listener(configured: Option<&PublicOrigin>, bound: SocketAddr) -> Self {
+        if let Some(origin) = configured {
+            return Self::new(origin.clone());
+        }
+        let (ip, port) = (bound.ip(), bound.port());
+        if ip.is_loopback() || ip.is_unspecified() {
+            Self::new(PublicOrigin {
+                host: "localhost".to_owned(),
+                port,
+            })
+            .with_alias(PublicOrigin::of_address(IpAddr::from([127, 0, 0, 1]), port))
+            .with_alias(PublicOrigin::of_address(
+                IpAddr::from(Ipv6Addr::LOCALHOST),
+                port,
+            ))
+        } else {
+            Self::new(PublicOrigin::of_address(ip, port))
+        }
+    }
+
+    /// The canonical origin.
+    pub fn canonical(&self) -> &PublicOrigin {
+        &self.0.canonical
+    }
+
+    /// The canonical origin's URL, without a final `/`: the base of every
+    /// absolute URL the server writes.
+    pub fn base_url(&self) -> String {
+        self.0.canonical.url()
+    }
+
+    /// Every origin, the canonical one first.
+    pub fn iter(&self) -> impl Iterator<Item = &PublicOrigin> {
+        std::iter::once(&self.0.canonical).chain(self.0.aliases.iter())
+    }
+
+    /// The origin a `Host` value or URI authority names, if it is one of these.
+    pub fn named_by(&self, authority: &str) -> Option<&PublicOrigin> {
+        let named = PublicOrigin::from_authority(authority).ok()?;
+        self.iter().find(|o| **o == named)
+    }
+
+    /// Whether an `Origin` header value is one of these origins.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        PublicOrigin::parse(origin).is_ok_and(|o| self.iter().any(|own| *own == o))
     }
 }
 
@@ -256,5 +555,83 @@ mod tests {
         })
         .unwrap_err();
         assert!(format!("{err:#}").contains("listn"), "{err:#}");
+    }
+
+    #[test]
+    fn a_public_url_must_be_a_bare_https_origin() {
+        for bad in [
+            "http://consent.example.com",
+            "consent.example.com",
+            "https://consent.example.com/cmp",
+            "https://consent.example.com?x=1",
+            "https://user@consent.example.com",
+            "https://",
+            "https://consent..example.com",
+            "https://consent.example.com:0",
+            "https://consent.example.com:+443",
+            "https://consent.example.com:99999",
+            "https://[::1",
+        ] {
+            assert!(PublicOrigin::parse(bad).is_err(), "{bad} was accepted");
+        }
+        let origin = PublicOrigin::parse("HTTPS://Consent.Example.com/").unwrap();
+        assert_eq!(origin.url(), "https://consent.example.com");
+        assert_eq!(origin.port(), 443);
+        assert_eq!(
+            PublicOrigin::parse("https://[0:0:0:0:0:0:0:1]:8443")
+                .unwrap()
+                .url(),
+            "https://[::1]:8443"
+        );
+    }
+
+    #[test]
+    fn the_default_public_origins_are_the_loopback_names_of_the_bound_port() {
+        let public = PublicOrigins::for_listener(None, "0.0.0.0:8443".parse().unwrap());
+        assert_eq!(public.base_url(), "https://localhost:8443");
+        for host in [
+            "localhost:8443",
+            "LOCALHOST:8443",
+            "127.0.0.1:8443",
+            "[::1]:8443",
+        ] {
+            assert!(public.named_by(host).is_some(), "{host}");
+        }
+        for host in [
+            "localhost",
+            "localhost:8444",
+            "evil.example:8443",
+            "10.0.0.7:8443",
+        ] {
+            assert!(public.named_by(host).is_none(), "{host}");
+        }
+        assert!(public.allows_origin("https://127.0.0.1:8443"));
+        assert!(!public.allows_origin("http://localhost:8443"));
+        assert!(!public.allows_origin("null"));
+        let configured = PublicOrigin::parse("https://consent.example.com").unwrap();
+        let public =
+            PublicOrigins::for_listener(Some(&configured), "0.0.0.0:8443".parse().unwrap());
+        assert!(public.named_by("consent.example.com").is_some());
+        assert!(public.named_by("consent.example.com:443").is_some());
+        assert!(public.named_by("localhost:8443").is_none());
+    }
+
+    #[test]
+    fn a_metrics_token_needs_the_metrics_listener_and_sixteen_characters() {
+        let short = Settings::resolve(ServeArgs {
+            metrics_listen: Some("127.0.0.1:9464".parse().unwrap()),
+            metrics_token: Some("short".parse().unwrap()),
+            ..ServeArgs::default()
+        });
+        assert!(short.is_err());
+        let alone = Settings::resolve(ServeArgs {
+            metrics_token: Some("0123456789abcdef0123".parse().unwrap()),
+            ..ServeArgs::default()
+        });
+        assert!(alone.is_err());
+        let token: MetricsToken = "0123456789abcdef0123".parse().unwrap();
+        assert!(token.matches("0123456789abcdef0123"));
+        assert!(!token.matches("0123456789abcdef012"));
+        assert_eq!(format!("{token:?}"), "MetricsToken(..)");
     }
 }

@@ -16,6 +16,7 @@ use nexaguard_consent::token::TokenKeys;
 use nexaguard_consent::Environment;
 use nexaguard_server::app::{router, AppState, StateParts};
 use nexaguard_server::ratelimit::Limiter;
+use nexaguard_server::settings::{PublicOrigin, PublicOrigins};
 use nexaguard_store::{Site, SqliteStore, Store};
 use nexaguard_tcf::{PurposeSet, TcModel, Timestamp, VendorSet};
 use serde_json::{json, Value};
@@ -27,6 +28,9 @@ use tower::ServiceExt;
 const OPT_IN_CONFIG: &str = include_str!("fixtures/opt-in-site.json");
 const TCF_CONFIG: &str = include_str!("fixtures/tcf-site.json");
 const ORIGIN: &str = "https://shop.example";
+/// The consent server's own name; requests without a `Host` get it, as
+/// every real client sends one.
+const SERVER_HOST: &str = "consent.test";
 
 struct Harness {
     app: Router,
@@ -64,11 +68,21 @@ async fn harness_with(limit: (u32, u32)) -> Harness {
         behind_proxy: false,
         demo_site_key: Some(opt_in.production_key.clone()),
         admin: None,
+        public: PublicOrigins::new(PublicOrigin::parse(&format!("https://{SERVER_HOST}")).unwrap()),
     })
     .await
     .unwrap();
     let peer: SocketAddr = "192.0.2.1:5000".parse().unwrap();
-    let app = router(state.clone()).layer(MockConnectInfo(peer));
+    let app = router(state.clone()).layer(MockConnectInfo(peer)).layer(
+        tower::util::MapRequestLayer::new(|mut request: Request<Body>| {
+            if !request.headers().contains_key(header::HOST) {
+                request
+                    .headers_mut()
+                    .insert(header::HOST, header::HeaderValue::from_static(SERVER_HOST));
+            }
+            request
+        }),
+    );
     Harness {
         app,
         state,
@@ -872,7 +886,9 @@ async fn documents_and_metrics_are_served() {
         post(opt_in_event(&h.opt_in.production_key).to_string()),
     )
     .await;
-    let metrics = String::from_utf8(send(&h.app, get("/metrics")).await.body).unwrap();
+    // Metrics are on the operator's listener, not on the public router.
+    let scrape = nexaguard_server::metrics::router(Arc::clone(&h.store), None);
+    let metrics = String::from_utf8(send(&scrape, get("/metrics")).await.body).unwrap();
     assert!(
         metrics.contains("nexaguard_http_requests_total"),
         "{metrics}"

@@ -1,11 +1,17 @@
 //! The guard in front of every admin handler: rate limit, Origin and CSRF
 //! checks, authentication, and the route's declared access.
+//!
+//! Invariant: a change (any method but GET and HEAD) from a browser is
+//! served only when the browser says it comes from one of the server's
+//! configured origins (`Origin`, `Sec-Fetch-Site`); cookie-authenticated
+//! changes must also say so explicitly and carry the CSRF token.
 
 use super::Access;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ratelimit::Network;
 use crate::routes::consents::client_ip;
+use crate::settings::PublicOrigins;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
@@ -63,7 +69,7 @@ async fn authorize(
     let network = Network::of(ip).to_string();
     let changes = !matches!(*request.method(), Method::GET | Method::HEAD);
     if changes {
-        check_origin(request.uri(), request.headers(), false)?;
+        check_origin(&state.public, request.headers(), false)?;
     }
     if access == Access::Public {
         if let Err(wait) = http.limiter.check(ip).await {
@@ -82,7 +88,7 @@ async fn authorize(
     let (principal, cookie) = authenticate(http, request.headers(), network).await?;
     if let Some(session) = &cookie {
         if changes {
-            check_origin(request.uri(), request.headers(), true)?;
+            check_origin(&state.public, request.headers(), true)?;
             let presented = request
                 .headers()
                 .get(CSRF_HEADER)
@@ -156,33 +162,41 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<SessionSecret> {
         .and_then(|(_, value)| SessionSecret::parse(value))
 }
 
-/// Browsers send `Origin` on every cross-site and every same-site change;
-/// when present it must be this server's own. `required` also refuses a
-/// missing one (cookie-authenticated changes).
+/// The fetch metadata header: which site the browser says started the request.
+const SEC_FETCH_SITE: &str = "sec-fetch-site";
+
+/// Whether a change comes from this server's own pages. Browsers send
+/// `Origin` on every cross-site and same-site change, and
+/// `Sec-Fetch-Site` on every request: when present, `Origin` must be one
+/// of the configured origins (never compared with the request's `Host`,
+/// which the client chooses), and `Sec-Fetch-Site` must be `same-origin`
+/// or `none` (a request the user started from the address bar or a
+/// bookmark, which no other site can make). A client that sends neither
+/// is not a browser (curl, the CLI, a script) and carries no ambient
+/// cookie of a victim, so it passes unless `required` (cookie-authenticated
+/// changes) asks for an `Origin`.
 pub(crate) fn check_origin(
-    uri: &axum::http::Uri,
+    public: &PublicOrigins,
     headers: &HeaderMap,
     required: bool,
 ) -> Result<(), ApiError> {
-    let host = uri.authority().map(|a| a.as_str().to_owned()).or_else(|| {
-        headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    });
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    match (origin, host) {
-        (Some(origin), Some(host)) if origin == format!("https://{host}") => Ok(()),
-        (None, _) if !required => Ok(()),
-        _ => {
-            metrics::counter!("nexaguard_admin_forbidden_total").increment(1);
-            Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "origin",
-                "changes must come from this server's own pages (Origin mismatch)",
-            ))
-        }
+    let origin_ok = match headers.get(header::ORIGIN) {
+        Some(origin) => origin.to_str().is_ok_and(|o| public.allows_origin(o)),
+        None => !required,
+    };
+    let site_ok = match headers.get(SEC_FETCH_SITE) {
+        Some(site) => matches!(site.as_bytes(), b"same-origin" | b"none"),
+        None => true,
+    };
+    if origin_ok && site_ok {
+        return Ok(());
     }
+    metrics::counter!("nexaguard_admin_forbidden_total").increment(1);
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "origin",
+        "changes must come from this server's own pages (Origin or Sec-Fetch-Site names another site)",
+    ))
 }
 
 async fn audit_denied(http: &super::AdminHttp, principal: &Principal, target: String) {

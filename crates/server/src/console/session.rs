@@ -33,6 +33,8 @@ pub struct Console {
     /// The CSRF token every form of the page must carry in [`CSRF_FIELD`].
     pub csrf: String,
     session: SessionSecret,
+    /// The server's own origins, which form posts must come from.
+    origins: crate::settings::PublicOrigins,
 }
 
 impl FromRequestParts<AppState> for Console {
@@ -69,6 +71,7 @@ impl FromRequestParts<AppState> for Console {
             csrf: csrf_token(http.admin.csrf_key(), &session),
             principal,
             session,
+            origins: state.public.clone(),
         })
     }
 }
@@ -125,8 +128,8 @@ impl Console {
 
     /// The checks every form post needs: an `Origin` that is this server's
     /// own, and the session's CSRF token in the form's [`CSRF_FIELD`].
-    pub fn check_form(&self, uri: &Uri, headers: &HeaderMap, csrf: &str) -> Result<(), Refusal> {
-        check_origin(uri, headers, true).map_err(Refusal::from)?;
+    pub fn check_form(&self, _uri: &Uri, headers: &HeaderMap, csrf: &str) -> Result<(), Refusal> {
+        check_origin(&self.origins, headers, true).map_err(Refusal::from)?;
         if verify_csrf(self.admin.csrf_key(), &self.session, csrf) {
             Ok(())
         } else {
@@ -236,11 +239,11 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
 }
 
 /// The admin side of a public console form (sign-in, accepting an
-/// invitation): a page saying the console is off, or an `Origin` that is
-/// not this server's, refuse it before anything else.
+/// invitation): a page saying the console is off, or a post from another
+/// site (`Origin` or `Sec-Fetch-Site`), refuse it before anything else.
 pub fn public_form<'a>(
     state: &'a AppState,
-    uri: &Uri,
+    _uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<&'a crate::admin::AdminHttp, Refusal> {
     let Some(http) = state.admin.as_ref() else {
@@ -249,7 +252,7 @@ pub fn public_form<'a>(
             "The admin console is not enabled.".into(),
         ));
     };
-    check_origin(uri, headers, false)?;
+    check_origin(&state.public, headers, false)?;
     Ok(http)
 }
 

@@ -1,6 +1,9 @@
 //! Static assets: the browser SDK (built from sdk/ and committed in
 //! sdk/dist, so the server builds without Node), the installation snippet,
 //! the demo page and the index page.
+//!
+//! Invariant: the SDK URL they write is built from the configured public
+//! origins (`AppState::public`), never from a request's `Host`.
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -181,14 +184,14 @@ pub async fn sdk_hashed(
 pub async fn snippet(
     State(state): State<AppState>,
     Path(site_key): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let site = super::site_env(&state, &site_key)?;
     let published = super::published(&site)?;
+    // The snippet is pasted into publishers' pages: it names the canonical
+    // origin, whichever of the server's names fetched it.
     let sdk_url = format!(
         "{}{}",
-        public_base(&state, &headers, &uri),
+        state.public.base_url(),
         state.assets.sdk_hashed_path
     );
     let body = state
@@ -207,28 +210,18 @@ pub async fn snippet(
     Ok(response)
 }
 
-/// The server's public origin as the client reached it: the Host header
-/// (HTTP/1.1) or the request's authority (HTTP/2 has no Host header).
-fn public_base(state: &AppState, headers: &HeaderMap, uri: &Uri) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| uri.authority().map(|a| a.as_str()))
-        .filter(|h| {
-            h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
-        })
-        .unwrap_or("localhost");
-    let scheme = if state.behind_proxy {
-        headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .filter(|p| *p == "http" || *p == "https")
-            .unwrap_or("https")
-    } else {
-        "https"
-    };
-    format!("{scheme}://{host}")
+/// Which of the server's configured origins the request came in on (the
+/// canonical one if it names none): the demo page loads the SDK from its
+/// own origin, so that its `script-src 'self'` and `connect-src 'self'`
+/// hold on every name the server answers to. Only configured origins can
+/// come out of here; a `Host` that is not one never reaches a handler.
+fn own_origin(state: &AppState, headers: &HeaderMap, uri: &Uri) -> String {
+    uri.authority()
+        .map(|a| a.as_str())
+        .or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()))
+        .and_then(|authority| state.public.named_by(authority))
+        .unwrap_or(state.public.canonical())
+        .url()
 }
 
 /// `GET /demo/demo.js`.
@@ -244,7 +237,7 @@ pub async fn demo_page(State(state): State<AppState>, uri: Uri, headers: HeaderM
             // The stub needs the SDK's absolute URL: the API is at its origin.
             let sdk_url = format!(
                 "{}{}",
-                public_base(&state, &headers, &uri),
+                own_origin(&state, &headers, &uri),
                 state.assets.sdk_hashed_path
             );
             let snippet = state.assets.snippet(site_key, &sdk_url, consent_mode);

@@ -1,8 +1,10 @@
 //! The machine-readable descriptions: OpenAPI and the event JSON Schema,
 //! both generated from the code.
 
+use crate::app::AppState;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::routes::{assets, config, consents, health};
+use axum::extract::State;
 use axum::Json;
 use nexaguard_consent::event::{ConsentEventInput, Receipt};
 use utoipa::OpenApi;
@@ -25,10 +27,14 @@ use utoipa::OpenApi;
 pub struct ApiDoc;
 
 /// `GET /v1/openapi.json`: the public API, and the admin API generated
-/// from its route table (so that the document cannot miss a route).
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+/// from its route table (so that the document cannot miss a route), with
+/// the server's canonical public URL as its one server.
+pub async fn openapi(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
     let mut doc = ApiDoc::openapi();
     add_admin_routes(&mut doc);
+    doc.servers = Some(vec![utoipa::openapi::server::Server::new(
+        state.public.base_url(),
+    )]);
     Json(doc)
 }
 

@@ -1,10 +1,12 @@
-//! Liveness, readiness and metrics.
+//! Liveness and readiness. Both answer whatever `Host` a probe sends
+//! (see `headers::own_host`); metrics are on their own listener
+//! ([`crate::metrics`]).
 
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::metrics;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
@@ -38,13 +40,6 @@ pub async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, 
             Err(error)
         }
     }
-}
-
-/// `GET /metrics`: Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ::metrics::gauge!(metrics::WRITE_QUEUE_DEPTH).set(state.store.pending_writes() as f64);
-    let body = metrics::handle().map(|h| h.render()).unwrap_or_default();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 
 /// Anything else: 404 in the API's error shape.

@@ -3,6 +3,12 @@
 //! (optionally with the webhook delivery worker), users signed in with
 //! real TOTP codes computed here, and admin API requests with the Host,
 //! Origin, cookie and CSRF headers a browser sends.
+//!
+//! The server's public URL is [`ORIGIN`] (with [`CONSOLE_ORIGIN`], the
+//! console tests' name, as an alias) unless [`Options::public`] says
+//! otherwise. A request built without any `Host` gets the canonical one,
+//! as every real HTTP/1.1 client sends one ([`Env::state`] builds a router
+//! without that help).
 
 #![allow(
     dead_code,
@@ -22,6 +28,7 @@ use nexaguard_consent::token::TokenKeys;
 use nexaguard_server::admin::{AdminHttp, CSRF_HEADER, PREFIX};
 use nexaguard_server::app::{router, AppState, StateParts};
 use nexaguard_server::ratelimit::Limiter;
+use nexaguard_server::settings::{PublicOrigin, PublicOrigins};
 use nexaguard_server::webhooks::{self, WebhookSettings};
 use nexaguard_store::{SqliteStore, Store, TenantId};
 use serde_json::{json, Value};
@@ -35,12 +42,16 @@ use uuid::Uuid;
 /// The admin API's host; [`Client`] requests come from its own origin.
 pub const HOST: &str = "admin.test";
 pub const ORIGIN: &str = "https://admin.test";
+/// The console tests' host name: the same server under a second name.
+pub const CONSOLE_ORIGIN: &str = "https://console.test";
 /// Every test user's password.
 pub const PASSWORD: &str = "correct horse battery";
 
 /// The server under test; the worker, if any, stops with it.
 pub struct Env {
     pub app: Router,
+    /// The state behind `app`, to build a router of one's own.
+    pub state: AppState,
     pub admin: Arc<Admin>,
     pub store: Arc<dyn Store>,
     /// The SQLite database file.
@@ -64,6 +75,9 @@ pub struct Options {
     /// Run the webhook delivery worker on these settings (`None`:
     /// production URL rules and no worker).
     pub webhooks: Option<WebhookSettings>,
+    /// The server's own origins (`None`: [`ORIGIN`], and [`CONSOLE_ORIGIN`]
+    /// as an alias).
+    pub public: Option<PublicOrigins>,
 }
 
 impl Default for Options {
@@ -71,7 +85,34 @@ impl Default for Options {
         Self {
             admin_limit: (10_000, 10_000),
             webhooks: None,
+            public: None,
         }
+    }
+}
+
+/// The origins of the default test server.
+pub fn test_origins() -> PublicOrigins {
+    PublicOrigins::new(PublicOrigin::parse(ORIGIN).unwrap())
+        .with_alias(PublicOrigin::parse(CONSOLE_ORIGIN).unwrap())
+}
+
+/// Gives a request that names no host the canonical one of `public`.
+pub fn with_default_host(
+    public: &PublicOrigins,
+) -> impl Fn(Request<Body>) -> Request<Body> + Clone + Send + Sync + 'static {
+    let canonical = public.canonical();
+    let host = if canonical.port() == 443 {
+        canonical.host().to_owned()
+    } else {
+        format!("{}:{}", canonical.host(), canonical.port())
+    };
+    move |mut request: Request<Body>| {
+        if request.uri().authority().is_none() && !request.headers().contains_key(header::HOST) {
+            request
+                .headers_mut()
+                .insert(header::HOST, host.parse().unwrap());
+        }
+        request
     }
 }
 
@@ -95,6 +136,7 @@ pub async fn env_with(options: Options) -> Env {
     .await
     .unwrap();
     let (per_second, burst) = options.admin_limit;
+    let public = options.public.unwrap_or_else(test_origins);
     let state = AppState::new(StateParts {
         store: Arc::clone(&store),
         gvl,
@@ -103,6 +145,7 @@ pub async fn env_with(options: Options) -> Env {
         country_header: None,
         behind_proxy: false,
         demo_site_key: None,
+        public: public.clone(),
         admin: Some(AdminHttp {
             admin: Arc::clone(&admin),
             limiter: Limiter::new(per_second, burst),
@@ -114,8 +157,12 @@ pub async fn env_with(options: Options) -> Env {
         .webhooks
         .map(|settings| webhooks::spawn(Arc::clone(&admin), settings).unwrap());
     let peer: SocketAddr = "192.0.2.1:5000".parse().unwrap();
+    let default_host = with_default_host(&public);
     Env {
-        app: router(state).layer(MockConnectInfo(peer)),
+        app: router(state.clone())
+            .layer(MockConnectInfo(peer))
+            .layer(tower::util::MapRequestLayer::new(default_host)),
+        state,
         admin,
         store,
         db,
