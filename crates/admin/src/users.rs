@@ -69,11 +69,18 @@ fn email_context(index: &[u8; 32]) -> String {
 }
 
 /// Checks the shape of an e-mail address: one `@`, something either side,
-/// a dot in the domain, no spaces, at most 254 bytes.
+/// a dot in the domain, at most 254 bytes, and none of the characters that
+/// let a stored address break out of where it is shown or written: no
+/// whitespace, no control characters (CR, LF, NUL...), no `"`, `<`, `>`,
+/// `\`, `(`, `)`, `,`, `;` (quoted local parts and comments, legal in RFC
+/// 5322, are refused: no mailbox an admin uses needs them). Surrounding
+/// whitespace is trimmed first, as [`normalise_email`] does.
 pub fn check_email(email: &str) -> Result<(), AdminError> {
     let email = email.trim();
     let valid = email.len() <= 254
-        && !email.chars().any(char::is_whitespace)
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "\"<>\\(),;".contains(c))
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && domain.contains('.')
@@ -88,6 +95,17 @@ pub fn check_email(email: &str) -> Result<(), AdminError> {
             "bad_email",
             "that is not an e-mail address",
         ))
+    }
+}
+
+/// The form an address is stored and shown in: trimmed, the domain in
+/// lower case (domains are case-insensitive; the local part is left as
+/// typed, which is what mail servers see).
+pub fn normalise_email(email: &str) -> String {
+    let email = email.trim();
+    match email.rsplit_once('@') {
+        Some((local, domain)) => format!("{local}@{}", domain.to_ascii_lowercase()),
+        None => email.to_owned(),
     }
 }
 
@@ -152,7 +170,7 @@ impl Admin {
             .seal(
                 Scope::of(tenant),
                 &email_context(&email_index),
-                email.trim().as_bytes(),
+                normalise_email(email).as_bytes(),
             )
             .await?;
         Ok(NewUser {
@@ -279,7 +297,7 @@ impl Admin {
                 .seal(
                     Scope::Tenant(tenant),
                     &email_context(&email_index),
-                    email.trim().as_bytes(),
+                    normalise_email(email).as_bytes(),
                 )
                 .await?,
             role,
@@ -426,7 +444,7 @@ pub(crate) fn check_grant(principal: &Principal, role: Role) -> Result<(), Admin
 
 #[cfg(test)]
 mod tests {
-    use super::check_email;
+    use super::{check_email, normalise_email};
 
     #[test]
     fn email_shapes() {
@@ -445,5 +463,32 @@ mod tests {
         ] {
             assert!(check_email(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn addresses_that_could_break_out_of_a_page_or_a_log_line_are_refused() {
+        for bad in [
+            "a\"b@example.org",
+            "<script>@example.org",
+            "a@example.org>",
+            "a\r\nBcc: x@evil.example@example.org",
+            "a\u{0}@example.org",
+            "a\u{7f}@example.org",
+            "a\u{85}@example.org",
+            "a\\b@example.org",
+            "\"quoted local\"@example.org",
+            "a(comment)@example.org",
+        ] {
+            assert!(check_email(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn addresses_are_stored_trimmed_with_the_domain_in_lower_case() {
+        assert_eq!(normalise_email("  Ops@Example.ORG "), "Ops@example.org");
+        assert_eq!(
+            normalise_email("x.y+z@Sub.Example.co"),
+            "x.y+z@sub.example.co"
+        );
     }
 }

@@ -2004,3 +2004,69 @@ async fn an_invitation_does_not_reveal_accounts_in_other_tenants() {
         .unwrap()
         .contains("in this tenant"));
 }
+
+#[tokio::test]
+async fn addresses_with_markup_or_line_breaks_are_never_stored() {
+    let env = env().await;
+    let t = tenant(&env, "acme").await;
+    for bad in [
+        "\"<img src=x onerror=alert(1)>\"@acme.example",
+        "a\r\nX-Injected: 1@acme.example",
+        "a\u{0}b@acme.example",
+    ] {
+        let answer = t
+            .owner
+            .call(
+                &env,
+                Method::POST,
+                "/invitations",
+                Some(json!({"email": bad, "role": "viewer"})),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+        assert_eq!(answer.code(), "bad_email", "{bad:?}");
+    }
+    // A good address is kept trimmed, its domain in lower case.
+    let invited = t
+        .owner
+        .call(
+            &env,
+            Method::POST,
+            "/invitations",
+            Some(json!({"email": "  New.Person@ACME.Example ", "role": "viewer"})),
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::CREATED);
+    let secret = invited.json()["invitation"].as_str().unwrap().to_owned();
+    let accepted = Client::default()
+        .call(
+            &env,
+            Method::POST,
+            "/invitations/accept",
+            Some(json!({"invitation": secret, "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(accepted.json()["email"], "New.Person@acme.example");
+}
+
+#[tokio::test]
+async fn a_bad_query_parameter_is_named_without_parser_internals() {
+    let env = env().await;
+    let t = tenant(&env, "acme").await;
+    let answer = t
+        .owner
+        .call(&env, Method::GET, "/audit?limit=many", None)
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.code(), "invalid_query");
+    let message = answer.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("limit"), "{message}");
+    assert!(!message.contains("Failed to deserialize"), "{message}");
+    assert!(
+        !message.contains("u32") && !message.contains("usize"),
+        "{message}"
+    );
+}

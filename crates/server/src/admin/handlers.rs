@@ -688,7 +688,7 @@ struct ConsentParams {
 fn query<T: DeserializeOwned>(uri: &axum::http::Uri) -> Result<T, ApiError> {
     Query::<T>::try_from_uri(uri)
         .map(|Query(value)| value)
-        .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+        .map_err(ApiError::from)
 }
 
 fn filter(params: &ConsentParams) -> (Environment, ConsentFilter) {
