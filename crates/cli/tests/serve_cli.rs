@@ -320,7 +320,10 @@ fn serve_help_lists_every_setting() {
         "--retention-days",
         "--demo",
         "--log-format",
+        "--public-url",
+        "--metrics-listen",
         "NEXAGUARD_LISTEN",
+        "NEXAGUARD_PUBLIC_URL",
     ] {
         assert!(help.contains(flag), "{flag} missing from serve --help");
     }

@@ -97,6 +97,12 @@ impl Console {
         self.principal.require(permission).is_ok()
     }
 
+    /// The server's public URL (no final `/`), the base of every absolute
+    /// link a page writes: never the request's own `Host` or `Origin`.
+    pub fn public_url(&self) -> String {
+        self.origins.base_url()
+    }
+
     /// Whether `permission`'s sensitive action would ask for the second
     /// factor again (the page then asks for a code with the form).
     pub fn needs_step_up(&self, permission: Permission) -> bool {

@@ -106,7 +106,7 @@ async fn create(
                     p { "The tenant " strong { (tenant.name) } " has the id " code #tenant-id { (tenant.id.0) } "." }
                     @if let Some(invitation) = &invitation {
                         p { "The first owner's invitation:" }
-                        (link_once(&invitation_link(&headers, invitation.secret.as_str()), invitation.expires_at))
+                        (link_once(&invitation_link(&console, invitation.secret.as_str()), invitation.expires_at))
                     }
                     p { a href=(TENANTS) { "Back to the tenants" } }
                 },

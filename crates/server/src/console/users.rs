@@ -7,7 +7,7 @@ use super::session::{finish_sensitive, no_store, see_other, Console, Refusal};
 use super::sites::{rfc3339, step_up_field_named};
 use crate::app::AppState;
 use axum::extract::Path;
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -52,14 +52,12 @@ pub fn role_select(id: &str, roles: &[Role], selected: Option<Role>) -> Markup {
     }
 }
 
-/// The link an invitee opens: this server's origin (the form's `Origin`,
-/// which [`Console::check_form`] has matched to this server) and the secret.
-pub fn invitation_link(headers: &HeaderMap, secret: &str) -> String {
-    let origin = headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    format!("{origin}/admin/invitations/accept?token={secret}")
+/// The link an invitee opens: this server's public URL and the secret.
+pub fn invitation_link(console: &Console, secret: &str) -> String {
+    format!(
+        "{}/admin/invitations/accept?token={secret}",
+        console.public_url()
+    )
 }
 
 /// The page that shows an invitation link, this once.
@@ -184,7 +182,7 @@ async fn invite(
         .await
     {
         Ok(made) => {
-            let link = invitation_link(&headers, made.secret.as_str());
+            let link = invitation_link(&console, made.secret.as_str());
             let body = layout::console_page(
                 &console,
                 "Invitation created",

@@ -31,7 +31,7 @@ pub async fn site_config(
     query: Result<Query<ConfigQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(query) = query.map_err(ApiError::from)?;
     let site = super::site_env(&state, &site_key)?;
     let published = super::published(&site)?;
     let mut wanted: Vec<String> = query.lang.into_iter().collect();

@@ -242,7 +242,7 @@ pub async fn restore(
     query: Result<Query<RestoreQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(query) = query.map_err(ApiError::from)?;
     let token = ConsentToken::parse(&consent_token)
         .map_err(|e| ApiError::bad_request("invalid_consent_token", e.to_string()))?;
     let site = super::site_env(&state, &query.site_key)?;
