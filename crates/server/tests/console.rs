@@ -268,7 +268,8 @@ async fn an_invitation_from_the_users_page_makes_an_account_that_signs_in() {
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
     assert_eq!(made.headers[header::CACHE_CONTROL], "no-store");
     let link = text_of(&made.text(), "invitation-link").to_owned();
-    let path = link.strip_prefix(ORIGIN).unwrap();
+    // The configured public URL, not the alias the form was posted on.
+    let path = link.strip_prefix(common::ORIGIN).unwrap();
     let token = path.split("token=").nth(1).unwrap().to_owned();
     assert!(token.starts_with("ngi_"), "{token}");
     let users = send(&env.app, get("/admin/users", Some(&cookie))).await;
@@ -537,7 +538,10 @@ async fn the_operator_rotates_keys_and_makes_tenants_and_nobody_else_may() {
     .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
     let link = text_of(&made.text(), "invitation-link").to_owned();
-    assert!(link.starts_with(&format!("{ORIGIN}/admin/invitations/accept?token=ngi_")));
+    assert!(link.starts_with(&format!(
+        "{}/admin/invitations/accept?token=ngi_",
+        common::ORIGIN
+    )));
     let list = send(&env.app, get("/admin/tenants", Some(&cookie))).await;
     assert!(list.text().contains("Globex"));
 
@@ -558,4 +562,149 @@ async fn the_operator_rotates_keys_and_makes_tenants_and_nobody_else_may() {
         assert_eq!(forged.status, StatusCode::FORBIDDEN, "{path}");
     }
     assert_eq!(env.store.tenants().await.unwrap().len(), 2);
+}
+
+/// Signs an owner in through the console's forms, enrolling TOTP; returns
+/// the cookie, a CSRF token and the recovery codes the page showed.
+async fn owner_with_recovery_codes(env: &Env) -> (String, String, Vec<String>) {
+    let tenant = env.store.create_tenant("acme").await.unwrap().id;
+    user(env, Some(tenant), Role::Owner, "owner@acme.example").await;
+    let cookie = log_in(env, "owner@acme.example", "/admin/mfa/enrol").await;
+    let offer = send(&env.app, get("/admin/mfa/enrol", Some(&cookie))).await;
+    let secret = decode_base32(text_of(&offer.text(), "totp-secret"));
+    let confirmed = send(
+        &env.app,
+        post(
+            "/admin/mfa/enrol",
+            Some(&cookie),
+            ORIGIN,
+            &format!(
+                "csrf={}&code={}",
+                csrf_of(&offer.text()),
+                code_at(&secret, unix_now())
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.text());
+    let page = confirmed.text();
+    let list = page.split("id=\"recovery-codes\"").nth(1).unwrap();
+    let recovery: Vec<String> = list
+        .split("<code>")
+        .skip(1)
+        .map(|rest| rest.split('<').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(recovery.len(), 10, "{page}");
+    let cookie = cookie_of(&confirmed);
+    let home = send(&env.app, get("/admin/debug", Some(&cookie))).await;
+    (cookie, csrf_of(&home.text()), recovery)
+}
+
+#[tokio::test]
+async fn the_console_asks_for_the_password_and_a_code_before_replacing_the_second_factor() {
+    let env = env().await;
+    let (cookie, csrf, recovery) = owner_with_recovery_codes(&env).await;
+    // The enrolment page no longer hands a signed-in session a new secret.
+    let page = send(&env.app, get("/admin/mfa/enrol", Some(&cookie))).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(page.text().contains("Replace your second factor"));
+    assert!(!page.text().contains("totp-secret"), "{}", page.text());
+    let wrong = send(
+        &env.app,
+        post(
+            "/admin/mfa/replace",
+            Some(&cookie),
+            ORIGIN,
+            &format!("csrf={csrf}&password=not+it+at+all&code={}", recovery[0]),
+        ),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{}", wrong.text());
+    assert!(!wrong.text().contains("totp-secret"));
+    let offered = send(
+        &env.app,
+        post(
+            "/admin/mfa/replace",
+            Some(&cookie),
+            ORIGIN,
+            &format!(
+                "csrf={csrf}&password={}&code={}",
+                form_value(PASSWORD),
+                recovery[1]
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(offered.status, StatusCode::OK, "{}", offered.text());
+    let shown = text_of(&offered.text(), "totp-secret").to_owned();
+    // A typo shows the same secret again, without asking for the proof.
+    let typo = send(
+        &env.app,
+        post(
+            "/admin/mfa/enrol",
+            Some(&cookie),
+            ORIGIN,
+            &format!("csrf={csrf}&code=000000"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        typo.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        typo.text()
+    );
+    assert_eq!(text_of(&typo.text(), "totp-secret"), shown);
+    let code = code_at(&decode_base32(&shown), unix_now());
+    let confirmed = send(
+        &env.app,
+        post(
+            "/admin/mfa/enrol",
+            Some(&cookie),
+            ORIGIN,
+            &format!("csrf={csrf}&code={code}"),
+        ),
+    )
+    .await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.text());
+    assert!(confirmed.text().contains("recovery-codes"));
+    // The old session id is gone; the new cookie works.
+    let old = send(&env.app, get("/admin/", Some(&cookie))).await;
+    assert_eq!(old.status, StatusCode::SEE_OTHER);
+    let new = send(&env.app, get("/admin/", Some(&cookie_of(&confirmed)))).await;
+    assert_eq!(new.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_token_made_in_the_console_gets_only_the_step_up_scopes_ticked() {
+    let env = env().await;
+    let (cookie, csrf) = owner(&env).await;
+    let page = send(&env.app, get("/admin/tokens", Some(&cookie))).await;
+    assert!(page.text().contains("name=\"scope_promote_production\""));
+    let made = send(
+        &env.app,
+        post(
+            "/admin/tokens",
+            Some(&cookie),
+            ORIGIN,
+            &format!("csrf={csrf}&name=release&role=publisher&days=30&scope_promote_production=1"),
+        ),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let listed = send(
+        &env.app,
+        Request::get("/admin/api/v1/tokens")
+            .header(header::HOST, HOST)
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text());
+    let tokens: serde_json::Value = listed.json();
+    assert_eq!(
+        tokens[0]["stepUpScopes"],
+        serde_json::json!(["promote_production"])
+    );
 }
