@@ -33,3 +33,35 @@ export function totp(secretBase32, time = Date.now()) {
   const number = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
   return String(number).padStart(6, '0');
 }
+
+const STEP_MS = 30_000;
+const stepOf = (time) => Math.floor(time / STEP_MS);
+
+/**
+ * One account's authenticator app, for tests that give several codes: the
+ * server takes a TOTP step only once per account (a step at or before the
+ * last one used is a replay) and accepts one step either side of now. So
+ * each code is for the step after the last one used, and when that step is
+ * more than one ahead of now, `code()` waits for the clock.
+ */
+export class Authenticator {
+  /** `lastStep`: the step the server last accepted for the account, if known. */
+  constructor(secret, { lastStep = -1 } = {}) {
+    this.secret = secret;
+    this.lastStep = lastStep;
+  }
+
+  /** A code the server has not seen for this account (the step is then used). */
+  async code() {
+    const step = Math.max(stepOf(Date.now()), this.lastStep + 1);
+    while (step > stepOf(Date.now()) + 1) await new Promise((resolve) => setTimeout(resolve, 500));
+    this.lastStep = step;
+    return totp(this.secret, step * STEP_MS);
+  }
+
+  /** A code of a step the server has already taken for this account (a replay). */
+  usedCode() {
+    if (this.lastStep < 0) throw new Error('no code has been used yet');
+    return totp(this.secret, this.lastStep * STEP_MS);
+  }
+}
