@@ -82,6 +82,9 @@ const FIXED = {
   'spec example: tcfeuv2 and uspv1': 'DBACNYA~CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA~1YNN',
   'reference test suite: tcfeuv2 as GppModel writes it': 'DBABMA~CPSG_8APSG_8ANwAAAENAwCAAAAAAAAAAAAAAAAAAAAA.QAAA.IAAA',
   'uspv1 with no answers': 'DBABTA~1---',
+  // A section id the reference does not know (30) after usnat: the
+  // reference skips the section, and its sectionIds leave the id out.
+  'unknown section id 30 after usnat': 'DBACLIY~CEAQAAAAAABA.QA~BAAA',
   // A TCF EU string filed under section id 5 (tcfcav1), as CMPs have
   // written; the reference refuses it, and so must we.
   'wild: a TCF EU string under the tcfcav1 id': 'DBABjw~CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA~1YNN',
