@@ -23,6 +23,9 @@ enum Command {
     /// TC strings: decode, encode, validate against a GVL, derive signals.
     #[command(subcommand)]
     Tcf(TcfCommand),
+    /// IAB GPP strings: decode, encode, validate.
+    #[command(subcommand)]
+    Gpp(GppCommand),
     /// Google Additional Consent (AC) strings.
     #[command(subcommand)]
     Ac(AcCommand),
@@ -110,6 +113,16 @@ enum TcfCommand {
 }
 
 #[derive(Subcommand)]
+enum GppCommand {
+    /// Decode a GPP string to JSON (one per line from standard input when no argument).
+    Decode(commands::gpp::DecodeArgs),
+    /// Encode GPP JSON (one object per line on standard input) to GPP strings.
+    Encode(commands::gpp::EncodeArgs),
+    /// Check GPP strings against the section specifications (one per line from standard input when no argument).
+    Validate(commands::gpp::ValidateArgs),
+}
+
+#[derive(Subcommand)]
 enum AcCommand {
     /// Decode an AC string to JSON.
     Decode(commands::ac::DecodeArgs),
@@ -132,6 +145,9 @@ fn main() -> ExitCode {
         Command::Tcf(TcfCommand::Encode(args)) => commands::tcf::encode(args),
         Command::Tcf(TcfCommand::Validate(args)) => commands::validate::run(args),
         Command::Tcf(TcfCommand::Signals(args)) => commands::signals::run(args),
+        Command::Gpp(GppCommand::Decode(args)) => commands::gpp::decode(args),
+        Command::Gpp(GppCommand::Encode(args)) => commands::gpp::encode(args),
+        Command::Gpp(GppCommand::Validate(args)) => commands::gpp::validate(args),
         Command::Ac(AcCommand::Decode(args)) => commands::ac::decode(args),
         Command::Ac(AcCommand::Encode(args)) => commands::ac::encode(args),
         Command::Gvl(GvlCommand::Inspect(args)) => commands::gvl::inspect(args),

@@ -4,6 +4,7 @@
 pub mod ac;
 pub mod admin;
 pub mod backup;
+pub mod gpp;
 pub mod gvl;
 pub mod server;
 pub mod signals;
@@ -11,7 +12,8 @@ pub mod tcf;
 pub mod validate;
 
 use anyhow::{bail, Context};
-use std::io::{BufRead, Write};
+use std::io::{BufRead, BufWriter, Write};
+use std::process::ExitCode;
 
 /// The TC string given as an argument, or the single line on standard input.
 pub fn one_input(arg: Option<String>, what: &str) -> anyhow::Result<String> {
@@ -40,4 +42,48 @@ pub fn write_error_line(out: &mut impl Write, code: &str, message: &str) -> std:
 /// Reads a whole file as UTF-8, naming the file in the error.
 pub fn read_file(path: &std::path::Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// The answer for one input line: the output text, or an error code and message.
+pub type LineResult = Result<(), (&'static str, String)>;
+
+/// Applies `handle` to each line of standard input, writing its output or an
+/// error object, one line each. Exit code 1 if any line failed.
+pub fn stream_lines(
+    mut handle: impl FnMut(&str, &mut Vec<u8>) -> LineResult,
+) -> anyhow::Result<ExitCode> {
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut line = String::new();
+    // Each answer is built in memory first: many small pieces cost far less
+    // appended to a Vec than passed through BufWriter.
+    let mut answer = Vec::with_capacity(1 << 14);
+    let mut failed = false;
+    loop {
+        line.clear();
+        if input
+            .read_line(&mut line)
+            .context("reading standard input")?
+            == 0
+        {
+            break;
+        }
+        answer.clear();
+        if let Err((code, message)) = handle(line.trim(), &mut answer) {
+            failed = true;
+            answer.clear();
+            write_error_line(&mut answer, code, &message)?;
+        } else {
+            answer.push(b'\n');
+        }
+        out.write_all(&answer)?;
+    }
+    out.flush()?;
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

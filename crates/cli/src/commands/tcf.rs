@@ -5,10 +5,9 @@
 //! a bad line answers `{"error": ...}` on its own line and the run goes on;
 //! the exit code is 1 at the end if any line failed.
 
-use super::write_error_line;
-use anyhow::Context;
+use super::{stream_lines, LineResult};
 use nexaguard_tcf::json::{from_json, TcModelJson};
-use std::io::{BufRead, BufWriter, Write};
+use std::io::Write;
 use std::process::ExitCode;
 use time::OffsetDateTime;
 
@@ -28,9 +27,6 @@ pub struct EncodeArgs {
     /// The TC model JSON; without it, one JSON object per line is read from standard input.
     json: Option<String>,
 }
-
-/// The answer for one input line: the output text, or an error code and message.
-type LineResult = Result<(), (&'static str, String)>;
 
 /// Runs `tcf decode`.
 pub fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
@@ -78,45 +74,4 @@ pub fn encode(args: EncodeArgs) -> anyhow::Result<ExitCode> {
         }
         None => stream_lines(encode_line),
     }
-}
-
-/// Applies `handle` to each line of standard input, writing its output or an
-/// error object, one line each. Exit code 1 if any line failed.
-fn stream_lines(
-    mut handle: impl FnMut(&str, &mut Vec<u8>) -> LineResult,
-) -> anyhow::Result<ExitCode> {
-    let stdin = std::io::stdin();
-    let mut input = stdin.lock();
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut line = String::new();
-    // Each answer is built in memory first: many small pieces cost far less
-    // appended to a Vec than passed through BufWriter.
-    let mut answer = Vec::with_capacity(1 << 14);
-    let mut failed = false;
-    loop {
-        line.clear();
-        if input
-            .read_line(&mut line)
-            .context("reading standard input")?
-            == 0
-        {
-            break;
-        }
-        answer.clear();
-        if let Err((code, message)) = handle(line.trim(), &mut answer) {
-            failed = true;
-            answer.clear();
-            write_error_line(&mut answer, code, &message)?;
-        } else {
-            answer.push(b'\n');
-        }
-        out.write_all(&answer)?;
-    }
-    out.flush()?;
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
 }
