@@ -17,7 +17,8 @@
 //! `KnownChildSensitiveDataConsents` values, as the reference returns them.
 //!
 //! Encoding ([`from_json`]) reads the same object. Only `"sections"` is
-//! required; fields missing from a section take the reference's defaults
+//! required; `"gppString"`, `"version"` and `"sectionIds"` are ignored, so a
+//! decoded object can be edited and encoded again; fields missing from a section take the reference's defaults
 //! (dates: the given time, the start of its day for `tcfeuv2` as the
 //! reference stamps it; when only one of `Created` and `LastUpdated` is
 //! given, the other takes its value, as the reference keeps them in sync).
@@ -473,24 +474,15 @@ pub fn from_value(value: &Value, now: OffsetDateTime) -> Result<GppString, GppEr
     let top = value
         .as_object()
         .ok_or_else(|| GppError::InvalidJson("the document must be an object".into()))?;
-    for (k, v) in top {
-        match k.as_str() {
-            "sections" | "gppString" | "sectionIds" => {}
-            "version" => {
-                if v.as_u64() != Some(u64::from(HEADER_VERSION)) {
-                    return Err(GppError::InvalidField {
-                        section: "gpp",
-                        field: "version",
-                        reason: format!("{v} is not 1, the only GPP version"),
-                    });
-                }
-            }
-            _ => {
-                return Err(GppError::UnknownField {
-                    section: "gpp",
-                    field: k.clone(),
-                })
-            }
+    for k in top.keys() {
+        if !matches!(
+            k.as_str(),
+            "sections" | "gppString" | "version" | "sectionIds"
+        ) {
+            return Err(GppError::UnknownField {
+                section: "gpp",
+                field: k.clone(),
+            });
         }
     }
     let sections = top
@@ -514,16 +506,6 @@ pub fn from_value(value: &Value, now: OffsetDateTime) -> Result<GppString, GppEr
         gpp.sections.push(section_from_json(id, fields, now)?);
     }
     gpp.sections.sort_by_key(Section::id);
-    if let Some(ids) = top.get("sectionIds") {
-        let want: Vec<Value> = gpp.section_ids().into_iter().map(Value::from).collect();
-        if ids.as_array() != Some(&want) {
-            return Err(GppError::InvalidField {
-                section: "gpp",
-                field: "sectionIds",
-                reason: format!("{ids} does not list the ids of the sections given"),
-            });
-        }
-    }
     Ok(gpp)
 }
 
