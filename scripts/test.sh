@@ -23,6 +23,10 @@ cargo build --locked -p nexaguard-cli
 npm ci --prefix tests/reference --no-audit --no-fund
 NEXAGUARD_BIN="$PWD/target/debug/nexaguard" node --test tests/reference/
 
+step "agreement with the IAB GPP reference library (@iabgpp/cmpapi)"
+npm ci --prefix tests/reference-gpp --no-audit --no-fund
+NEXAGUARD_BIN="$PWD/target/debug/nexaguard" node --test tests/reference-gpp/
+
 step "browser SDK: types, unit tests, budgets, committed build matches a fresh one"
 npm ci --prefix sdk --no-audit --no-fund
 npm --prefix sdk run typecheck

@@ -231,20 +231,18 @@ test('encode fills missing fields with the reference defaults', () => {
   assert.equal(run.status, 0);
 });
 
-test('tcfcav1: a bit field where a Fibonacci range is as long is read as the specification says (the reference misreads it)', () => {
+test('tcfcav1: a bit field where a Fibonacci range is as long is read as written by both sides', () => {
   // The specification lets an encoder write a vendor set as a bit field or as
-  // a (Fibonacci) range. To tell current strings from those of its own
-  // pre-fix encoder, the reference re-encodes what it decoded and falls back
-  // to a legacy (fixed-range) reading when the bits differ; its encoder
-  // writes the range when both have the same length. So a valid string with
-  // a bit field at such a tie is misread: VendorExpressConsent {20} as a
-  // 20-bit bit field (tie with 12 + 1 + Fibonacci(20) = 20 bits) comes back
-  // as [19, 20, 32, 34, 37]. NexaGuard reads it as written ([20]); and it
-  // writes the range at a tie, as the reference does, so that the reference
-  // reads every string we write (checked above and in agree.test.mjs).
+  // a (Fibonacci) range; the reference writes the range when both have the
+  // same length. A string written by another encoder may hold the bit field
+  // at such a tie: VendorExpressConsent {20} as maxId 20, IsRange 0 and a
+  // 20-bit bit field (the range form is 12 + 1 + Fibonacci(20) = 20 bits
+  // too). Both sides must read it as written.
   const bin = findBinary();
-  const tie = 'DBABDA~BOsdsoAOsdsoAAAAAAAAAAAAAAAAAAAAAABQAAAwAUgAlYAA.YAAAAAAAAAA';
-  assert.deepEqual(referenceDecode(tie).sections.tcfcav1.VendorExpressConsent, [19, 20, 32, 34, 37]);
+  const tie = 'DBABDA~BOsdsoAOsdsoAAAAAAAAAAAAAAAAAAAAAAAoAAAQAUAAAIAA.YAAAAAAAAAA';
+  const reference = referenceDecode(tie).sections.tcfcav1;
+  assert.deepEqual(reference.VendorExpressConsent, [20]);
+  assert.deepEqual(reference.VendorImpliedConsent, [20]);
   const [line] = runLines(bin, ['gpp', 'decode'], [tie]).lines;
   const ours = JSON.parse(line).sections?.tcfcav1;
   assert.deepEqual(ours?.VendorExpressConsent, [20], line);
