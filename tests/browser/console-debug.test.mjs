@@ -1,6 +1,7 @@
 // The public debug tool at /debug, without signing in: a known TC string
 // decoded into tables (core fields, purposes, vendors, Consent Mode,
-// IABTCF_* keys), an AC string, a bad string answered with 422 and a clear
+// IABTCF_* keys), an AC string, a GPP string (header, section tables, GPC
+// sub-section, findings, IABGPP_* keys), a bad string answered with 422 and a clear
 // message, nothing of the string in the server's log, no-store, axe-core
 // clean, no horizontal overflow on a phone, and a screenshot for the docs.
 
@@ -13,6 +14,8 @@ import { assertNoAxeViolations, assertNoHorizontalOverflow, tableMap } from './l
 /** From docs/debug-tool.md: cmpId 300, purposes 1 2 3 4 7, vendors 2 and 755. */
 const TC = 'CQtAQoAQtB-fQEsACAENCWFAAPIAAEIAAAYgF5wAgABALzAvOACAvMAEJABAAEA.IF5wAgABALzA';
 const AC = '2~1.35.41~dv.9.1000';
+/** From docs/gpp.md: usnat and usca, both with a GPC sub-section saying Gpc true. */
+const GPP = 'DBABrw~CVVVqqqqqlSA.YA~BVUAAACA.YA';
 
 let env;
 
@@ -115,6 +118,44 @@ describe('the public debug tool', () => {
     });
   });
 
+  test('decodes a GPP string into its header, sections, findings and IABGPP keys', async () => {
+    await withContext(env.browser, env.server, async (ctx) => {
+      const page = await ctx.context.newPage();
+      await page.goto(`${env.server.origin}/debug`);
+      await page.getByLabel('GPP string, TC string or AC string').fill(GPP);
+      await page.getByRole('radio', { name: /Absent/ }).check();
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/debug') && r.request().method() === 'POST'),
+        page.getByRole('button', { name: 'Decode', exact: true }).click(),
+      ]);
+      await page.waitForLoadState('domcontentloaded');
+      assert.equal(response.status(), 200);
+      assert.equal(response.headers()['cache-control'], 'no-store');
+      assert.equal(await page.getByRole('heading', { name: 'GPP string' }).count(), 1);
+
+      const header = await tableMap(page, '#gpp-header');
+      assert.deepEqual(header, { Version: '1', SectionIds: '7, 8' });
+      const usnat = await tableMap(page, '#gpp-section-7');
+      assert.equal(usnat.SaleOptOut, '1');
+      assert.equal(usnat.KnownChildSensitiveDataConsents, '1: 1, 2: 1, 3: 1');
+      const gpc = await tableMap(page, 'table:has(caption:text-is("usnat GPC sub-section"))');
+      assert.equal(gpc.GpcSegmentIncluded, 'yes');
+      assert.equal(gpc.Gpc, 'yes');
+
+      // The signal is absent but both sections say Gpc: two findings.
+      const codes = await page.locator('#gpp-findings tbody tr td:nth-child(2)').allTextContents();
+      assert.deepEqual(codes.map((c) => c.trim()), ['gpc_disagrees', 'gpc_disagrees']);
+      const keys = await tableMap(page, '#iabgpp');
+      assert.equal(keys.IABGPP_HDR_GppString, GPP);
+      assert.equal(keys.IABGPP_GppSID, '7_8');
+
+      assert.equal(await page.getByRole('radio', { name: /Absent/ }).isChecked(), true);
+      assert.ok(!env.server.stderr.includes(GPP), 'the GPP string appears in the server log');
+      assert.ok(!env.server.stdout.includes(GPP), 'the GPP string appears in the server output');
+      await assertNoAxeViolations(page, 'the decoded GPP string');
+    });
+  });
+
   test('a bad string gets a clear message and 422', async () => {
     await withContext(env.browser, env.server, async (ctx) => {
       const { page, response } = await decode(ctx, 'CPxxx');
@@ -128,6 +169,10 @@ describe('the public debug tool', () => {
       const ac = await decode(ctx, '2~1.x');
       assert.equal(ac.response.status(), 422);
       assert.match(await ac.page.getByRole('alert').textContent(), /This AC string cannot be decoded/);
+
+      const gpp = await decode(ctx, 'DBABMA');
+      assert.equal(gpp.response.status(), 422);
+      assert.match(await gpp.page.getByRole('alert').textContent(), /This GPP string cannot be decoded: .*\(section_count_mismatch\)/);
     });
   });
 

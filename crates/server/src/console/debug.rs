@@ -1,6 +1,7 @@
 //! The debug tool: a TC string or an AC string in, its decoded fields,
-//! policy findings, Consent Mode values and `IABTCF_*` keys out. Public at
-//! `/debug`, and in the console shell at `/admin/debug`.
+//! policy findings, Consent Mode values and `IABTCF_*` keys out; or a GPP
+//! string in, its header, sections, validation findings and `IABGPP_*` keys
+//! out. Public at `/debug`, and in the console shell at `/admin/debug`.
 //!
 //! It stores nothing and logs nothing of what is pasted (TC strings are
 //! personal data of whoever they were taken from): no tracing here, the
@@ -8,6 +9,7 @@
 //! public POST is rate-limited per client network, so that the server is
 //! not a free decoding service.
 
+mod gpp;
 mod inspect;
 
 use super::layout;
@@ -56,6 +58,10 @@ struct DebugForm {
     /// `true` (the default) or `false`.
     #[serde(default, rename = "gdprApplies")]
     gdpr_applies: Option<String>,
+    /// The Global Privacy Control signal, for GPP strings: `true`, `false`
+    /// or anything else (the default) for not known.
+    #[serde(default)]
+    gpc: Option<String>,
     #[serde(default)]
     csrf: String,
 }
@@ -63,6 +69,14 @@ struct DebugForm {
 impl DebugForm {
     fn gdpr_applies(&self) -> bool {
         self.gdpr_applies.as_deref() != Some("false")
+    }
+
+    fn gpc_signal(&self) -> Option<bool> {
+        match self.gpc.as_deref() {
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            _ => None,
+        }
     }
 }
 
@@ -184,7 +198,13 @@ fn decode(
             )),
         ),
         Ok(Form(form)) => {
-            match inspect(&form.input, form.gdpr_applies(), &state.gvl, inspect::now()) {
+            match inspect(
+                &form.input,
+                form.gdpr_applies(),
+                form.gpc_signal(),
+                &state.gvl,
+                inspect::now(),
+            ) {
                 Ok(decoded) => (StatusCode::OK, form, Outcome::Decoded(decoded)),
                 Err(error) => (
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -205,18 +225,20 @@ const TITLE: &str = "Debug tool";
 
 fn body(target: &Target<'_>, form: &DebugForm, outcome: &Outcome) -> Markup {
     let gdpr = form.gdpr_applies();
+    let gpc = form.gpc_signal();
     html! {
         h1 { (TITLE) }
         p.lead {
-            "Paste a TC string (IAB TCF v2) or a Google Additional Consent string (starting with "
-            code { "2~" } " or " code { "1~" } ") to see what it says. "
+            "Paste a TC string (IAB TCF v2), a Google Additional Consent string (starting with "
+            code { "2~" } " or " code { "1~" } ") or an IAB GPP string (starting with "
+            code { "DB" } ") to see what it says. "
             "Nothing you paste is stored or logged."
         }
         form.debug-form method="post" action=(target.action) {
             @if let Some(csrf) = target.csrf {
                 input type="hidden" name=(CSRF_FIELD) value=(csrf);
             }
-            label for="input" { "TC string or AC string" }
+            label for="input" { "GPP string, TC string or AC string" }
             textarea #input name="input" rows="4" spellcheck="false" autocomplete="off"
                 autocapitalize="off" required { (form.input) }
             fieldset.choice {
@@ -230,6 +252,21 @@ fn body(target: &Target<'_>, form: &DebugForm, outcome: &Outcome) -> Markup {
                     " No (gdprApplies = false)"
                 }
             }
+            fieldset.choice {
+                legend { "GPP strings: did the request carry a Global Privacy Control signal?" }
+                label {
+                    input type="radio" name="gpc" value="unknown" checked[gpc.is_none()];
+                    " Unknown (GPC sub-sections not checked)"
+                }
+                label {
+                    input type="radio" name="gpc" value="true" checked[gpc == Some(true)];
+                    " Present (Sec-GPC: 1)"
+                }
+                label {
+                    input type="radio" name="gpc" value="false" checked[gpc == Some(false)];
+                    " Absent"
+                }
+            }
             button type="submit" { "Decode" }
         }
         @match outcome {
@@ -237,6 +274,7 @@ fn body(target: &Target<'_>, form: &DebugForm, outcome: &Outcome) -> Markup {
             Outcome::Error(message) => p.error #error role="alert" { (message) },
             Outcome::Decoded(Decoded::Tc(view)) => (tc_section(view)),
             Outcome::Decoded(Decoded::Ac(view)) => (ac_section(view)),
+            Outcome::Decoded(Decoded::Gpp(view)) => (gpp::gpp_section(view, target, gdpr)),
         }
     }
 }

@@ -1,7 +1,8 @@
-//! The debug tool's view model: a pasted TC string or AC string turned into
-//! the rows its page shows. Pure (the GVL and the time come in), so the
+//! The debug tool's view model: a pasted TC string, AC string or GPP string
+//! turned into the rows its page shows (GPP strings through [`super::gpp`]). Pure (the GVL and the time come in), so the
 //! whole decoding path is tested without a server.
 
+use super::gpp::{inspect_gpp, is_gpp_string, GppView};
 use nexaguard_tcf::ac::AcString;
 use nexaguard_tcf::gvl::Gvl;
 use nexaguard_tcf::policy::{validate, Finding};
@@ -14,7 +15,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// The longest input decoded. A TC string naming every GVL vendor in
-/// every segment stays far below; anything longer is not a TC string.
+/// every segment stays far below, and so does a GPP string with every
+/// section; anything longer is not a consent string.
 pub const MAX_INPUT: usize = 32 * 1024;
 
 /// Why an input could not be decoded: a sentence for the page.
@@ -28,6 +30,8 @@ pub enum Decoded {
     Tc(Box<TcView>),
     /// A Google Additional Consent string.
     Ac(AcView),
+    /// A GPP string.
+    Gpp(Box<GppView>),
 }
 
 /// One labelled value.
@@ -135,25 +139,31 @@ pub fn is_ac_string(input: &str) -> bool {
     input.starts_with("1~") || input.starts_with("2~")
 }
 
-/// Decodes `input` (a TC string or an AC string) into what the page shows,
-/// checking a TC string against `gvl` as of `now`.
+/// Decodes `input` (a TC string, an AC string or a GPP string) into what
+/// the page shows, checking a TC string against `gvl` as of `now` and a GPP
+/// string's GPC sub-sections against `gpc_signal` when it is known.
 pub fn inspect(
     input: &str,
     gdpr_applies: bool,
+    gpc_signal: Option<bool>,
     gvl: &Gvl,
     now: Timestamp,
 ) -> Result<Decoded, InputError> {
     let input = input.trim();
     if input.is_empty() {
         return Err(InputError(
-            "Paste a TC string or an AC string to decode.".to_owned(),
+            "Paste a TC string or an AC string to decode, or a GPP string (starting with DB)."
+                .to_owned(),
         ));
     }
     if input.len() > MAX_INPUT {
         return Err(InputError(format!(
-            "That is {} characters long; TC strings and AC strings are far shorter (at most {MAX_INPUT} are decoded here).",
+            "That is {} characters long; TC strings, AC strings and GPP strings are far shorter (at most {MAX_INPUT} are decoded here).",
             input.len()
         )));
+    }
+    if is_gpp_string(input) {
+        return inspect_gpp(input, gpc_signal).map(|view| Decoded::Gpp(Box::new(view)));
     }
     if is_ac_string(input) {
         let ac = AcString::parse(input)
@@ -379,9 +389,9 @@ mod tests {
     }
 
     fn tc_view(input: &str, gdpr: bool) -> TcView {
-        match inspect(input, gdpr, &gvl(), at("2026-12-01T00:00:00Z")).unwrap() {
+        match inspect(input, gdpr, None, &gvl(), at("2026-12-01T00:00:00Z")).unwrap() {
             Decoded::Tc(view) => *view,
-            Decoded::Ac(_) => panic!("decoded as an AC string"),
+            other => panic!("not decoded as a TC string: {other:?}"),
         }
     }
 
@@ -500,7 +510,7 @@ mod tests {
 
     #[test]
     fn an_ac_string_gives_its_providers() {
-        let decoded = inspect(" 2~1.35~dv.9.1000 ", true, &gvl(), now()).unwrap();
+        let decoded = inspect(" 2~1.35~dv.9.1000 ", true, None, &gvl(), now()).unwrap();
         assert_eq!(
             decoded,
             Decoded::Ac(AcView {
@@ -509,19 +519,33 @@ mod tests {
                 disclosed: vec![9, 1000],
             })
         );
-        let v1 = inspect("1~7.8", true, &gvl(), now()).unwrap();
+        let v1 = inspect("1~7.8", true, None, &gvl(), now()).unwrap();
         assert!(matches!(v1, Decoded::Ac(AcView { version: 1, .. })));
     }
 
     #[test]
     fn bad_input_gets_a_sentence() {
         let gvl = gvl();
-        let err = |input: &str| inspect(input, true, &gvl, now()).unwrap_err().0;
+        let err = |input: &str| inspect(input, true, None, &gvl, now()).unwrap_err().0;
         assert!(err("  ").contains("Paste a TC string"));
         assert!(err("not-a-tc-string!").contains("This TC string cannot be decoded"));
         assert!(err("CPxxx").contains("truncated"), "{}", err("CPxxx"));
         assert!(err("2~1.x").contains("This AC string cannot be decoded"));
         assert!(err(&"C".repeat(MAX_INPUT + 1)).contains("far shorter"));
+        assert!(err("DBABMA").contains("This GPP string cannot be decoded"));
+        assert!(err(&format!("DBABMA~{}", "A".repeat(MAX_INPUT))).contains("far shorter"));
+    }
+
+    #[test]
+    fn gpp_strings_take_the_gpp_path_and_tc_strings_the_tcf_path() {
+        let gvl = gvl();
+        let gpp = inspect(" DBABTA~1YNN\n", true, Some(true), &gvl, now()).unwrap();
+        assert!(matches!(gpp, Decoded::Gpp(ref view) if view.sections[0].name == "uspv1"));
+        // A TC string keeps the TCF view (not a one-section GPP string).
+        assert!(matches!(
+            inspect(TC, true, Some(true), &gvl, now()).unwrap(),
+            Decoded::Tc(_)
+        ));
     }
 
     #[test]
