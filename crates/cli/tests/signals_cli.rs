@@ -2,27 +2,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use nexaguard_tcf::{TcModel, VendorSet};
-use serde_json::{json, Value};
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod run;
 
-fn nexaguard(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nexaguard"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
+use nexaguard_tcf::{TcModel, VendorSet};
+use run::nexaguard;
+use serde_json::{json, Value};
+use std::process::Output;
 
 fn json_out(out: &Output) -> Value {
     assert!(out.status.success(), "{out:?}");

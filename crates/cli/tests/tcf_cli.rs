@@ -8,25 +8,10 @@
     clippy::indexing_slicing
 )]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod run;
 
-fn nexaguard(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nexaguard"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
+use run::nexaguard;
+use std::process::Output;
 
 fn stdout_lines(out: &Output) -> Vec<serde_json::Value> {
     String::from_utf8(out.stdout.clone())

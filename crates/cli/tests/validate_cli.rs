@@ -3,10 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod run;
+
 use nexaguard_tcf::{encode, TcModel, Timestamp, VendorSet};
+use run::nexaguard;
 use serde_json::{json, Value};
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -15,23 +17,6 @@ const FIXTURE: &str = concat!(
 /// 2025-06-10T00:00:00Z, the strings' created and lastUpdated.
 const CREATED_MS: i64 = 1_749_513_600_000;
 const NOW: &str = "2025-07-01T12:00:00Z";
-
-fn nexaguard(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nexaguard"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
 
 fn validate(tc: &str, extra: &[&str]) -> Output {
     let mut args = vec!["tcf", "validate", "--gvl", FIXTURE, "--now", NOW, tc];
