@@ -46,6 +46,27 @@ fn usnat_version_1_strings_widen_as_the_reference_widens_them() {
 }
 
 #[test]
+fn a_version_2_layout_that_says_version_1_keeps_only_the_version_1_lists() {
+    // Found by the gpp_decode fuzz target: a 16-value usnat core whose
+    // Version is 1. The reference shows (and writes back) only the first
+    // 12 and 2 values; the model keeps only those, so that what decodes
+    // re-encodes to the same model.
+    let s = "DBACzyM~1N-N~BVDBAFF3hjMA~BUBqhgGSF";
+    let gpp = decode(s).unwrap();
+    let Section::UsNat(n) = &gpp.sections[1] else {
+        panic!("{:?}", gpp.sections)
+    };
+    assert_eq!(n.version, 1);
+    assert_eq!(
+        n.sensitive_data_processing,
+        [0, 0, 0, 0, 1, 1, 0, 1, 1, 3, 1, 3, 0, 0, 0, 0]
+    );
+    assert_eq!(n.known_child_sensitive_data_consents, [0, 3, 0]);
+    let again = decode(&encode(&gpp).unwrap()).unwrap();
+    assert_eq!(again, gpp);
+}
+
+#[test]
 fn a_bare_tc_string_is_a_tcfeuv2_section() {
     let gpp = decode(TC).unwrap();
     assert_eq!(gpp.section_ids(), vec![2]);

@@ -35,6 +35,12 @@ pub(crate) fn decode(def: &'static UsSectionDef, s: &str, offset: usize) -> Resu
     let v1 = def.id == USNAT_ID && (core.len() == 10 || core.len() == 11);
     let mut r = FieldReader::new(core, def.name, 0);
     let core_slots = read_fields(&mut r, def.core, 0, &mut flat, v1)?;
+    if def.id == USNAT_ID && flat.get(0) == 1 {
+        // A version 2 layout that says Version 1: the reference shows only
+        // the version 1 part of the two longer lists, and writes only that
+        // part back, so the model keeps only that part too.
+        clear_past_v1_lengths(def.core, &mut flat);
+    }
     if let Some(sub) = def.sub {
         match parts.next() {
             Some(text) => {
@@ -86,6 +92,20 @@ fn read_fields(
         slot += f.kind.slots();
     }
     Ok(slot)
+}
+
+/// Zeroes the entries of `usnat`'s two lists that only the version 2
+/// layout has.
+fn clear_past_v1_lengths(fields: &'static [FieldDef], flat: &mut Flat) {
+    let mut slot = 0;
+    for f in fields {
+        if let (Kind::List { len, .. }, Some(kept)) = (f.kind, v1_len(f)) {
+            for i in kept..usize::from(len) {
+                set(flat, slot + i, 0);
+            }
+        }
+        slot += f.kind.slots();
+    }
 }
 
 fn set(flat: &mut Flat, slot: usize, v: u64) {
