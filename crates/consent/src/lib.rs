@@ -7,7 +7,8 @@
 //!   recorded) and the receipt;
 //! - [`check`]: whether a posted event may be recorded for a site;
 //! - [`token`]: pseudonymous consent tokens and their keyed hashes;
-//! - [`context`]: the coarse context kept instead of personal data.
+//! - [`context`]: the coarse context kept instead of personal data;
+//! - [`region`]: a visitor's region (country, subdivision), nothing finer.
 //!
 //! The HTTP server and the stores build on these types; nothing here knows
 //! about either.
@@ -17,6 +18,7 @@ pub mod config;
 pub mod context;
 pub mod environment;
 pub mod event;
+pub mod region;
 pub mod token;
 
 pub use environment::Environment;
