@@ -6,6 +6,7 @@
 //! only what [`check_config_url`] accepts, because `config.json` hands
 //! those strings to every visitor's browser as link targets.
 
+use crate::regions::{RegionRule, Severity};
 use nexaguard_tcf::gvl::Gvl;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -403,6 +404,10 @@ pub struct SiteConfig {
     /// Re-consent triggers.
     #[serde(default)]
     pub reconsent: Reconsent,
+    /// Regional experiences, first match wins (see [`crate::regions`]);
+    /// empty means `regulation` everywhere, as before rules existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<RegionRule>,
 }
 
 fn default_lifetime() -> u32 {
@@ -454,6 +459,11 @@ impl SiteConfig {
         self.validate_languages(&mut problems);
         self.validate_banner(&mut problems);
         self.validate_urls(&mut problems);
+        for finding in self.region_findings() {
+            if finding.severity == Severity::Error {
+                problems.add(finding.path, finding.message);
+            }
+        }
         if !(1..=MAX_CONSENT_LIFETIME_DAYS).contains(&self.consent_lifetime_days) {
             problems.add(
                 "consentLifetimeDays",

@@ -8,7 +8,9 @@
 //! - [`check`]: whether a posted event may be recorded for a site;
 //! - [`token`]: pseudonymous consent tokens and their keyed hashes;
 //! - [`context`]: the coarse context kept instead of personal data;
-//! - [`region`]: a visitor's region (country, subdivision), nothing finer.
+//! - [`region`]: a visitor's region (country, subdivision), nothing finer;
+//! - [`regions`]: the regional rules, which experience a region gets, the
+//!   shipped region groups and the notice version.
 //!
 //! The HTTP server and the stores build on these types; nothing here knows
 //! about either.
@@ -19,6 +21,7 @@ pub mod context;
 pub mod environment;
 pub mod event;
 pub mod region;
+pub mod regions;
 pub mod token;
 
 pub use environment::Environment;
