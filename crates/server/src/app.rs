@@ -7,6 +7,7 @@
 use crate::admin::AdminHttp;
 use crate::precompressed::Precompressed;
 use crate::ratelimit::Limiter;
+use crate::region::RegionResolver;
 use crate::registry::Registry;
 use crate::settings::PublicOrigins;
 use crate::{headers, metrics, routes};
@@ -34,8 +35,11 @@ pub struct Inner {
     pub limiter: Limiter,
     /// Rate limits of the public debug tool's decodes.
     pub debug_limiter: Limiter,
-    /// The trusted header with the visitor's country, if configured.
+    /// The trusted header with the visitor's country, if configured (the
+    /// older setting; [`Inner::regions`] reads it).
     pub country_header: Option<HeaderName>,
+    /// Where visitors are: trusted headers, then the GeoIP database.
+    pub regions: Arc<RegionResolver>,
     /// Whether the client address comes from `X-Forwarded-For` (behind a
     /// proxy) rather than the TCP peer.
     pub behind_proxy: bool,
@@ -72,8 +76,19 @@ pub struct StateParts {
 }
 
 impl AppState {
-    /// Builds the state and loads the sites from the store.
+    /// Builds the state and loads the sites from the store. Regions come
+    /// from `country_header` alone; see [`AppState::with_regions`].
     pub async fn new(parts: StateParts) -> Result<Self, nexaguard_store::StoreError> {
+        let regions = RegionResolver::from_country_header(parts.country_header.clone());
+        Self::with_regions(parts, regions).await
+    }
+
+    /// Builds the state with the region sources `regions` (which replace
+    /// `parts.country_header` as the source of the recorded country).
+    pub async fn with_regions(
+        parts: StateParts,
+        regions: RegionResolver,
+    ) -> Result<Self, nexaguard_store::StoreError> {
         // Metrics recorded before the recorder exists are lost; install it first.
         crate::metrics::handle();
         let registry = Registry::load(parts.store.as_ref(), &parts.gvl).await?;
@@ -95,6 +110,7 @@ impl AppState {
             limiter: parts.limiter,
             debug_limiter: crate::console::debug_limiter(),
             country_header: parts.country_header,
+            regions: Arc::new(regions),
             behind_proxy: parts.behind_proxy,
             admin: parts.admin,
             public: parts.public,
@@ -151,6 +167,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/sites/{site_key}/snippet.html",
             get(routes::assets::snippet),
+        )
+        .route(
+            "/v1/sites/{site_key}/region",
+            get(routes::region::site_region),
         )
         .route("/v1/gvl/vendor-list.json", get(routes::config::vendor_list))
         .route("/v1/consents", post(routes::consents::record))

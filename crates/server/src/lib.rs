@@ -10,6 +10,8 @@
 //! - [`app`]: shared state and the router; handlers live in `routes`;
 //! - `console`: the web admin console under `/admin` and the public
 //!   debug tool at `/debug`, server-rendered pages over the admin service;
+//! - [`region`]: where a visitor is, from trusted headers and an optional
+//!   MaxMind DB file;
 //! - [`metrics`]: the Prometheus recorder and the metrics listener;
 //! - [`webhooks`]: the webhook delivery worker;
 //! - [`run`]: start-up and shutdown of the whole server.
@@ -26,6 +28,7 @@ mod headers;
 pub mod metrics;
 pub mod precompressed;
 pub mod ratelimit;
+pub mod region;
 pub mod registry;
 mod routes;
 pub mod run;

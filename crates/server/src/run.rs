@@ -7,6 +7,7 @@ use crate::admin::AdminHttp;
 use crate::app::{self, AppState, StateParts};
 use crate::database::Stores;
 use crate::ratelimit::Limiter;
+use crate::region::{GeoIpDb, HeaderSource, RegionResolver};
 use crate::serve::{Server, Transport};
 use crate::settings::{PublicOrigins, Settings};
 use crate::tls::TlsFiles;
@@ -30,6 +31,9 @@ const REFRESH_EVERY: Duration = Duration::from_secs(2);
 const ADMIN_ATTEMPTS_PER_MINUTE: u32 = 30;
 const ADMIN_ATTEMPTS_BURST: u32 = 10;
 
+/// How often the GeoIP database file is checked for a new version.
+const GEOIP_RELOAD_EVERY: Duration = Duration::from_secs(30);
+
 /// How often expired consent records are removed.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
@@ -42,6 +46,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let stores = settings.database().open().await?;
     let store = Arc::clone(&stores.consents);
     let gvl = gvl_source::load(settings.gvl.as_deref()).await?;
+    let geoip = open_geoip(&settings)?;
     // Nodes starting together on an empty installation take turns from
     // here to the end of setup, so that only one makes the secrets, the
     // certificate, the demo site, the first keys and the demo owner, and
@@ -83,7 +88,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     drop(setup);
     audit_lifecycle(&admin, Action::ConfigLoaded, config_summary(&settings)).await;
     audit_lifecycle(&admin, Action::ServerStarted, serde_json::json!({})).await;
-    let state = AppState::new(StateParts {
+    let regions = region_resolver(&settings, country_header.clone(), geoip);
+    let geoip_reloader = regions.spawn_reloader(GEOIP_RELOAD_EVERY);
+    let parts = StateParts {
         store: Arc::clone(&store),
         gvl,
         keys,
@@ -106,8 +113,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 ADMIN_ATTEMPTS_BURST,
             ),
         }),
-    })
-    .await?;
+    };
+    let state = AppState::with_regions(parts, regions).await?;
     let background = spawn_background(state.clone(), settings.retention_days);
     if settings.webhook_allow_loopback {
         tracing::warn!(
@@ -148,6 +155,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .run(shutdown_signal())
         .await;
     background.abort();
+    if let Some(task) = geoip_reloader {
+        task.abort();
+    }
     if let Some((_, task)) = metrics {
         task.abort();
     }
@@ -159,6 +169,49 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("stopped");
     result
+}
+
+/// The GeoIP database, read whole at start: a missing or unreadable file
+/// stops the start.
+fn open_geoip(settings: &Settings) -> anyhow::Result<Option<GeoIpDb>> {
+    let Some(path) = &settings.geoip_db else {
+        return Ok(None);
+    };
+    let db = GeoIpDb::open(path)?;
+    tracing::info!(
+        path = %path.display(),
+        database_type = %db.database_type(),
+        "GeoIP database loaded"
+    );
+    Ok(Some(db))
+}
+
+/// The region sources: the `region_header` sources, then the older
+/// `country_header`, then the database.
+fn region_resolver(
+    settings: &Settings,
+    country_header: Option<HeaderName>,
+    geoip: Option<GeoIpDb>,
+) -> RegionResolver {
+    let mut headers = settings.region_headers.clone();
+    if let Some(name) = country_header {
+        let source = HeaderSource::Country(name);
+        if !headers.contains(&source) {
+            headers.push(source);
+        }
+    }
+    if !headers.is_empty() {
+        let names: Vec<String> = headers
+            .iter()
+            .flat_map(HeaderSource::header_names)
+            .map(|n| n.to_string())
+            .collect();
+        tracing::info!(
+            headers = %names.join(", "),
+            "trusting these request headers for visitor regions: strip them from client requests at the edge"
+        );
+    }
+    RegionResolver::new(headers, geoip)
 }
 
 /// A per-network limit, shared by every node when the database is one
@@ -201,6 +254,14 @@ fn config_summary(settings: &Settings) -> serde_json::Value {
         "public_url": settings.public_url.as_ref().map(|o| o.url()),
         "metrics_listen": settings.metrics_listen.map(|a| a.to_string()),
         "metrics_token": settings.metrics_token.is_some(),
+        "region_headers": settings
+            .region_headers
+            .iter()
+            .flat_map(crate::region::HeaderSource::header_names)
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>(),
+        "country_header": settings.country_header,
+        "geoip_db": settings.geoip_db.is_some(),
     })
 }
 

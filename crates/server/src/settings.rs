@@ -50,9 +50,15 @@ pub struct ServeArgs {
     /// Global Vendor List: a file path or an https:// URL [default: the embedded sample].
     #[arg(long, env = "NEXAGUARD_GVL")]
     pub gvl: Option<String>,
-    /// Trusted request header holding the visitor's country (e.g. CF-IPCountry).
+    /// Trusted request header holding the visitor's country (e.g. CF-IPCountry); the older form of --region-header.
     #[arg(long, env = "NEXAGUARD_COUNTRY_HEADER")]
     pub country_header: Option<String>,
+    /// Trusted headers with the visitor's region: presets cloudflare, cloudfront, fastly, vercel, generic, or header names holding a code like US-CA; repeat or separate with commas. Only what is named here is trusted [default: none].
+    #[arg(long, env = "NEXAGUARD_REGION_HEADERS", value_delimiter = ',')]
+    pub region_header: Vec<String>,
+    /// MaxMind DB file (.mmdb) giving a visitor's region by address when no trusted header does; reloaded when it changes [default: none].
+    #[arg(long, env = "NEXAGUARD_GEOIP_DB")]
+    pub geoip_db: Option<PathBuf>,
     /// Consent posts allowed per client network (/24 or /64) per minute [default: 120].
     #[arg(long, env = "NEXAGUARD_RATE_LIMIT_PER_MINUTE")]
     pub rate_limit_per_minute: Option<u32>,
@@ -105,6 +111,8 @@ struct FileSettings {
     plain_http_behind_proxy: Option<bool>,
     gvl: Option<String>,
     country_header: Option<String>,
+    region_header: Option<OneOrMany>,
+    geoip_db: Option<PathBuf>,
     rate_limit_per_minute: Option<u32>,
     rate_limit_burst: Option<u32>,
     retention_days: Option<u32>,
@@ -114,6 +122,23 @@ struct FileSettings {
     public_url: Option<String>,
     metrics_listen: Option<SocketAddr>,
     metrics_token: Option<MetricsToken>,
+}
+
+/// A config file value that may be one string (comma-separated) or a list.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many,
+        }
+    }
 }
 
 /// The resolved settings.
@@ -131,8 +156,12 @@ pub struct Settings {
     pub plain_http_behind_proxy: bool,
     /// GVL path or URL; `None` for the embedded sample.
     pub gvl: Option<String>,
-    /// Trusted country header.
+    /// Trusted country header (the older form of `region_headers`).
     pub country_header: Option<String>,
+    /// Trusted region header sources, in the order they are asked.
+    pub region_headers: Vec<crate::region::HeaderSource>,
+    /// The MaxMind DB file, if any.
+    pub geoip_db: Option<PathBuf>,
     /// Posts per minute per network.
     pub rate_limit_per_minute: u32,
     /// Burst.
@@ -169,6 +198,14 @@ impl Settings {
             (None, None) => None,
             _ => anyhow::bail!("tls_cert and tls_key must be given together"),
         };
+        let region_headers = if args.region_header.is_empty() {
+            file.region_header
+                .map(OneOrMany::into_vec)
+                .unwrap_or_default()
+        } else {
+            args.region_header
+        };
+        let region_headers = crate::region::HeaderSource::parse_list(&region_headers)?;
         let settings = Settings {
             listen: match args.listen.or(file.listen) {
                 Some(addr) => addr,
@@ -186,6 +223,8 @@ impl Settings {
                 .unwrap_or(false),
             gvl: args.gvl.or(file.gvl),
             country_header: args.country_header.or(file.country_header),
+            region_headers,
+            geoip_db: args.geoip_db.or(file.geoip_db),
             rate_limit_per_minute: args
                 .rate_limit_per_minute
                 .or(file.rate_limit_per_minute)

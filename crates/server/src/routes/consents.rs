@@ -58,8 +58,11 @@ pub async fn record(
         now,
     )?;
     let token = token_for(&state, &site, &checked).await?;
+    let region = state
+        .regions
+        .resolve(&headers, || client_ip(&state, &headers, peer));
     let context = EventContext::from_headers(
-        header_str(&headers, state.country_header.as_ref()),
+        region.country_code(),
         headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok()),
@@ -197,10 +200,6 @@ async fn token_for(
         ));
     }
     Ok(token.clone())
-}
-
-fn header_str<'a>(headers: &'a HeaderMap, name: Option<&header::HeaderName>) -> Option<&'a str> {
-    headers.get(name?).and_then(|v| v.to_str().ok())
 }
 
 fn truncate_to_millis(t: OffsetDateTime) -> OffsetDateTime {

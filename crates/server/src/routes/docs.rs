@@ -3,7 +3,7 @@
 
 use crate::app::AppState;
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{assets, config, consents, health};
+use crate::routes::{assets, config, consents, health, region};
 use axum::extract::State;
 use axum::Json;
 use nexaguard_consent::event::{ConsentEventInput, Receipt};
@@ -18,11 +18,18 @@ use utoipa::OpenApi;
         consents::restore,
         config::site_config,
         config::vendor_list,
+        region::site_region,
         assets::snippet,
         health::healthz,
         health::readyz,
     ),
-    components(schemas(ConsentEventInput, Receipt, ErrorBody, ErrorDetail))
+    components(schemas(
+        ConsentEventInput,
+        Receipt,
+        ErrorBody,
+        ErrorDetail,
+        region::RegionAnswer
+    ))
 )]
 pub struct ApiDoc;
 

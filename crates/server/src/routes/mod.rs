@@ -6,6 +6,7 @@ pub mod config;
 pub mod consents;
 pub mod docs;
 pub mod health;
+pub mod region;
 
 use crate::app::AppState;
 use crate::error::ApiError;

@@ -1,0 +1,116 @@
+//! The visitor's region, as the SDK asks for it beside `config.json`.
+//!
+//! Invariant: the answer is never cached (`Cache-Control: no-store`), so
+//! one visitor's region is never served to another; the override
+//! parameter is honoured for staging site keys only.
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::region::{RegionSource, Resolved};
+use crate::routes::consents::client_ip;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use nexaguard_consent::region::Region;
+use nexaguard_consent::Environment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+
+/// Query of `GET /v1/sites/{siteKey}/region`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RegionQuery {
+    /// Staging site keys only: a region code (`us-ca`, `FR`) or `unknown`
+    /// to answer instead of the visitor's; ignored for production keys.
+    nexaguard_region: Option<String>,
+}
+
+/// The body of `GET /v1/sites/{siteKey}/region`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegionAnswer {
+    /// `FR`, `US-CA`, or `null` when unknown.
+    #[schema(value_type = Option<String>, example = "US-CA")]
+    region: Option<Region>,
+    /// Where the region came from.
+    source: RegionSource,
+}
+
+/// `GET /v1/sites/{siteKey}/region`: the visitor's region, uncached.
+#[utoipa::path(get, path = "/v1/sites/{site_key}/region",
+    params(("site_key" = String, Path, description = "public site key"), RegionQuery),
+    responses(
+        (status = 200, description = "the visitor's region and its source; `Cache-Control: no-store`", body = RegionAnswer),
+        (status = 400, description = "a staging key's nexaguard_region is not a region code", body = crate::error::ErrorBody),
+        (status = 403, description = "Origin not allowed for the site", body = crate::error::ErrorBody),
+        (status = 404, description = "unknown site key", body = crate::error::ErrorBody),
+    ))]
+pub async fn site_region(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(site_key): Path<String>,
+    query: Result<Query<RegionQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(ApiError::from)?;
+    let site = super::site_env(&state, &site_key)?;
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        if !origin.to_str().is_ok_and(|o| site.allows_origin(o)) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                "this Origin is not allowed for the site",
+            ));
+        }
+    }
+    let resolved = match query.nexaguard_region {
+        Some(code) if site.environment == Environment::Staging => override_region(&code)?,
+        _ => state
+            .regions
+            .resolve(&headers, || client_ip(&state, &headers, peer)),
+    };
+    let mut response = Json(RegionAnswer {
+        region: resolved.region,
+        source: resolved.source,
+    })
+    .into_response();
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let vary = state
+        .regions
+        .header_names()
+        .iter()
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Ok(vary) = HeaderValue::from_str(&vary) {
+        if !vary.is_empty() {
+            h.append(header::VARY, vary);
+        }
+    }
+    Ok(response)
+}
+
+/// The region a staging page asked for: a region code, or `unknown`.
+fn override_region(code: &str) -> Result<Resolved, ApiError> {
+    if code.trim().eq_ignore_ascii_case("unknown") {
+        return Ok(Resolved {
+            region: None,
+            source: RegionSource::Override,
+        });
+    }
+    let refuse = || {
+        ApiError::bad_request(
+            "invalid_region",
+            "nexaguard_region must be a region code such as `FR` or `US-CA`, or `unknown`",
+        )
+    };
+    let region: Region = code.parse().map_err(|_| refuse())?;
+    if crate::region::is_special(region.country_code()) {
+        return Err(refuse());
+    }
+    Ok(Resolved {
+        region: Some(region),
+        source: RegionSource::Override,
+    })
+}
