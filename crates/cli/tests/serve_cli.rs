@@ -322,6 +322,8 @@ fn serve_help_lists_every_setting() {
         "--log-format",
         "--public-url",
         "--metrics-listen",
+        "--region-header",
+        "--geoip-db",
         "NEXAGUARD_LISTEN",
         "NEXAGUARD_PUBLIC_URL",
     ] {
