@@ -1,7 +1,8 @@
 //! Where a visitor is: trusted headers only where configured, MaxMind's
 //! test databases by client address, the staging override, and the
-//! uncached `GET /v1/sites/{siteKey}/region`, in process over the real
-//! router and a SQLite store in a temporary directory.
+//! uncached `GET /v1/sites/{siteKey}/region` with the experience and notice
+//! version the published configuration gives the region, in process over
+//! the real router and a SQLite store in a temporary directory.
 
 #![allow(
     clippy::unwrap_used,
@@ -14,6 +15,9 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderName, Method, Request, StatusCode};
 use axum::Router;
+use nexaguard_consent::config::SiteConfig;
+use nexaguard_consent::region::Region;
+use nexaguard_consent::regions::notice_version;
 use nexaguard_consent::token::TokenKeys;
 use nexaguard_consent::Environment;
 use nexaguard_server::app::{router, AppState, StateParts};
@@ -29,6 +33,7 @@ use time::OffsetDateTime;
 use tower::ServiceExt;
 
 const OPT_IN_CONFIG: &str = include_str!("fixtures/opt-in-site.json");
+const TCF_CONFIG: &str = include_str!("fixtures/tcf-site.json");
 const ORIGIN: &str = "https://shop.example";
 const SERVER_HOST: &str = "consent.test";
 /// An address none of the test databases knows.
@@ -78,6 +83,12 @@ struct Harness {
 }
 
 async fn harness(setup: Setup) -> Harness {
+    harness_with(setup, Some(OPT_IN_CONFIG)).await
+}
+
+/// A [`harness`] whose site has `config` published to both environments,
+/// or nothing published.
+async fn harness_with(setup: Setup, config: Option<&str>) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
@@ -87,10 +98,9 @@ async fn harness(setup: Setup) -> Harness {
         .await
         .unwrap();
     for env in Environment::ALL {
-        store
-            .publish_config(site.id, env, OPT_IN_CONFIG)
-            .await
-            .unwrap();
+        if let Some(config) = config {
+            store.publish_config(site.id, env, config).await.unwrap();
+        }
     }
     let parts = StateParts {
         store: Arc::clone(&store),
@@ -662,6 +672,16 @@ async fn the_openapi_document_describes_the_region_endpoint() {
     let operation = &doc.body["paths"]["/v1/sites/{site_key}/region"]["get"];
     assert!(operation.is_object(), "{}", doc.body["paths"]);
     assert!(operation["responses"]["200"].is_object());
+    assert!(operation["responses"]["404"].is_object());
+    let schemas = &doc.body["components"]["schemas"];
+    let answer = &schemas["RegionAnswer"];
+    for field in ["region", "source", "experience", "noticeVersion"] {
+        assert!(answer["properties"][field].is_object(), "{field}: {answer}");
+    }
+    let experience = &schemas["ResolvedExperience"]["properties"];
+    for field in ["experience", "gdprApplies", "gppSectionIds"] {
+        assert!(experience[field].is_object(), "{field}: {experience}");
+    }
 }
 
 #[tokio::test]
@@ -676,6 +696,194 @@ async fn a_geoip_only_setup_records_the_country_with_a_consent_and_no_address() 
     assert_eq!(event["context"]["country"], "US");
     let text = event.to_string();
     assert!(!text.contains("216.160"), "the address leaked: {text}");
+}
+
+/// The TCF fixture with rules: `tcf` in the EEA, the UK and Switzerland,
+/// `us` with the states' GPP sections where a state law applies, `none`
+/// everywhere else.
+fn regional_config() -> String {
+    let mut config: Value = serde_json::from_str(TCF_CONFIG).unwrap();
+    config["regions"] = json!([
+        { "match": ["eea_uk_ch"], "experience": { "kind": "tcf" } },
+        { "match": ["us_comprehensive"],
+          "experience": { "kind": "us", "gppSections": "state" } },
+        { "match": ["everywhere"], "experience": { "kind": "none" } }
+    ]);
+    config.to_string()
+}
+
+/// A site with [`regional_config`] published, trusting `x-geo` for a
+/// whole region code.
+async fn regional_harness() -> Harness {
+    harness_with(Setup::headers(&["x-geo"]), Some(&regional_config())).await
+}
+
+/// The answer to a visitor `x-geo` places in `code`.
+async fn answer_in(h: &Harness, key: &str, query: &str, code: &str) -> Value {
+    let answer = region_of(h, key, query, &[("x-geo", code)]).await;
+    assert_eq!(answer.status, StatusCode::OK, "{code}: {}", answer.body);
+    answer.body
+}
+
+#[tokio::test]
+async fn the_answer_carries_the_experience_the_rules_give_the_region() {
+    let h = regional_harness().await;
+    let key = h.site.production_key.clone();
+    let config: SiteConfig = serde_json::from_str(&regional_config()).unwrap();
+
+    let fr = answer_in(&h, &key, "", "FR").await;
+    assert_eq!(fr["region"], "FR");
+    assert_eq!(fr["source"], "header");
+    assert_eq!(fr["experience"]["experience"], json!({ "kind": "tcf" }));
+    assert_eq!(fr["experience"]["rule"], 0);
+    assert_eq!(fr["experience"]["gdprApplies"], true);
+    assert_eq!(fr["experience"]["gppSectionIds"], json!([2]));
+    assert_eq!(
+        fr["experience"]["consentModeDefault"]["ad_storage"],
+        "denied"
+    );
+
+    let ca = answer_in(&h, &key, "", "US-CA").await;
+    assert_eq!(ca["experience"]["experience"]["kind"], "us");
+    assert_eq!(ca["experience"]["experience"]["gppSections"], "state");
+    assert_eq!(ca["experience"]["rule"], 1);
+    assert_eq!(ca["experience"]["gdprApplies"], false);
+    assert_eq!(ca["experience"]["gppSectionIds"], json!([8]));
+    assert_eq!(
+        ca["experience"]["consentModeDefault"]["ad_storage"],
+        "granted"
+    );
+
+    let jp = answer_in(&h, &key, "", "JP").await;
+    assert_eq!(jp["experience"]["experience"], json!({ "kind": "none" }));
+    assert_eq!(jp["experience"]["rule"], 2);
+    assert_eq!(jp["experience"]["gdprApplies"], false);
+    assert_eq!(jp["experience"]["gppSectionIds"], json!([]));
+
+    // An unknown region matches `everywhere` only.
+    let unknown = region_of(&h, &key, "", &[]).await;
+    assert_eq!(unknown.region(), (Value::Null, "unknown".to_owned()));
+    assert_eq!(unknown.body["experience"], jp["experience"]);
+
+    // The answer is what the crate resolves from the published configuration.
+    for (answer, code) in [(&fr, "FR"), (&ca, "US-CA"), (&jp, "JP")] {
+        let region: Region = code.parse().unwrap();
+        let resolved = config.experience_for(Some(&region));
+        assert_eq!(
+            answer["experience"],
+            serde_json::to_value(&resolved).unwrap()
+        );
+        assert_eq!(answer["noticeVersion"], notice_version(&config, &resolved));
+    }
+    // Nothing else: the answer stays small.
+    let mut fields: Vec<&String> = fr.as_object().unwrap().keys().collect();
+    fields.sort();
+    assert_eq!(fields, ["experience", "noticeVersion", "region", "source"]);
+}
+
+#[tokio::test]
+async fn the_experience_follows_the_staging_override() {
+    let h = regional_harness().await;
+    let staging = h.site.staging_key.clone();
+    let from_cdn = [("x-geo", "FR")];
+
+    let own = region_of(&h, &staging, "", &from_cdn).await;
+    assert_eq!(own.body["experience"]["experience"]["kind"], "tcf");
+    let us = region_of(&h, &staging, "?nexaguard_region=us-ca", &from_cdn).await;
+    assert_eq!(us.region(), (json!("US-CA"), "override".to_owned()));
+    assert_eq!(us.body["experience"]["experience"]["kind"], "us");
+    assert_eq!(us.body["experience"]["gppSectionIds"], json!([8]));
+    let tx = region_of(&h, &staging, "?nexaguard_region=US-TX", &from_cdn).await;
+    assert_eq!(tx.body["experience"]["gppSectionIds"], json!([16]));
+    let jp = region_of(&h, &staging, "?nexaguard_region=jp", &from_cdn).await;
+    assert_eq!(jp.body["experience"]["experience"]["kind"], "none");
+    let unknown = region_of(&h, &staging, "?nexaguard_region=unknown", &from_cdn).await;
+    assert_eq!(unknown.body["experience"]["experience"]["kind"], "none");
+
+    // Production ignores the parameter: the visitor's own region decides.
+    let production = h.site.production_key.clone();
+    let ignored = region_of(&h, &production, "?nexaguard_region=us-ca", &from_cdn).await;
+    assert_eq!(ignored.region(), (json!("FR"), "header".to_owned()));
+    assert_eq!(ignored.body["experience"]["experience"]["kind"], "tcf");
+}
+
+#[tokio::test]
+async fn a_site_without_rules_answers_its_own_regulation() {
+    let opt_in = harness_with(Setup::headers(&["x-geo"]), Some(OPT_IN_CONFIG)).await;
+    let key = opt_in.site.production_key.clone();
+    let config: SiteConfig = serde_json::from_str(OPT_IN_CONFIG).unwrap();
+    let mut versions = Vec::new();
+    for code in ["FR", "US-CA", "JP"] {
+        let answer = answer_in(&opt_in, &key, "", code).await;
+        let experience = &answer["experience"];
+        assert_eq!(
+            experience["experience"],
+            json!({ "kind": "opt_in" }),
+            "{code}"
+        );
+        assert_eq!(experience["rule"], Value::Null, "{code}");
+        assert_eq!(experience["gdprApplies"], false, "{code}");
+        assert_eq!(experience["gppSectionIds"], json!([]), "{code}");
+        versions.push(answer["noticeVersion"].clone());
+    }
+    let resolved = config.experience_for(None);
+    assert_eq!(versions, vec![json!(notice_version(&config, &resolved)); 3]);
+
+    let tcf = harness_with(Setup::headers(&["x-geo"]), Some(TCF_CONFIG)).await;
+    let key = tcf.site.production_key.clone();
+    for code in ["FR", "US-CA", "JP"] {
+        let answer = answer_in(&tcf, &key, "", code).await;
+        let experience = &answer["experience"];
+        assert_eq!(experience["experience"], json!({ "kind": "tcf" }), "{code}");
+        assert_eq!(experience["rule"], Value::Null, "{code}");
+        assert_eq!(experience["gdprApplies"], true, "{code}");
+        assert_eq!(experience["gppSectionIds"], json!([2]), "{code}");
+    }
+}
+
+#[tokio::test]
+async fn the_notice_version_is_shared_within_an_experience_and_differs_between_experiences() {
+    let h = regional_harness().await;
+    let key = h.site.production_key.clone();
+    let mut versions = Vec::new();
+    for same in [["FR", "DE"], ["US-CA", "US-TX"], ["JP", "BR"]] {
+        let first = answer_in(&h, &key, "", same[0]).await["noticeVersion"].clone();
+        let second = answer_in(&h, &key, "", same[1]).await["noticeVersion"].clone();
+        assert_eq!(first, second, "{same:?}");
+        let text = first.as_str().unwrap();
+        assert_eq!(text.len(), 32, "{text}");
+        assert!(
+            text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+            "{text}"
+        );
+        versions.push(first);
+    }
+    assert_ne!(versions[0], versions[1]);
+    assert_ne!(versions[0], versions[2]);
+    assert_ne!(versions[1], versions[2]);
+}
+
+#[tokio::test]
+async fn a_site_with_nothing_published_gets_the_same_404_as_config_json() {
+    let h = harness_with(Setup::headers(&["x-geo"]), None).await;
+    for key in [h.site.production_key.clone(), h.site.staging_key.clone()] {
+        let region = region_of(&h, &key, "?nexaguard_region=FR", &[]).await;
+        let config = send(
+            &h.app,
+            request(
+                Method::GET,
+                &format!("/v1/sites/{key}/config.json"),
+                NOWHERE,
+            )
+            .body(Body::empty())
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(region.status, StatusCode::NOT_FOUND);
+        assert_eq!(region.status, config.status);
+        assert_eq!(region.body, config.body);
+        assert_eq!(region.body["error"]["code"], "not_published");
+    }
 }
 
 /// Posts an opt-in consent with `headers` from `peer` and returns the

@@ -1,8 +1,10 @@
-//! The visitor's region, as the SDK asks for it beside `config.json`.
+//! The visitor's region, as the SDK asks for it beside `config.json`, with
+//! the experience the site environment's published configuration gives that
+//! region and the notice version of that experience.
 //!
 //! Invariant: the answer is never cached (`Cache-Control: no-store`), so
-//! one visitor's region is never served to another; the override
-//! parameter is honoured for staging site keys only.
+//! one visitor's region (and so experience) is never served to another;
+//! the override parameter is honoured for staging site keys only.
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -13,6 +15,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use nexaguard_consent::region::Region;
+use nexaguard_consent::regions::{notice_version, ResolvedExperience};
 use nexaguard_consent::Environment;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -28,22 +31,31 @@ pub struct RegionQuery {
 
 /// The body of `GET /v1/sites/{siteKey}/region`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct RegionAnswer {
     /// `FR`, `US-CA`, or `null` when unknown.
     #[schema(value_type = Option<String>, example = "US-CA")]
     region: Option<Region>,
     /// Where the region came from.
     source: RegionSource,
+    /// The experience the published configuration of the key's environment
+    /// gives this region: the first matching regional rule, else the
+    /// site's `regulation`.
+    experience: ResolvedExperience,
+    /// The version of the notice this experience shows (32 hex digits), for
+    /// the consent record.
+    #[schema(example = "3f1c0a9e5b7d2e4f6a8b0c1d2e3f4a5b")]
+    notice_version: String,
 }
 
 /// `GET /v1/sites/{siteKey}/region`: the visitor's region, uncached.
 #[utoipa::path(get, path = "/v1/sites/{site_key}/region",
     params(("site_key" = String, Path, description = "public site key"), RegionQuery),
     responses(
-        (status = 200, description = "the visitor's region and its source; `Cache-Control: no-store`", body = RegionAnswer),
+        (status = 200, description = "the visitor's region, its source, the experience the published configuration gives it and that experience's notice version; `Cache-Control: no-store`", body = RegionAnswer),
         (status = 400, description = "a staging key's nexaguard_region is not a region code", body = crate::error::ErrorBody),
         (status = 403, description = "Origin not allowed for the site", body = crate::error::ErrorBody),
-        (status = 404, description = "unknown site key", body = crate::error::ErrorBody),
+        (status = 404, description = "unknown site key or nothing published", body = crate::error::ErrorBody),
     ))]
 pub async fn site_region(
     State(state): State<AppState>,
@@ -54,6 +66,7 @@ pub async fn site_region(
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(ApiError::from)?;
     let site = super::site_env(&state, &site_key)?;
+    let published = super::published(&site)?;
     if let Some(origin) = headers.get(header::ORIGIN) {
         if !origin.to_str().is_ok_and(|o| site.allows_origin(o)) {
             return Err(ApiError::new(
@@ -69,9 +82,13 @@ pub async fn site_region(
             .regions
             .resolve(&headers, || client_ip(&state, &headers, peer)),
     };
+    let experience = published.config.experience_for(resolved.region.as_ref());
+    let notice_version = notice_version(&published.config, &experience);
     let mut response = Json(RegionAnswer {
         region: resolved.region,
         source: resolved.source,
+        experience,
+        notice_version,
     })
     .into_response();
     let h = response.headers_mut();
