@@ -195,6 +195,16 @@ async fn region_from(
     send(&h.app, builder.body(Body::empty()).unwrap()).await
 }
 
+/// `GET config.json` of `key`, for answers the region route must share.
+async fn config_json_of(h: &Harness, key: &str) -> Answer {
+    let builder = request(
+        Method::GET,
+        &format!("/v1/sites/{key}/config.json"),
+        NOWHERE,
+    );
+    send(&h.app, builder.body(Body::empty()).unwrap()).await
+}
+
 /// Every preset's headers, with a region each preset would resolve.
 fn every_preset_header() -> Vec<(&'static str, &'static str)> {
     vec![
@@ -642,17 +652,7 @@ async fn an_unknown_site_key_gets_the_same_404_as_config_json() {
     let h = harness(Setup::nothing()).await;
     let unknown = "ngp_00000000000000000000000000000000";
     let region = region_of(&h, unknown, "", &[]).await;
-    let config = send(
-        &h.app,
-        request(
-            Method::GET,
-            &format!("/v1/sites/{unknown}/config.json"),
-            NOWHERE,
-        )
-        .body(Body::empty())
-        .unwrap(),
-    )
-    .await;
+    let config = config_json_of(&h, unknown).await;
     assert_eq!(region.status, StatusCode::NOT_FOUND);
     assert_eq!(region.status, config.status);
     assert_eq!(region.body, config.body);
@@ -868,17 +868,7 @@ async fn a_site_with_nothing_published_gets_the_same_404_as_config_json() {
     let h = harness_with(Setup::headers(&["x-geo"]), None).await;
     for key in [h.site.production_key.clone(), h.site.staging_key.clone()] {
         let region = region_of(&h, &key, "?nexaguard_region=FR", &[]).await;
-        let config = send(
-            &h.app,
-            request(
-                Method::GET,
-                &format!("/v1/sites/{key}/config.json"),
-                NOWHERE,
-            )
-            .body(Body::empty())
-            .unwrap(),
-        )
-        .await;
+        let config = config_json_of(&h, &key).await;
         assert_eq!(region.status, StatusCode::NOT_FOUND);
         assert_eq!(region.status, config.status);
         assert_eq!(region.body, config.body);
