@@ -23,6 +23,7 @@ mod console;
 pub mod database;
 pub mod demo;
 pub mod error;
+mod extract;
 pub mod gvl_source;
 mod headers;
 pub mod metrics;

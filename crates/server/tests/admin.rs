@@ -2050,3 +2050,25 @@ async fn a_bad_query_parameter_is_named_without_parser_internals() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn a_path_segment_that_is_not_utf8_answers_json_without_parser_internals() {
+    let env = env().await;
+    let t = tenant(&env, "acme").await;
+    for path in ["/sites/%FF", "/sites/%FF/webhooks/%C3%28"] {
+        let answer = t.owner.call(&env, Method::GET, path, None).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(answer.code(), "not_found", "{path}: {}", answer.text());
+        assert!(!answer.text().contains("UTF-8"), "{}", answer.text());
+    }
+    let public = send(
+        &env.app,
+        Request::get("/v1/sites/%FF/config.json")
+            .header(header::HOST, common::HOST)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(public.status, StatusCode::NOT_FOUND);
+    assert_eq!(public.code(), "not_found", "{}", public.text());
+}

@@ -4,8 +4,9 @@
 use super::guard::{ClientNetwork, SessionCookie, SESSION_COOKIE};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::extract::PathParams;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -385,7 +386,7 @@ struct RoleChange {
 pub(super) async fn set_role(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path(user): Path<String>,
+    PathParams(user): PathParams<String>,
     headers: HeaderMap,
     request: Body,
 ) -> Answer {
@@ -398,7 +399,7 @@ pub(super) async fn set_role(
 pub(super) async fn remove_user(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path(user): Path<String>,
+    PathParams(user): PathParams<String>,
 ) -> Answer {
     let user = parse_id(&user, "user", UserId)?;
     admin(&state)?.remove_user(&principal, user).await?;
@@ -467,7 +468,7 @@ pub(super) async fn create_token(
 pub(super) async fn revoke_token(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path(token): Path<String>,
+    PathParams(token): PathParams<String>,
 ) -> Answer {
     let token = parse_id(&token, "token", ApiTokenId)?;
     admin(&state)?.revoke_token(&principal, token).await?;
@@ -562,7 +563,7 @@ async fn refresh(state: &AppState) {
 pub(super) async fn get_site(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path(site): Path<String>,
+    PathParams(site): PathParams<String>,
 ) -> Answer {
     let site = parse_id(&site, "site", SiteId)?;
     ok(site_json(&admin(&state)?.site(&principal, site).await?))
@@ -571,7 +572,7 @@ pub(super) async fn get_site(
 pub(super) async fn get_draft(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path(site): Path<String>,
+    PathParams(site): PathParams<String>,
 ) -> Answer {
     let site = parse_id(&site, "site", SiteId)?;
     let draft = admin(&state)?.draft(&principal, site).await?;
@@ -593,7 +594,7 @@ struct DraftRequest {
 pub(super) async fn save_draft(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path(site): Path<String>,
+    PathParams(site): PathParams<String>,
     headers: HeaderMap,
     request: Body,
 ) -> Answer {
@@ -615,7 +616,7 @@ pub(super) async fn save_draft(
 pub(super) async fn validate_draft(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path(site): Path<String>,
+    PathParams(site): PathParams<String>,
     headers: HeaderMap,
     request: Body,
 ) -> Answer {
@@ -636,7 +637,7 @@ pub(super) async fn validate_draft(
 pub(super) async fn publish(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path(site): Path<String>,
+    PathParams(site): PathParams<String>,
 ) -> Answer {
     let site = parse_id(&site, "site", SiteId)?;
     let published = admin(&state)?.publish_staging(&principal, site).await?;
@@ -651,7 +652,7 @@ pub(super) async fn publish(
 pub(super) async fn promotion_preview(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path(site): Path<String>,
+    PathParams(site): PathParams<String>,
 ) -> Answer {
     let site = parse_id(&site, "site", SiteId)?;
     ok(admin(&state)?.promotion_preview(&principal, site).await?)
@@ -660,7 +661,7 @@ pub(super) async fn promotion_preview(
 pub(super) async fn promote(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path(site): Path<String>,
+    PathParams(site): PathParams<String>,
 ) -> Answer {
     let site = parse_id(&site, "site", SiteId)?;
     let promotion = admin(&state)?.promote(&principal, site).await?;
@@ -707,7 +708,7 @@ fn filter(params: &ConsentParams) -> (Environment, ConsentFilter) {
 pub(super) async fn search_consents(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path(site): Path<String>,
+    PathParams(site): PathParams<String>,
     uri: axum::http::Uri,
 ) -> Answer {
     let site = parse_id(&site, "site", SiteId)?;
@@ -721,7 +722,7 @@ pub(super) async fn search_consents(
 pub(super) async fn export_consents(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path(site): Path<String>,
+    PathParams(site): PathParams<String>,
     uri: axum::http::Uri,
 ) -> Answer {
     let site = parse_id(&site, "site", SiteId)?;
@@ -765,7 +766,7 @@ pub(super) async fn export_consents(
 pub(super) async fn stats(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path(site): Path<String>,
+    PathParams(site): PathParams<String>,
     uri: axum::http::Uri,
 ) -> Answer {
     let site = parse_id(&site, "site", SiteId)?;
@@ -896,7 +897,7 @@ fn delivery_json(delivery: &Delivery) -> Value {
 pub(super) async fn list_webhooks(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path(site): Path<String>,
+    PathParams(site): PathParams<String>,
 ) -> Answer {
     let site = parse_id(&site, "site", SiteId)?;
     let webhooks = admin(&state)?.list_webhooks(&principal, site).await?;
@@ -913,7 +914,7 @@ struct WebhookRequest {
 pub(super) async fn create_webhook(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path(site): Path<String>,
+    PathParams(site): PathParams<String>,
     headers: HeaderMap,
     request: Body,
 ) -> Answer {
@@ -940,7 +941,7 @@ fn webhook_ids(site: &str, webhook: &str) -> Result<(SiteId, WebhookId), ApiErro
 pub(super) async fn get_webhook(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path((site, webhook)): Path<(String, String)>,
+    PathParams((site, webhook)): PathParams<(String, String)>,
 ) -> Answer {
     let (site, webhook) = webhook_ids(&site, &webhook)?;
     ok(webhook_json(
@@ -960,7 +961,7 @@ struct WebhookPatch {
 pub(super) async fn update_webhook(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path((site, webhook)): Path<(String, String)>,
+    PathParams((site, webhook)): PathParams<(String, String)>,
     headers: HeaderMap,
     request: Body,
 ) -> Answer {
@@ -983,7 +984,7 @@ pub(super) async fn update_webhook(
 pub(super) async fn delete_webhook(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path((site, webhook)): Path<(String, String)>,
+    PathParams((site, webhook)): PathParams<(String, String)>,
 ) -> Answer {
     let (site, webhook) = webhook_ids(&site, &webhook)?;
     admin(&state)?
@@ -1002,7 +1003,7 @@ struct DeliveryParams {
 pub(super) async fn list_deliveries(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path((site, webhook)): Path<(String, String)>,
+    PathParams((site, webhook)): PathParams<(String, String)>,
     uri: axum::http::Uri,
 ) -> Answer {
     let (site, webhook) = webhook_ids(&site, &webhook)?;
@@ -1025,7 +1026,7 @@ pub(super) async fn list_deliveries(
 pub(super) async fn retry_delivery(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path((site, webhook, delivery)): Path<(String, String, String)>,
+    PathParams((site, webhook, delivery)): PathParams<(String, String, String)>,
 ) -> Answer {
     let (site, webhook) = webhook_ids(&site, &webhook)?;
     let delivery = parse_id(&delivery, "delivery", DeliveryId)?;

@@ -7,9 +7,10 @@
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::extract::PathParams;
 use crate::headers::HTML_CSP;
 use crate::precompressed::Precompressed;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD;
@@ -160,7 +161,7 @@ fn public_script(mut response: Response) -> Response {
 /// `GET /sdk/v1/{file}`: the SDK under its content-hashed name, immutable.
 pub async fn sdk_hashed(
     State(state): State<AppState>,
-    Path(file): Path<String>,
+    PathParams(file): PathParams<String>,
     headers: HeaderMap,
 ) -> Response {
     if format!("/sdk/v1/{file}") != state.assets.sdk_hashed_path {
@@ -183,7 +184,7 @@ pub async fn sdk_hashed(
     ))]
 pub async fn snippet(
     State(state): State<AppState>,
-    Path(site_key): Path<String>,
+    PathParams(site_key): PathParams<String>,
 ) -> Result<Response, ApiError> {
     let site = super::site_env(&state, &site_key)?;
     let published = super::published(&site)?;

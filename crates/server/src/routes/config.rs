@@ -2,8 +2,9 @@
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::extract::PathParams;
 use crate::registry::accept_language;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use serde::Deserialize;
@@ -27,7 +28,7 @@ pub struct ConfigQuery {
     ))]
 pub async fn site_config(
     State(state): State<AppState>,
-    Path(site_key): Path<String>,
+    PathParams(site_key): PathParams<String>,
     query: Result<Query<ConfigQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {

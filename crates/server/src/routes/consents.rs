@@ -2,10 +2,11 @@
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::extract::PathParams;
 use crate::metrics;
 use crate::registry::SiteEnv;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -237,7 +238,7 @@ pub struct ConsentState {
     ))]
 pub async fn restore(
     State(state): State<AppState>,
-    Path(consent_token): Path<String>,
+    PathParams(consent_token): PathParams<String>,
     query: Result<Query<RestoreQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {

@@ -8,9 +8,10 @@
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::extract::PathParams;
 use crate::region::{RegionSource, Resolved};
 use crate::routes::consents::client_ip;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -60,7 +61,7 @@ pub struct RegionAnswer {
 pub async fn site_region(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(site_key): Path<String>,
+    PathParams(site_key): PathParams<String>,
     query: Result<Query<RegionQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
