@@ -22,26 +22,55 @@ pub async fn json<T: DeserializeOwned>(
     what: &str,
     invalid: &'static str,
 ) -> Result<T, ApiError> {
+    check_json(headers, what)?;
+    let bytes = read(body, max, what).await?;
+    parse(&bytes, what, invalid)
+}
+
+/// [`json`] for routes whose body is needed only in some cases: an empty
+/// (or blank) body, whatever its media type, means `T::default()`.
+pub async fn json_or_default<T: DeserializeOwned + Default>(
+    headers: &HeaderMap,
+    body: Body,
+    max: usize,
+    what: &str,
+    invalid: &'static str,
+) -> Result<T, ApiError> {
+    let bytes = read(body, max, what).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    check_json(headers, what)?;
+    parse(&bytes, what, invalid)
+}
+
+/// 415 unless the body is declared `application/json`.
+fn check_json(headers: &HeaderMap, what: &str) -> Result<(), ApiError> {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
-        return Err(ApiError::new(
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             format!("send {what} as application/json"),
-        ));
+        ))
     }
-    let bytes = to_bytes(body, max).await.map_err(|_| {
+}
+
+/// The whole body, or 413 past `max` bytes.
+async fn read(body: Body, max: usize, what: &str) -> Result<axum::body::Bytes, ApiError> {
+    to_bytes(body, max).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
             format!("{what} must be at most {max} bytes"),
         )
-    })?;
-    parse(&bytes, what, invalid)
+    })
 }
 
 /// [`json`] past the headers and the size limit: the bytes as `T`.

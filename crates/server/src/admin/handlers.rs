@@ -50,23 +50,13 @@ async fn body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T,
     crate::body::json(headers, body, MAX_BODY, "the request", "invalid_request").await
 }
 
-/// A JSON body where an empty one means the defaults (routes whose body
-/// is needed only in some cases).
+/// [`body`] where an empty body means the defaults (routes whose body is
+/// needed only in some cases).
 async fn optional_body<T: DeserializeOwned + Default>(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<T, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("the request must be at most {MAX_BODY} bytes"),
-        )
-    })?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    self::body(headers, Body::from(bytes)).await
+    crate::body::json_or_default(headers, body, MAX_BODY, "the request", "invalid_request").await
 }
 
 fn ok<T: Serialize>(value: T) -> Answer {
