@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+# A clean clone builds once: incremental compilation's caches would only
+# take disk (several GB), and a full disk makes rustc fail mid-build.
+if [ "${CI:-}" = "true" ]; then
+  export CARGO_INCREMENTAL=0
+fi
+
 step "cargo fmt --check"
 cargo fmt --all --check
 
