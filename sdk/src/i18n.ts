@@ -22,15 +22,25 @@ const KEYS = [
   "always",
   "categories",
   "reopen",
+  // The US notice and opt-out panel: English in every language unless configured.
+  "cancel",
+  "allowed",
+  "noticeTitle",
+  "notice",
+  "dns",
+  "gpc",
+  "sale",
+  "targeted",
 ] as const;
 
 export type StringKey = (typeof KEYS)[number];
 /** The built-in strings, and the banner's title and description (always configured). */
 export type Strings = Record<StringKey | "title" | "description", string>;
 
-// One "|"-separated row per language, in KEYS order ({n} is a number).
+// One "|"-separated row per language, in KEYS order ({n} is a number); a
+// row that stops early takes English for the keys after its end.
 const ROWS: Record<string, string> = {
-  en: "Accept all|Reject all|Settings|Save choices|Close|Purposes|Special purposes|Features|Special features|Purpose groups|Vendors|Consent|Legitimate interest|Retention: {n} days|Privacy policy|Always active|Categories|Privacy settings",
+  en: "Accept all|Reject all|Settings|Save choices|Close|Purposes|Special purposes|Features|Special features|Purpose groups|Vendors|Consent|Legitimate interest|Retention: {n} days|Privacy policy|Always active|Categories|Privacy settings|Cancel|Allowed|Privacy notice|We and our partners use cookies and similar technologies to run this site, measure its use and personalise content and advertising.|Do not sell or share my personal information|Your browser's Global Privacy Control signal was honoured: we do not sell or share your personal information or use it for targeted advertising.|Sale and sharing of my personal information|Targeted advertising",
   de: "Alle akzeptieren|Alle ablehnen|Einstellungen|Auswahl speichern|Schließen|Zwecke|Besondere Zwecke|Funktionen|Besondere Funktionen|Zweckgruppen|Anbieter|Einwilligung|Berechtigtes Interesse|Speicherdauer: {n} Tage|Datenschutzerklärung|Immer aktiv|Kategorien|Datenschutz-Einstellungen",
   fr: "Tout accepter|Tout refuser|Paramètres|Enregistrer mes choix|Fermer|Finalités|Finalités spéciales|Fonctionnalités|Fonctionnalités spéciales|Groupes de finalités|Partenaires|Consentement|Intérêt légitime|Durée de conservation : {n} jours|Politique de confidentialité|Toujours actif|Catégories|Paramètres de confidentialité",
   es: "Aceptar todo|Rechazar todo|Configuración|Guardar selección|Cerrar|Finalidades|Finalidades especiales|Características|Características especiales|Grupos de finalidades|Proveedores|Consentimiento|Interés legítimo|Conservación: {n} días|Política de privacidad|Siempre activo|Categorías|Configuración de privacidad",
@@ -54,12 +64,13 @@ export function primary(lang: string): string {
  * taking precedence. Every configured language has a title and description.
  */
 export function uiStrings(lang: string, texts?: Partial<Texts> | null, fallback?: Partial<Texts> | null): Strings {
+  const en = ROWS.en.split("|");
   const row = (ROWS[primary(lang)] || ROWS.en).split("|");
   const t = (texts || {}) as Record<string, unknown>;
   const f = (fallback || {}) as Record<string, unknown>;
   const pick = (k: string, builtIn: string) => String(t[k] || f[k] || builtIn);
   const out = { title: pick("title", ""), description: pick("description", "") } as Strings;
-  KEYS.forEach((k, i) => (out[k] = pick(k, row[i])));
+  KEYS.forEach((k, i) => (out[k] = pick(k, row[i] || en[i])));
   return out;
 }
 

@@ -18,3 +18,4 @@ export {
 export { contrast, readableOn, theme } from "./colour";
 export { backoff } from "./proof";
 export { requiredCategories } from "./blocking";
+export { usAllowed } from "./ui";

@@ -23,6 +23,7 @@ export function css(t: Theme): string {
     ".ng *{box-sizing:border-box}" +
     ".bar{left:0;right:0;bottom:0}" +
     ".bar>div{max-width:1100px;margin:0 auto}" +
+    ".nt{padding:12px 20px}" +
     ".box{right:16px;bottom:16px;width:calc(100% - 32px);max-width:440px;border-radius:10px}" +
     ".modal{top:50%;left:50%;transform:translate(-50%,-50%);width:calc(100% - 32px);max-width:640px;border-radius:10px}" +
     ".pref{display:flex;flex-direction:column;padding:0;max-width:720px;max-height:90vh}" +

@@ -9,6 +9,7 @@ import { fill, localized, primary, type Strings } from "./i18n";
 import { css } from "./styles";
 import { hasConsentBasis, hasLiBasis } from "./tcf-rules";
 import type { Choice, ConfigAnswer, GvlItem, GvlVendor, SiteConfig, VendorListJson } from "./types";
+import type { UiEvent } from "../types/nexaguard";
 
 type Child = Node | string | null | undefined | false | Child[];
 type Attrs = Record<string, string | number | boolean | null | undefined>;
@@ -45,6 +46,33 @@ const safeUrl = (u: string | null | undefined) => (u && /^https?:\/\//i.test(u) 
 
 const FOCUSABLE = 'button:not([disabled]),input:not([disabled]),a[href],summary,[tabindex]:not([tabindex="-1"])';
 
+type UiType = UiEvent["type"];
+
+/** The open layer (one at a time): its element, backdrop, and whether Escape dismisses it. */
+interface Layer {
+  e: HTMLElement;
+  t: UiType;
+  d: HTMLElement | null;
+  x?: boolean;
+}
+
+/** US opt-outs (true = opted out). */
+export interface UsOptOut {
+  sale: boolean;
+  targeted: boolean;
+}
+
+export interface UsState {
+  /** Global Privacy Control is present and honoured. */
+  gpc: boolean;
+  optedOut: UsOptOut;
+}
+
+const US_KEYS = ["sale", "targeted"] as const;
+
+/** An opt-out panel switch (on = allowed): off where the visitor opted out, and both off while GPC is honoured. */
+export const usAllowed = (o: UsState, k: keyof UsOptOut): boolean => !o.gpc && !o.optedOut[k];
+
 export interface UiModel {
   answer: ConfigAnswer;
   strings: Strings;
@@ -65,16 +93,20 @@ export interface UiHandlers {
   /** The preference center closed without a choice. */
   dismissed(): void;
   reopen(): void;
-  ui(type: "banner" | "preferences", open: boolean): void;
+  ui(type: UiType, open: boolean): void;
+  /** US: "Save" in the opt-out panel (true = opted out). The controller records it and closes the UI (_closeAll). */
+  usChoice(optedOut: UsOptOut, source: "banner" | "preference_center"): void;
+  /** The notice bar's close button: the notice is closed already (the floating button shown for `us`). */
+  noticeClosed(): void;
 }
 
 export class Ui {
   private _host: HTMLElement | null = null;
   private _root!: ShadowRoot;
-  private _banner: HTMLElement | null = null;
-  private _prefs: HTMLElement | null = null;
+  private _cur: Layer | null = null;
   private _fab: HTMLElement | null = null;
-  private _returnFocus: HTMLElement | null = null;
+  /** Where focus was when the UI opened (null: nowhere); undefined: nothing to restore. */
+  private _returnFocus: HTMLElement | null | undefined;
   private _config: SiteConfig;
   private _vl: VendorListJson | undefined;
   private _lang: string;
@@ -117,20 +149,14 @@ export class Ui {
     doc.body.appendChild(host);
     // Keeps keyboard focus inside a modal dialog.
     doc.addEventListener("focusin", (e) => {
-      const d = this._modalDialog();
-      if (d && e.target !== host) d.focus();
+      const c = this._cur;
+      if (c && c.d && e.target !== host) c.e.focus();
     });
     return root;
   }
 
-  private _modalDialog(): HTMLElement | null {
-    if (this._prefs) return this._prefs;
-    if (this._banner && this._banner.getAttribute("aria-modal") === "true") return this._banner;
-    return null;
-  }
-
   private _rememberFocus(): void {
-    if (this._banner || this._prefs || this._returnFocus) return;
+    if (this._cur || this._returnFocus !== undefined) return;
     let a = doc.activeElement as HTMLElement | null;
     if (a === this._host) a = this._root.activeElement as HTMLElement | null;
     this._returnFocus = a && a !== doc.body ? a : null;
@@ -138,18 +164,20 @@ export class Ui {
 
   private _restoreFocus(): void {
     const r = this._returnFocus;
-    this._returnFocus = null;
+    if (r === undefined) return;
+    this._returnFocus = undefined;
     const target = r && r.isConnected ? r : this._fab;
     if (target) target.focus();
   }
 
   private _onKey(e: KeyboardEvent): void {
-    const dialog = this._prefs || this._banner;
-    if (!dialog) return;
-    if (e.key === "Escape" && this._prefs) {
+    const c = this._cur;
+    // The notice is not a dialog: Tab leaves it.
+    if (!c || c.t === "notice") return;
+    const dialog = c.e;
+    if (e.key === "Escape" && c.x) {
       e.preventDefault();
-      this._closePreferences();
-      this._on.dismissed();
+      this._dismiss();
       return;
     }
     if (e.key !== "Tab") return;
@@ -163,6 +191,71 @@ export class Ui {
     const n = items.length;
     const next = e.shiftKey ? (i <= 0 ? n - 1 : i - 1) : i < 0 || i === n - 1 ? 0 : i + 1;
     items[next].focus();
+  }
+
+  private _is(t: UiType): boolean {
+    return !!this._cur && this._cur.t === t;
+  }
+
+  /** Shows `e` as the open layer, in place of any other, with a backdrop when `modal`; focuses it. */
+  private _show(t: UiType, e: HTMLElement, modal: boolean, x?: boolean): void {
+    this._rememberFocus();
+    this._hide();
+    const root = this._mount();
+    const d = modal ? root.appendChild(h("div", { class: "dim" })) : null;
+    root.appendChild(e);
+    this._cur = { e, t, d, x };
+    this._setFab(false);
+    e.focus();
+    this._on.ui(t, true);
+  }
+
+  private _hide(): void {
+    const c = this._cur;
+    if (!c) return;
+    this._cur = null;
+    c.e.remove();
+    if (c.d) c.d.remove();
+    this._on.ui(c.t, false);
+  }
+
+  /** Close button, Cancel or Escape in a panel: closed without a choice. */
+  private _dismiss(): void {
+    this._hide();
+    this._on.dismissed();
+  }
+
+  /** A second-layer dialog (the preference center, the opt-out panel); `body` starts with the #ng-pd description. */
+  private _panel(t: UiType, title: string, body: Child[], foot: HTMLElement[]): void {
+    const x = this._button("close", "×", true, () => this._dismiss());
+    x.className = "x";
+    x.setAttribute("aria-label", this._s.close);
+    this._show(
+      t,
+      h(
+        "div",
+        {
+          class: "ng modal pref",
+          "data-nexaguard": t,
+          role: "dialog",
+          "aria-modal": "true",
+          "aria-labelledby": "ng-pt",
+          "aria-describedby": "ng-pd",
+          tabindex: -1,
+          lang: this._lang,
+        },
+        h("div", { class: "ph" }, h("h2", { id: "ng-pt" }, title)),
+        x,
+        h("div", { class: "pb" }, body),
+        h("div", { class: "pf act" }, foot),
+      ),
+      true,
+      true,
+    );
+  }
+
+  private _gpcLine(gpc: boolean): HTMLElement | null {
+    return gpc ? h("p", { "data-nexaguard": "gpc" }, this._s.gpc) : null;
   }
 
   private _button(action: string, label: string, secondary?: boolean, onClick?: () => void): HTMLElement {
@@ -184,10 +277,7 @@ export class Ui {
 
   /** The first layer. */
   _showBanner(): void {
-    if (this._banner) return;
-    this._closePreferences();
-    this._rememberFocus();
-    const root = this._mount();
+    if (this._is("banner")) return;
     const s = this._s;
     const layout = (this._config.banner && this._config.banner.layout) || "bar";
     const modal = layout === "modal";
@@ -240,32 +330,12 @@ export class Ui {
         ),
       ),
     );
-    this._banner = dialog;
-    if (modal) root.appendChild((this._bannerDim = h("div", { class: "dim" })));
-    root.appendChild(dialog);
-    this._setFab(false);
-    dialog.focus();
-    this._on.ui("banner", true);
+    this._show("banner", dialog, modal);
   }
-
-  private _bannerDim: HTMLElement | null = null;
-
-  _hideBanner(): void {
-    if (!this._banner) return;
-    this._banner.remove();
-    if (this._bannerDim) this._bannerDim.remove();
-    this._banner = this._bannerDim = null;
-    this._on.ui("banner", false);
-  }
-
-  private _prefsDim: HTMLElement | null = null;
 
   /** The preference center, with `current` (or the defaults: no consent, no objection) checked. */
   _showPreferences(current: Choice | null): void {
-    if (this._prefs) return;
-    this._rememberFocus();
-    this._hideBanner();
-    const root = this._mount();
+    if (this._is("preferences")) return;
     const s = this._s;
     const tcf = this._config.regulation === "tcf";
     const c: Choice = current || {
@@ -276,64 +346,79 @@ export class Ui {
       vendorLi: this._m.vendors.filter(hasLiBasis).map((v) => v.id),
       categories: [],
     };
-    const body: HTMLElement[] = [h("p", { id: "ng-pd" }, s.description)];
-    const policy = this._policyLink();
-    if (policy) body.push(policy);
-    if (tcf && this._vl) body.push(...this._tcfSections(c, this._vl));
-    body.push(...this._categorySection(c, tcf));
-    const dialog = h(
-      "div",
-      {
-        class: "ng modal pref",
-        "data-nexaguard": "preferences",
-        role: "dialog",
-        "aria-modal": "true",
-        "aria-labelledby": "ng-pt",
-        "aria-describedby": "ng-pd",
-        tabindex: -1,
-        lang: this._lang,
-      },
-      h("div", { class: "ph" }, h("h2", { id: "ng-pt" }, s.reopen)),
-      this._button("close", "×", true, () => {
-        this._closePreferences();
-        this._on.dismissed();
-      }),
-      h("div", { class: "pb" }, body),
-      h(
-        "div",
-        { class: "pf act" },
-        this._button("reject-all", s.rejectAll, false, () => this._on.rejectAll("preference_center")),
-        this._button("accept-all", s.acceptAll, false, () => this._on.acceptAll("preference_center")),
-        this._button("save", s.save, true, () => this._on.save(this._readChoice())),
-      ),
-    );
-    const close = dialog.querySelector('[data-action="close"]') as HTMLElement;
-    close.className = "x";
-    close.setAttribute("aria-label", s.close);
-    this._prefsDim = h("div", { class: "dim" });
-    root.appendChild(this._prefsDim);
-    root.appendChild(dialog);
-    this._prefs = dialog;
-    this._setFab(false);
-    dialog.focus();
-    this._on.ui("preferences", true);
+    this._panel("preferences", s.reopen, [
+      h("p", { id: "ng-pd" }, s.description),
+      this._policyLink(),
+      tcf && this._vl && this._tcfSections(c, this._vl),
+      this._categorySection(c, tcf),
+    ], [
+      this._button("reject-all", s.rejectAll, false, () => this._on.rejectAll("preference_center")),
+      this._button("accept-all", s.acceptAll, false, () => this._on.acceptAll("preference_center")),
+      this._button("save", s.save, true, () => this._on.save(this._readChoice())),
+    ]);
   }
 
-  _closePreferences(): void {
-    if (!this._prefs) return;
-    this._prefs.remove();
-    if (this._prefsDim) this._prefsDim.remove();
-    this._prefs = this._prefsDim = null;
-    this._on.ui("preferences", false);
+  /**
+   * The US notice or the informational notice: a bar that blocks nothing
+   * (a region, not a dialog). `us` adds "Do not sell or share my personal
+   * information", which opens the opt-out panel with `o`.
+   */
+  _showNotice(o: UsState & { kind: "us" | "notice_only" }): void {
+    if (this._is("notice")) return;
+    const s = this._s;
+    const us = o.kind === "us";
+    this._show(
+      "notice",
+      h(
+        "div",
+        { class: "ng bar nt", "data-nexaguard": "notice", "data-kind": o.kind, role: "region", "aria-label": s.noticeTitle, tabindex: -1, lang: this._lang },
+        h(
+          "div",
+          null,
+          h("p", null, s.notice),
+          this._gpcLine(o.gpc),
+          this._policyLink(),
+          h(
+            "div",
+            { class: "act" },
+            us && this._button("opt-out", s.dns, false, () => this._showOptOut(o)),
+            this._button("close", s.close, us, () => {
+              this._closeAll(us);
+              this._on.noticeClosed();
+            }),
+          ),
+        ),
+      ),
+      false,
+    );
+  }
+
+  /** The US opt-out panel: a switch per opt-out (on = allowed), all off while GPC is honoured. */
+  _showOptOut(o: UsState): void {
+    if (this._is("opt_out")) return;
+    const s = this._s;
+    const boxes = US_KEYS.map((k) => this._box("us-" + k, "data-opt-out", k, usAllowed(o, k), s.allowed, false, "switch"));
+    const off = (i: number) => !(boxes[i].firstChild as HTMLInputElement).checked;
+    this._panel(
+      "opt_out",
+      s.dns,
+      [
+        h("div", { id: "ng-pd" }, h("p", null, s.notice), this._gpcLine(o.gpc)),
+        this._policyLink(),
+        US_KEYS.map((k, i) => this._item("us-" + k, s[k], [], [boxes[i]])),
+      ],
+      [
+        this._button("cancel", s.cancel, true, () => this._dismiss()),
+        this._button("save", s.save, false, () => this._on.usChoice({ sale: off(0), targeted: off(1) }, "preference_center")),
+      ],
+    );
   }
 
   /** Closes everything after a choice and returns focus where it was. */
   _closeAll(showFab: boolean): void {
-    const had = !!(this._banner || this._prefs);
-    this._hideBanner();
-    this._closePreferences();
+    this._hide();
     this._setFab(showFab);
-    if (had) this._restoreFocus();
+    this._restoreFocus();
   }
 
   /** Shows or hides the floating reopen button. */
@@ -382,13 +467,14 @@ export class Ui {
     return h("div", { class: "it" }, head, controls && controls.length ? h("div", { class: "ctl" }, controls) : null);
   }
 
-  private _box(key: string, attr: string, value: string | number, checked: boolean, label: string, disabled?: boolean): HTMLElement {
+  private _box(key: string, attr: string, value: string | number, checked: boolean, label: string, disabled?: boolean, role?: string): HTMLElement {
     const lid = "ng-l-" + key + "-" + attr;
     return h(
       "label",
       null,
       h("input", {
         type: "checkbox",
+        role,
         [attr]: String(value),
         checked,
         disabled: !!disabled,
@@ -546,7 +632,7 @@ export class Ui {
   /** The choice the preference center's checkboxes show. */
   private _readChoice(): Choice {
     const c: Choice = { purposes: [], li: [], specialFeatures: [], vendors: [], vendorLi: [], categories: [] };
-    const root = this._prefs as HTMLElement;
+    const root = (this._cur as Layer).e;
     const read = (attr: string, into: (number | string)[], numeric: boolean) => {
       root.querySelectorAll("input[" + attr + "]").forEach((el) => {
         const i = el as HTMLInputElement;
