@@ -36,7 +36,7 @@ NEXAGUARD_BIN="$PWD/target/debug/nexaguard" node --test tests/reference-gpp/
 step "browser SDK: types, unit tests, budgets, committed build matches a fresh one"
 npm ci --prefix sdk --no-audit --no-fund
 npm --prefix sdk run typecheck
-npm --prefix sdk test
+NEXAGUARD_BIN="$PWD/target/debug/nexaguard" npm --prefix sdk test
 npm --prefix sdk run size
 npm --prefix sdk run check-dist
 

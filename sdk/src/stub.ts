@@ -6,7 +6,7 @@
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { configUrl } from "./configurl";
-import { installTcfStub } from "./tcfstub";
+import { installStubs as installTcfStub } from "./tcfstub";
 
 const w = window as any;
 const d = document;
