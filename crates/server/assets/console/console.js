@@ -21,6 +21,19 @@
     };
   }
 
+  // Enter in the editor's region preview field previews the region, as
+  // its button does; without this script Enter saves, the form's default.
+  var regionField = document.getElementById('f-previewRegion');
+  var regionButton = document.getElementById('preview-region');
+  if (regionField && regionButton) {
+    regionField.addEventListener('keydown', function (event) {
+      if (event.key === 'Enter') {
+        event.preventDefault();
+        regionButton.click();
+      }
+    });
+  }
+
   // Vendors ticked in the old results but not saved yet stay in the form.
   function keepTicked(old, fresh) {
     var list = fresh.querySelector('ul');

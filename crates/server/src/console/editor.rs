@@ -2,10 +2,13 @@
 //! JSON, the post writes the form's fields back into it (keeping whatever
 //! the form does not show) and saves it with the revision it was read at.
 //! Validation findings (`Admin::validate`) are shown next to the fields
-//! whose JSON path they name.
+//! whose JSON path they name. The regional rules (`regions.rs`) are part of
+//! the same form and the same save; their errors refuse the save, with
+//! nothing written, and the form comes back as posted.
 
 use super::layout;
 use super::picker::{self, Filters};
+use super::regions::{self, Action, Preview};
 use super::session::{lenient_query, see_other, Console, Refusal};
 use super::sites::{site_id, site_path};
 use crate::app::AppState;
@@ -45,14 +48,56 @@ const COLOURS: [(&str, &str); 3] = [
     ("textColor", "Text colour"),
 ];
 
+/// What the page says above the form about the last post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Note {
+    /// Nothing to say.
+    None,
+    /// The draft was saved.
+    Saved,
+    /// An action on the rules, not saved yet (what was done).
+    Unsaved(&'static str),
+    /// The save was refused for the rules' errors; nothing was written.
+    Refused,
+}
+
 /// What the editor page shows besides the draft.
 struct View<'a> {
     config: &'a Value,
     revision: u32,
     problems: &'a [ConfigProblem],
+    warnings: &'a [ConfigProblem],
     gvl: &'a Gvl,
     filters: &'a Filters,
-    saved: bool,
+    preview: &'a Preview,
+    note: Note,
+}
+
+/// Every finding of a configuration: the validation's problems and the
+/// form's own (errors), and the warnings of the regional rules.
+struct Checks {
+    problems: Vec<ConfigProblem>,
+    warnings: Vec<ConfigProblem>,
+    /// Whether the rules have an error, which refuses the save.
+    blocking: bool,
+}
+
+fn checks(console: &Console, json: &str, config: &Value, form: Vec<ConfigProblem>) -> Checks {
+    let mut problems = console.admin.validate(json).problems;
+    let (errors, warnings) = regions::findings_of(config);
+    let blocking = !form.is_empty() || !errors.is_empty();
+    // The validation names the rules' errors too when the whole draft
+    // reads; when it does not, they come from the rules alone.
+    for p in form.into_iter().chain(errors) {
+        if !problems.contains(&p) {
+            problems.push(p);
+        }
+    }
+    Checks {
+        problems,
+        warnings,
+        blocking,
+    }
 }
 
 /// `GET /admin/sites/{site}/edit`.
@@ -69,15 +114,22 @@ async fn edit(
         .await?;
     let draft = console.admin.draft(&console.principal, site.id).await?;
     let config: Value = serde_json::from_str(&draft.config_json).unwrap_or_else(|_| json!({}));
-    let validation = console.admin.validate(&draft.config_json);
+    let checks = checks(&console, &draft.config_json, &config, Vec::new());
     let filters: Filters = lenient_query(&uri);
+    let preview = regions::preview_of(&config, filters.region.as_deref());
     let view = View {
         config: &config,
         revision: draft.revision,
-        problems: &validation.problems,
+        problems: &checks.problems,
+        warnings: &checks.warnings,
         gvl: &state.gvl,
         filters: &filters,
-        saved: filters.saved.is_some(),
+        preview: &preview,
+        note: if filters.saved.is_some() {
+            Note::Saved
+        } else {
+            Note::None
+        },
     };
     Ok(page(&console, &site, &view))
 }
@@ -90,13 +142,29 @@ fn page(console: &Console, site: &nexaguard_store::Site, view: &View<'_>) -> Mar
         html! {
             h1 { "Edit " (site.name) }
             p { "Draft revision " (view.revision) ". " a href=(format!("{path}/preview")) { "Preview the draft" } " · " a href=(path) { "Back to the site" } }
-            @if view.saved { p.notice role="status" { "Draft saved." } }
+            @match view.note {
+                Note::Saved => { p.notice role="status" { "Draft saved." } }
+                Note::Unsaved(done) => { p.notice #unsaved role="status" { (done) " Not saved yet: " strong { "Save draft" } " to keep the changes." } }
+                Note::Refused => { p.error #not-saved role="alert" { "Nothing was saved: the regional rules have errors, shown next to the rules below. Fix them and save again." } }
+                Note::None => {}
+            }
             (summary(view.problems))
+            (warnings_summary(view.warnings))
             (picker::search_form(&path, view.filters))
             form #editor method="post" action=(format!("{path}/edit")) {
                 (console.csrf_input())
+                // Enter in a field submits the form's first button: this one,
+                // so that it saves rather than moving or removing a rule.
+                button.default-submit type="submit" tabindex="-1" aria-hidden="true" { "Save draft" }
                 input type="hidden" name="revision" value=(view.revision);
                 (general(view))
+                (regions::section(&regions::Section {
+                    config: view.config,
+                    problems: view.problems,
+                    warnings: view.warnings,
+                    preview: view.preview,
+                    site_path: &path,
+                }))
                 (purposes(view))
                 (picker::vendors(view.config, view.gvl, view.filters, view.problems))
                 (custom_purposes(view))
@@ -118,7 +186,20 @@ fn summary(problems: &[ConfigProblem]) -> Markup {
         } @else {
             div.error #validation role="alert" {
                 p { (problems.len()) " problem(s) to fix before publishing:" }
-                ul { @for p in problems { li { a href=(format!("#{}", field_id(&p.path))) { code { (display_path(&p.path)) } } ": " (p.message) } } }
+                ul { @for p in problems { li { a href=(format!("#{}", regions::anchor(&p.path))) { code { (display_path(&p.path)) } } ": " (p.message) } } }
+            }
+        }
+    }
+}
+
+/// The rules' warnings, linked to their fields: they do not stop a save
+/// or a publication.
+fn warnings_summary(warnings: &[ConfigProblem]) -> Markup {
+    html! {
+        @if !warnings.is_empty() {
+            div.warning #warnings role="status" {
+                p { (warnings.len()) " warning(s), which do not stop publishing:" }
+                ul { @for p in warnings { li { a href=(format!("#{}", regions::anchor(&p.path))) { code { (display_path(&p.path)) } } ": " (p.message) } } }
             }
         }
     }
@@ -413,6 +494,7 @@ fn theme(view: &View<'_>) -> Markup {
 /// `POST /admin/sites/{site}/edit`: the fields back into the draft, saved
 /// over the revision the form was read at.
 async fn save(
+    State(state): State<AppState>,
     console: Console,
     Path(site): Path<String>,
     uri: Uri,
@@ -426,6 +508,9 @@ async fn save(
             .map(|(_, v)| v.as_str())
     };
     console.check_form(&uri, &headers, get("csrf").unwrap_or_default())?;
+    // The actions that only answer the form again must not show the
+    // editor to a role that may not open it.
+    console.require(Permission::EditSites)?;
     let site = site_id(&site)?;
     let revision: u32 = get("revision")
         .and_then(|r| r.parse().ok())
@@ -440,16 +525,53 @@ async fn save(
     if !config.is_object() {
         config = json!({});
     }
-    apply(&mut config, &fields);
+    let action = Action::of(get(regions::ACTION));
+    let form = apply(&mut config, &fields, action);
+    let preview = regions::preview_of(&config, get(regions::PREVIEW_FIELD));
+    let json = serde_json::to_string(&config).map_err(|e| {
+        Refusal::Page(
+            StatusCode::BAD_REQUEST,
+            format!("The form does not make a configuration: {e}"),
+        )
+    })?;
+    let checks = checks(&console, &json, &config, form);
+    if action != Action::Save || checks.blocking {
+        let (note, status) = if action == Action::Save {
+            (Note::Refused, StatusCode::UNPROCESSABLE_ENTITY)
+        } else {
+            (Note::Unsaved(action.note()), StatusCode::OK)
+        };
+        let site = console.admin.site(&console.principal, site).await?;
+        let filters = Filters::default();
+        let view = View {
+            config: &config,
+            revision,
+            problems: &checks.problems,
+            warnings: &checks.warnings,
+            gvl: &state.gvl,
+            filters: &filters,
+            preview: &preview,
+            note,
+        };
+        return Ok((status, page(&console, &site, &view)).into_response());
+    }
     match console
         .admin
         .save_draft(&console.principal, site, &config, revision)
         .await
     {
-        Ok((saved, _)) => Ok(see_other(&format!(
-            "{}/edit?saved={saved}",
-            site_path(site)
-        ))),
+        Ok((saved, _)) => {
+            // The preview stays on the region it showed.
+            let region = preview
+                .region_text()
+                .filter(|_| matches!(preview, Preview::Shown(_)))
+                .map(|r| format!("&region={r}"))
+                .unwrap_or_default();
+            Ok(see_other(&format!(
+                "{}/edit?saved={saved}{region}",
+                site_path(site)
+            )))
+        }
         Err(AdminError::Conflict(message)) => Ok(stale(&console, site, &message)),
         Err(error) => Err(error.into()),
     }
@@ -471,8 +593,10 @@ fn stale(console: &Console, site: nexaguard_store::SiteId, message: &str) -> Res
     (StatusCode::CONFLICT, body).into_response()
 }
 
-/// Writes the form's fields into `config`.
-fn apply(config: &mut Value, fields: &[(String, String)]) {
+/// Writes the form's fields into `config`, with `action` done to the
+/// regional rules; returns the form's own findings (values it could not
+/// have offered), which refuse a save.
+fn apply(config: &mut Value, fields: &[(String, String)], action: Action) -> Vec<ConfigProblem> {
     let get = |name: &str| {
         fields
             .iter()
@@ -487,7 +611,7 @@ fn apply(config: &mut Value, fields: &[(String, String)]) {
             .collect()
     };
     let Some(map) = config.as_object_mut() else {
-        return;
+        return Vec::new();
     };
     map.insert(
         "regulation".into(),
@@ -520,6 +644,7 @@ fn apply(config: &mut Value, fields: &[(String, String)]) {
     apply_consent_mode(map, &get);
     apply_texts(map, fields, &get, &lang);
     apply_theme(map, &get);
+    regions::apply(map, &get, action)
 }
 
 fn set_text(map: &mut Map<String, Value>, key: &str, value: Option<&str>) {
@@ -782,6 +907,7 @@ mod tests {
                 ("newLanguage", "DE"),
                 ("banner.primaryColor", "red"),
             ]),
+            Action::Save,
         );
         assert_eq!(config["cookieDomain"], "example.com");
         assert_eq!(

@@ -19,6 +19,7 @@ mod layout;
 mod picker;
 mod preview;
 mod qr;
+mod regions;
 mod session;
 mod sites;
 mod tenants;

@@ -14,7 +14,8 @@ use std::collections::BTreeSet;
 /// Most search results shown at once.
 const MAX_RESULTS: usize = 50;
 
-/// The picker's GET parameters (and the editor's `saved` notice).
+/// The picker's GET parameters (and the editor's `saved` notice and
+/// previewed region).
 #[derive(Debug, Default, Deserialize)]
 pub struct Filters {
     /// Name or id.
@@ -32,6 +33,9 @@ pub struct Filters {
     /// The revision just saved.
     #[serde(default)]
     pub saved: Option<String>,
+    /// The region the rules' preview shows (`US-CA`, `unknown`).
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 fn set(value: &Option<String>) -> Option<&str> {

@@ -6,8 +6,15 @@
 //! (`window.__nexaguardConfig`, the installation snippet's early fetch).
 //! console.js starts that request against the preview endpoint here, which
 //! answers only the signed-in user, and the SDK renders what it gets.
+//!
+//! `?region=` adds what a visitor from that region gets with the draft's
+//! regional rules (resolved here, as `GET /v1/sites/{key}/region` would),
+//! and hands the region to the frame as `nexaguard_region`, the staging
+//! override the SDK passes to the region answer; that answer comes from the
+//! configuration published to staging, not from the draft.
 
 use super::layout;
+use super::regions::{self, Preview};
 use super::session::{Console, Refusal};
 use super::sites::{site_id, site_path};
 use crate::app::AppState;
@@ -23,6 +30,7 @@ use nexaguard_access::Permission;
 use nexaguard_consent::config::SiteConfig;
 use nexaguard_consent::Environment;
 use serde::Deserialize;
+use serde_json::Value;
 
 /// The preview routes.
 pub fn router() -> Router<AppState> {
@@ -51,14 +59,37 @@ fn with_csp(mut response: Response, csp: &str) -> Response {
     response
 }
 
+#[derive(Deserialize, Default)]
+struct RegionQuery {
+    region: Option<String>,
+}
+
 /// `GET /admin/sites/{site}/preview`.
-async fn preview(console: Console, Path(site): Path<String>) -> Result<Response, Refusal> {
+async fn preview(
+    console: Console,
+    Path(site): Path<String>,
+    uri: Uri,
+) -> Result<Response, Refusal> {
     console.require(Permission::ViewSites)?;
     let site = console
         .admin
         .site(&console.principal, site_id(&site)?)
         .await?;
     let path = site_path(site.id);
+    let query: RegionQuery = super::session::lenient_query(&uri);
+    let draft = console.admin.draft(&console.principal, site.id).await?;
+    let config: Value = serde_json::from_str(&draft.config_json).unwrap_or(Value::Null);
+    let preview = regions::preview_of(&config, query.region.as_deref());
+    // Region codes and `unknown` are letters, digits and a hyphen: safe
+    // in a query string as they are.
+    let region = match &preview {
+        Preview::Shown(p) => Some(regions::region_code(p.region.as_ref())),
+        _ => None,
+    };
+    let frame = match &region {
+        Some(code) => format!("{path}/preview/frame?nexaguard_region={code}"),
+        None => format!("{path}/preview/frame"),
+    };
     let page = layout::console_page(
         &console,
         &format!("Preview {}", site.name),
@@ -66,7 +97,31 @@ async fn preview(console: Console, Path(site): Path<String>) -> Result<Response,
             h1 { "Preview of " (site.name) }
             p { "The banner as visitors would see it with the current draft, shown by the real SDK."
                 " " a href=(format!("{path}/edit")) { "Back to the editor" } }
-            iframe.preview-frame #preview-frame src=(format!("{path}/preview/frame")) title="Banner preview" {}
+            form.filters method="get" action=(format!("{path}/preview")) aria-label="Preview a region" {
+                div {
+                    label for="preview-region-code" { "Preview as visitor from (region code)" }
+                    input #preview-region-code name="region" value=(preview.region_text().unwrap_or_default()) placeholder="US-CA, FR, JP or unknown" aria-describedby=[matches!(preview, Preview::BadRegion(..)).then_some("preview-region-code-error")];
+                    @if let Preview::BadRegion(_, message) = &preview {
+                        p.field-error #preview-region-code-error { (message) }
+                    }
+                }
+                button type="submit" { "Preview region" }
+            }
+            @match &preview {
+                Preview::Shown(p) => {
+                    (regions::table(p))
+                    @if let Some(code) = &region {
+                        p.hint { "The table is the draft's rules. The frame passes "
+                            code { "nexaguard_region=" (code) }
+                            " to the SDK, which asks the server's region answer for the staging key: that answer comes from the configuration published to staging ("
+                            a href=(format!("/v1/sites/{}/region?nexaguard_region={code}", site.staging_key)) { "the region answer" }
+                            "), so publish the draft to staging to see its rules in the frame." }
+                    }
+                }
+                Preview::Unreadable(message) => { p.error { "The draft cannot be previewed until it reads as a configuration: " (message) } }
+                Preview::None | Preview::BadRegion(..) => {}
+            }
+            iframe.preview-frame #preview-frame src=(frame) title="Banner preview" {}
         },
     );
     Ok(with_csp(page.into_response(), &page_csp()))
