@@ -1,7 +1,9 @@
-// Built-in UI strings and language choice. The site's configured texts
-// (title, description, button labels) override the built-in ones.
+// UI strings and language choice. The strings themselves come finished with
+// config.json (`strings`: built in on the server for the answer's language,
+// the site's configured texts taking precedence), so the SDK carries no
+// table of every language's texts: only the keys it shows.
 
-import type { LocalizedText, Texts } from "./types";
+import type { LocalizedText } from "./types";
 
 const KEYS = [
   "acceptAll",
@@ -22,7 +24,7 @@ const KEYS = [
   "always",
   "categories",
   "reopen",
-  // The US notice and opt-out panel: English in every language unless configured.
+  // The US notice and opt-out panel: English in every language until translated.
   "cancel",
   "allowed",
   "noticeTitle",
@@ -34,24 +36,15 @@ const KEYS = [
 ] as const;
 
 export type StringKey = (typeof KEYS)[number];
-/** The built-in strings, and the banner's title and description (always configured). */
+/** The UI strings, and the banner's title and description (always configured). */
 export type Strings = Record<StringKey | "title" | "description", string>;
 
-// One "|"-separated row per language, in KEYS order ({n} is a number); a
-// row that stops early takes English for the keys after its end.
-const ROWS: Record<string, string> = {
-  en: "Accept all|Reject all|Settings|Save choices|Close|Purposes|Special purposes|Features|Special features|Purpose groups|Vendors|Consent|Legitimate interest|Retention: {n} days|Privacy policy|Always active|Categories|Privacy settings|Cancel|Allowed|Privacy notice|We and our partners use cookies and similar technologies to run this site, measure its use and personalise content and advertising.|Do not sell or share my personal information|Your browser's Global Privacy Control signal was honoured: we do not sell or share your personal information or use it for targeted advertising.|Sale and sharing of my personal information|Targeted advertising",
-  de: "Alle akzeptieren|Alle ablehnen|Einstellungen|Auswahl speichern|Schließen|Zwecke|Besondere Zwecke|Funktionen|Besondere Funktionen|Zweckgruppen|Anbieter|Einwilligung|Berechtigtes Interesse|Speicherdauer: {n} Tage|Datenschutzerklärung|Immer aktiv|Kategorien|Datenschutz-Einstellungen",
-  fr: "Tout accepter|Tout refuser|Paramètres|Enregistrer mes choix|Fermer|Finalités|Finalités spéciales|Fonctionnalités|Fonctionnalités spéciales|Groupes de finalités|Partenaires|Consentement|Intérêt légitime|Durée de conservation : {n} jours|Politique de confidentialité|Toujours actif|Catégories|Paramètres de confidentialité",
-  es: "Aceptar todo|Rechazar todo|Configuración|Guardar selección|Cerrar|Finalidades|Finalidades especiales|Características|Características especiales|Grupos de finalidades|Proveedores|Consentimiento|Interés legítimo|Conservación: {n} días|Política de privacidad|Siempre activo|Categorías|Configuración de privacidad",
-  it: "Accetta tutto|Rifiuta tutto|Impostazioni|Salva le scelte|Chiudi|Finalità|Finalità speciali|Funzionalità|Funzionalità speciali|Gruppi di finalità|Fornitori|Consenso|Legittimo interesse|Conservazione: {n} giorni|Informativa sulla privacy|Sempre attivo|Categorie|Impostazioni privacy",
-  nl: "Alles accepteren|Alles weigeren|Instellingen|Keuzes opslaan|Sluiten|Doeleinden|Speciale doeleinden|Functies|Speciale functies|Groepen van doeleinden|Leveranciers|Toestemming|Gerechtvaardigd belang|Bewaartermijn: {n} dagen|Privacybeleid|Altijd actief|Categorieën|Privacy-instellingen",
-  pl: "Zaakceptuj wszystko|Odrzuć wszystko|Ustawienia|Zapisz wybór|Zamknij|Cele|Cele specjalne|Funkcje|Funkcje specjalne|Grupy celów|Dostawcy|Zgoda|Prawnie uzasadniony interes|Okres przechowywania: {n} dni|Polityka prywatności|Zawsze aktywne|Kategorie|Ustawienia prywatności",
-  pt: "Aceitar tudo|Rejeitar tudo|Definições|Guardar escolhas|Fechar|Finalidades|Finalidades especiais|Funcionalidades|Funcionalidades especiais|Grupos de finalidades|Fornecedores|Consentimento|Interesse legítimo|Conservação: {n} dias|Política de privacidade|Sempre ativo|Categorias|Definições de privacidade",
-};
-
-/** The languages with built-in strings. */
-export const BUILT_IN_LANGUAGES = Object.keys(ROWS);
+/**
+ * The languages with built-in strings on the server
+ * (crates/consent/src/ui_strings.rs `BUILT_IN_LANGUAGES`; a unit test keeps
+ * the two lists equal). Not used by the banner, so not in its bundle.
+ */
+export const BUILT_IN_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pl", "pt"];
 
 /** The primary subtag of a language code, lowercase ("pt-BR" -> "pt"). */
 export function primary(lang: string): string {
@@ -59,18 +52,15 @@ export function primary(lang: string): string {
 }
 
 /**
- * The UI strings for `lang`: built in for the language (or English), with
- * the configured texts (`texts`, else `fallback`: the default language's)
- * taking precedence. Every configured language has a title and description.
+ * The UI strings of a config.json answer (`answer.strings`, finished by the
+ * server for the answer's language), with every key present: a key the
+ * answer lacks (a server older than the SDK) shows as its name, never as
+ * "undefined".
  */
-export function uiStrings(lang: string, texts?: Partial<Texts> | null, fallback?: Partial<Texts> | null): Strings {
-  const en = ROWS.en.split("|");
-  const row = (ROWS[primary(lang)] || ROWS.en).split("|");
-  const t = (texts || {}) as Record<string, unknown>;
-  const f = (fallback || {}) as Record<string, unknown>;
-  const pick = (k: string, builtIn: string) => String(t[k] || f[k] || builtIn);
-  const out = { title: pick("title", ""), description: pick("description", "") } as Strings;
-  KEYS.forEach((k, i) => (out[k] = pick(k, row[i] || en[i])));
+export function uiStrings(strings: Record<string, string> | undefined): Strings {
+  const s = strings || {};
+  const out = { title: s.title || "", description: s.description || "" } as Strings;
+  KEYS.forEach((k) => (out[k] = s[k] || k));
   return out;
 }
 

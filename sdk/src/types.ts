@@ -156,6 +156,8 @@ export interface ConfigAnswer {
   language: string;
   config: SiteConfig;
   vendorList?: VendorListJson;
+  /** The UI strings in `language`, key -> text, finished by the server (built in, configured texts first). */
+  strings: Record<string, string>;
 }
 
 /** A choice, in the SDK's terms. */

@@ -23,5 +23,6 @@ pub mod event;
 pub mod region;
 pub mod regions;
 pub mod token;
+pub mod ui_strings;
 
 pub use environment::Environment;

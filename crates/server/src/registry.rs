@@ -5,6 +5,7 @@
 
 use crate::precompressed::Precompressed;
 use nexaguard_consent::config::SiteConfig;
+use nexaguard_consent::ui_strings::{site_strings, UiStrings};
 use nexaguard_consent::Environment;
 use nexaguard_store::{PublishedConfig, Site, SiteId, Store, StoreError};
 use nexaguard_tcf::gvl::Gvl;
@@ -63,6 +64,9 @@ struct ConfigAnswer<'a> {
     language: &'a str,
     config: &'a SiteConfig,
     vendor_list: &'a Gvl,
+    /// The banner's finished UI strings in `language`: the SDK carries no
+    /// built-in texts (they would cost every visitor every language's).
+    strings: &'a UiStrings,
 }
 
 impl Registry {
@@ -178,6 +182,9 @@ fn publish(site_key: &str, stored: PublishedConfig, gvl: &Gvl) -> Option<Publish
             language,
             config: &only_language(&config, language),
             vendor_list: &vendor_list,
+            // From the whole configuration: the default language's texts
+            // are the fallback, and only_language drops them.
+            strings: &site_strings(&config, language),
         };
         match serde_json::to_vec(&answer) {
             Ok(body) => {
@@ -196,8 +203,9 @@ fn publish(site_key: &str, stored: PublishedConfig, gvl: &Gvl) -> Option<Publish
     })
 }
 
-/// The `config.json` body of `config` in `language`, as the public API
-/// would serve it once published (the console's preview of a draft).
+/// The `config.json` body of `config` in `language`, UI strings included,
+/// as the public API would serve it once published (the console's preview
+/// of a draft).
 pub fn config_answer(
     site_key: &str,
     environment: Environment,
@@ -214,6 +222,7 @@ pub fn config_answer(
         language,
         config: &only_language(config, language),
         vendor_list: &vendor_list,
+        strings: &site_strings(config, language),
     })
 }
 

@@ -1,30 +1,36 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { BUILT_IN_LANGUAGES, configUrl, localized, primary, uiStrings } from "../.build/logic.mjs";
 
-test("eight languages ship built in, each with every string", () => {
-  assert.deepEqual(BUILT_IN_LANGUAGES.sort(), ["de", "en", "es", "fr", "it", "nl", "pl", "pt"]);
-  const keys = Object.keys(uiStrings("en"));
-  for (const lang of BUILT_IN_LANGUAGES) {
-    const s = uiStrings(lang);
-    for (const k of keys) if (k !== "title" && k !== "description") assert.ok(s[k], `${lang}.${k}`);
-    assert.match(s.retention, /\{n\}/);
-  }
+// The built-in strings themselves live on the server and are tested there
+// (crates/consent/src/ui_strings.rs); the SDK takes them from config.json.
+
+test("the SDK's list of built-in languages is the server's", () => {
+  const rust = readFileSync(new URL("../../../crates/consent/src/ui_strings.rs", import.meta.url), "utf8");
+  const list = rust.match(/pub const BUILT_IN_LANGUAGES: \[&str; \d+\] = \[([^\]]*)\]/);
+  assert.ok(list, "BUILT_IN_LANGUAGES in ui_strings.rs");
+  assert.deepEqual(BUILT_IN_LANGUAGES, [...list[1].matchAll(/"([^"]+)"/g)].map((m) => m[1]));
 });
 
-test("built-in strings by primary subtag, English otherwise", () => {
-  assert.equal(uiStrings("de-AT").li, "Berechtigtes Interesse");
-  assert.equal(uiStrings("pt-BR").acceptAll, "Aceitar tudo");
-  assert.equal(uiStrings("ja").acceptAll, "Accept all");
-});
-
-test("configured texts override the built-in ones, then the default language's", () => {
-  const s = uiStrings("de", { title: "Titel", description: "Text", acceptAll: "Ja", rejectAll: "Nein", manage: "Mehr", save: "OK" });
-  assert.equal(s.acceptAll, "Ja");
+test("the answer's strings are used as the server finished them", () => {
+  const s = uiStrings({ title: "Titel", description: "Text", acceptAll: "Ja", close: "Schließen", retention: "Speicherdauer: {n} Tage" });
   assert.equal(s.title, "Titel");
+  assert.equal(s.description, "Text");
+  assert.equal(s.acceptAll, "Ja");
   assert.equal(s.close, "Schließen");
-  const f = uiStrings("fr", null, { title: "Fallback", description: "D", acceptAll: "A", rejectAll: "R", manage: "M", save: "S" });
-  assert.equal(f.title, "Fallback");
+  assert.equal(s.retention, "Speicherdauer: {n} Tage");
+});
+
+test("a key the answer lacks shows as its name, never undefined", () => {
+  for (const s of [uiStrings({ acceptAll: "Accept all" }), uiStrings(undefined), uiStrings({})]) {
+    for (const [k, v] of Object.entries(s)) assert.equal(typeof v, "string", k);
+    assert.equal(s.rejectAll, "rejectAll");
+    assert.equal(s.dns, "dns");
+    assert.equal(s.title, "", "no title is better than the word title");
+  }
+  assert.equal(uiStrings({ acceptAll: "Accept all" }).acceptAll, "Accept all");
+  assert.equal(Object.keys(uiStrings(undefined)).length, 28, "26 keys, title and description");
 });
 
 test("localized texts: exact, primary subtag, default language, English", () => {

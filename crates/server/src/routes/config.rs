@@ -17,12 +17,13 @@ pub struct ConfigQuery {
     lang: Option<String>,
 }
 
-/// `GET /v1/sites/{siteKey}/config.json`: the published configuration and
-/// the compact vendor list, in one language.
+/// `GET /v1/sites/{siteKey}/config.json`: the published configuration, the
+/// compact vendor list and the banner's finished UI strings (`strings`), in
+/// one language.
 #[utoipa::path(get, path = "/v1/sites/{site_key}/config.json",
     params(("site_key" = String, Path, description = "public site key"), ConfigQuery),
     responses(
-        (status = 200, description = "the configuration and the site's vendor list"),
+        (status = 200, description = "the configuration, the site's vendor list and the banner's UI strings (`strings`: key to text) in the language answered"),
         (status = 304, description = "not modified (If-None-Match)"),
         (status = 404, description = "unknown site key or nothing published", body = crate::error::ErrorBody),
     ))]
