@@ -1,18 +1,22 @@
 //! Consent records for the tenant: search, export and statistics.
+//!
+//! A record that names the impression which showed its notice is paired
+//! with that impression where it is stored ([`Admin::consent_records`]),
+//! so an auditor sees what was shown beside what was chosen.
 
 use crate::error::AdminError;
 use crate::principal::Principal;
 use crate::Admin;
 use nexaguard_access::Permission;
 use nexaguard_audit::Action;
-use nexaguard_consent::event::ConsentEvent;
+use nexaguard_consent::event::{ConsentEvent, Impression};
 use nexaguard_consent::token::ConsentToken;
 use nexaguard_consent::Environment;
 use nexaguard_store::admin::{AdminStore, ConsentQuery};
 use nexaguard_store::SiteId;
 use serde::Serialize;
 use serde_json::json;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -39,6 +43,22 @@ pub struct ConsentFilter {
     pub to: Option<OffsetDateTime>,
     /// At most this many (search only).
     pub limit: Option<u32>,
+}
+
+/// A consent record as the lookup answers it: the recorded event (its
+/// fields at the top level, as recorded) and, when the event names an
+/// impression that is stored, that impression: when the notice was shown,
+/// its version, the experience and the region.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentRecord {
+    /// The event as recorded.
+    #[serde(flatten)]
+    pub event: ConsentEvent,
+    /// The impression named by `impressionId`; absent when the event names
+    /// none or it is not stored (never posted, or deleted by retention).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impression: Option<Impression>,
 }
 
 /// Export formats.
@@ -237,7 +257,7 @@ impl ConsentExport {
     }
 }
 
-const CSV_HEADER: [&str; 21] = [
+const CSV_HEADER: [&str; 29] = [
     "event_id",
     "recorded_at",
     "timestamp",
@@ -259,6 +279,14 @@ const CSV_HEADER: [&str; 21] = [
     "functionality_storage",
     "personalization_storage",
     "security_storage",
+    "region",
+    "experience",
+    "notice_version",
+    "impression_id",
+    "gpc_present",
+    "gpc_applied",
+    "gpp_string",
+    "gpp_section_ids",
 ];
 
 fn joined<T: ToString>(items: &[T]) -> String {
@@ -297,6 +325,34 @@ fn csv_row(event: &ConsentEvent) -> Vec<String> {
         label(&mode.functionality_storage),
         label(&mode.personalization_storage),
         label(&mode.security_storage),
+        event
+            .region
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        event
+            .experience
+            .map(|kind| kind.as_str().to_owned())
+            .unwrap_or_default(),
+        event
+            .notice_version
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        event
+            .impression_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        event
+            .gpc
+            .map(|gpc| gpc.present.to_string())
+            .unwrap_or_default(),
+        event
+            .gpc
+            .map(|gpc| gpc.applied.to_string())
+            .unwrap_or_default(),
+        event.gpp_string.clone().unwrap_or_default(),
+        joined(&event.gpp_section_ids),
     ]
 }
 
@@ -374,6 +430,40 @@ impl Admin {
         Ok(self.store.search_consents(&query).await?)
     }
 
+    /// [`Admin::search_consents`], each record with the impression it names
+    /// where that impression is stored in the same site environment.
+    pub async fn consent_records(
+        &self,
+        principal: &Principal,
+        site: SiteId,
+        environment: Environment,
+        filter: &ConsentFilter,
+    ) -> Result<Vec<ConsentRecord>, AdminError> {
+        let events = self
+            .search_consents(principal, site, environment, filter)
+            .await?;
+        let named: Vec<Uuid> = events.iter().filter_map(|e| e.impression_id).collect();
+        let shown: HashMap<Uuid, Impression> = if named.is_empty() {
+            HashMap::new()
+        } else {
+            self.consents
+                .impressions_by_event_ids(site, environment, &named)
+                .await?
+                .into_iter()
+                .map(|impression| (impression.event_id, impression))
+                .collect()
+        };
+        Ok(events
+            .into_iter()
+            .map(|event| {
+                // Several choices may name one impression (a banner
+                // answered, then changed in the preference center).
+                let impression = event.impression_id.and_then(|id| shown.get(&id).cloned());
+                ConsentRecord { event, impression }
+            })
+            .collect())
+    }
+
     /// Starts an export (audited), to be read chunk by chunk.
     pub async fn export_consents(
         &self,
@@ -443,5 +533,85 @@ impl Admin {
         }
         stats.finish();
         Ok(stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use serde_json::json;
+
+    fn v2_event() -> ConsentEvent {
+        serde_json::from_value(json!({
+            "eventId": "8c0f8f0e-2f4b-4a55-9a0e-0b6f3b4f7d21", "schemaVersion": 2,
+            "siteKey": "ngp_adce100183c9492cbe6a70142848250a", "environment": "production",
+            "configVersion": 3, "timestamp": "2026-12-07T10:15:02Z",
+            "recordedAt": "2026-12-07T10:15:02.120Z", "action": "custom", "source": "gpc",
+            "consentMode": {"ad_storage": "granted", "ad_user_data": "denied",
+                "ad_personalization": "denied", "analytics_storage": "granted",
+                "functionality_storage": "granted", "personalization_storage": "granted",
+                "security_storage": "granted"},
+            "purposes": [], "customPurposes": ["analytics"], "vendors": [], "customVendors": [],
+            "language": "en", "sdkVersion": "2.0.0",
+            "context": {"country": "US", "deviceClass": "desktop"}, "policyWarnings": [],
+            "region": "US-CA", "experience": "us", "gppString": "DBABBg~BAAAAABA.QA",
+            "gppSectionIds": [8], "gpc": {"present": true, "applied": true},
+            "noticeVersion": "3f2c1e0d9b8a76543210fedcba987654",
+            "impressionId": "5d7c2a9e-1b3f-4c6d-8e0a-2f4b6d8c0e1a"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_csv_row_has_a_cell_per_column_with_the_version_2_fields_last() {
+        let row = csv_row(&v2_event());
+        assert_eq!(row.len(), CSV_HEADER.len());
+        let cell = |name: &str| &row[CSV_HEADER.iter().position(|c| *c == name).unwrap()];
+        assert_eq!(cell("source"), "gpc");
+        assert_eq!(cell("region"), "US-CA");
+        assert_eq!(cell("experience"), "us");
+        assert_eq!(cell("notice_version"), "3f2c1e0d9b8a76543210fedcba987654");
+        assert_eq!(
+            cell("impression_id"),
+            "5d7c2a9e-1b3f-4c6d-8e0a-2f4b6d8c0e1a"
+        );
+        assert_eq!(
+            (cell("gpc_present"), cell("gpc_applied")),
+            (&"true".to_owned(), &"true".to_owned())
+        );
+        assert_eq!(cell("gpp_section_ids"), "8");
+    }
+
+    #[test]
+    fn a_record_reads_as_its_event_with_the_impression_beside_it() {
+        let event = v2_event();
+        let alone = serde_json::to_value(ConsentRecord {
+            event: event.clone(),
+            impression: None,
+        })
+        .unwrap();
+        assert_eq!(alone, serde_json::to_value(&event).unwrap());
+        let impression: Impression = serde_json::from_value(json!({
+            "eventId": "5d7c2a9e-1b3f-4c6d-8e0a-2f4b6d8c0e1a", "schemaVersion": 2,
+            "siteKey": "ngp_adce100183c9492cbe6a70142848250a", "environment": "production",
+            "configVersion": 3, "timestamp": "2026-12-07T10:14:31Z",
+            "recordedAt": "2026-12-07T10:14:31.220Z", "region": "US-CA", "experience": "us",
+            "noticeVersion": "3f2c1e0d9b8a76543210fedcba987654", "language": "en",
+            "sdkVersion": "2.0.0"
+        }))
+        .unwrap();
+        let paired = serde_json::to_value(ConsentRecord {
+            event,
+            impression: Some(impression),
+        })
+        .unwrap();
+        assert_eq!(paired["action"], "custom");
+        assert_eq!(paired["impression"]["timestamp"], "2026-12-07T10:14:31Z");
+        assert_eq!(
+            paired["impression"]["noticeVersion"],
+            paired["noticeVersion"]
+        );
     }
 }

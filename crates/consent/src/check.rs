@@ -2,12 +2,25 @@
 //!
 //! The checks need only the event, the site's published configuration and
 //! the server's Global Vendor List, so they run before anything touches the
-//! store: a refused event stores nothing.
+//! store: a refused event stores nothing. Impressions ([`check_impression`])
+//! go through the same checks where they carry the same fields.
+//!
+//! What the visitor was shown (experience, notice version) is checked
+//! against the newest published configuration only when the event names
+//! that version: for an older one the server does not hold the
+//! configuration at hand, and refusing would lose the choices of visitors
+//! whose banner was loaded just before a publish.
 
 use crate::config::{Regulation, SiteConfig};
-use crate::event::{ConsentEventInput, SCHEMA_VERSION};
+use crate::event::{
+    ConsentEventInput, ExperienceKind, ImpressionInput, NoticeVersion, Source, MIN_SCHEMA_VERSION,
+    SCHEMA_VERSION,
+};
+use crate::region::Region;
+use crate::regions::{notice_version, GPP_TCFEUV2};
 use crate::token::{ConsentToken, InvalidToken};
 use crate::Environment;
+use nexaguard_gpp::{GppError, Section};
 use nexaguard_tcf::gvl::Gvl;
 use nexaguard_tcf::policy::{self, Finding};
 use nexaguard_tcf::{DecodeError, Timestamp};
@@ -45,9 +58,60 @@ pub struct CheckedEvent {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EventError {
-    /// schemaVersion is not [`SCHEMA_VERSION`].
-    #[error("schemaVersion {0} is not supported; this server accepts {SCHEMA_VERSION}")]
+    /// schemaVersion is neither [`MIN_SCHEMA_VERSION`] nor anything up to
+    /// [`SCHEMA_VERSION`].
+    #[error("schemaVersion {0} is not supported; this server accepts {MIN_SCHEMA_VERSION} to {SCHEMA_VERSION}")]
     SchemaVersion(u32),
+    /// An impression whose schemaVersion is not 2, the version that
+    /// brought impressions.
+    #[error(
+        "schemaVersion {0} is not supported for an impression; impressions have schemaVersion 2"
+    )]
+    ImpressionSchemaVersion(u32),
+    /// A field (or value) of schema version 2 in an event that says 1.
+    #[error("{0} needs schemaVersion 2; this event says schemaVersion 1")]
+    NeedsSchemaVersion2(&'static str),
+    /// The experience posted is not the one the published configuration
+    /// gives the posted region.
+    #[error("experience {got} is not the one the site gives {region}: {expected}")]
+    ExperienceMismatch {
+        /// Posted.
+        got: ExperienceKind,
+        /// What `experience_for(region)` gives.
+        expected: ExperienceKind,
+        /// The posted region, or "an unknown region".
+        region: String,
+    },
+    /// The notice version posted is not the published one for the
+    /// region's experience.
+    #[error(
+        "noticeVersion {got} is not the version of the notice the site shows {region}: {expected}"
+    )]
+    NoticeVersionMismatch {
+        /// Posted.
+        got: NoticeVersion,
+        /// What `notice_version` gives.
+        expected: String,
+        /// The posted region, or "an unknown region".
+        region: String,
+    },
+    /// The GPP string does not decode.
+    #[error("gppString: {0}")]
+    GppString(#[from] GppError),
+    /// gppSectionIds are not the section ids of the GPP string.
+    #[error("gppSectionIds {posted:?} are not the sections of gppString: {decoded:?}")]
+    GppSectionsMismatch {
+        /// Posted.
+        posted: Vec<u8>,
+        /// In the GPP string.
+        decoded: Vec<u8>,
+    },
+    /// The GPP string's `tcfeuv2` section is not the posted TC string.
+    #[error("the tcfeuv2 section of gppString is not the TC string of tcString")]
+    GppTcfMismatch,
+    /// `source` is `gpc` but the experience did not apply the signal.
+    #[error("source gpc needs gpc.applied: the choice was made by the signal only where the experience honoured it")]
+    GpcNotApplied,
     /// The site key belongs to the other environment.
     #[error("the site key belongs to {actual}, not {claimed}")]
     WrongEnvironment {
@@ -129,7 +193,16 @@ impl EventError {
     /// A stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
-            EventError::SchemaVersion(_) => "unsupported_schema_version",
+            EventError::SchemaVersion(_) | EventError::ImpressionSchemaVersion(_) => {
+                "unsupported_schema_version"
+            }
+            EventError::NeedsSchemaVersion2(_) => "schema_version_mismatch",
+            EventError::ExperienceMismatch { .. } => "experience_mismatch",
+            EventError::NoticeVersionMismatch { .. } => "notice_version_mismatch",
+            EventError::GppString(_) => "invalid_gpp_string",
+            EventError::GppSectionsMismatch { .. } => "gpp_sections_mismatch",
+            EventError::GppTcfMismatch => "gpp_tcf_mismatch",
+            EventError::GpcNotApplied => "gpc_not_applied",
             EventError::WrongEnvironment { .. } => "wrong_environment",
             EventError::ConfigVersion { .. } => "unknown_config_version",
             EventError::Timestamp(_) => "timestamp_out_of_range",
@@ -158,38 +231,52 @@ pub fn check_event(
     gvl: &Gvl,
     now: OffsetDateTime,
 ) -> Result<CheckedEvent, EventError> {
-    if input.schema_version != SCHEMA_VERSION {
+    if !(MIN_SCHEMA_VERSION..=SCHEMA_VERSION).contains(&input.schema_version) {
         return Err(EventError::SchemaVersion(input.schema_version));
     }
-    if input.environment != site.environment {
-        return Err(EventError::WrongEnvironment {
-            claimed: input.environment,
-            actual: site.environment,
-        });
+    if input.schema_version == 1 {
+        if let Some(field) = v2_field(&input) {
+            return Err(EventError::NeedsSchemaVersion2(field));
+        }
     }
-    if input.config_version == 0 || input.config_version > site.config_version {
-        return Err(EventError::ConfigVersion {
-            got: input.config_version,
-            latest: site.config_version,
-        });
-    }
-    if input.timestamp > now + MAX_CLOCK_SKEW || input.timestamp < now - MAX_EVENT_AGE {
-        return Err(EventError::Timestamp(input.timestamp.to_string()));
-    }
-    check_lengths(&input)?;
+    check_target(
+        input.environment,
+        input.config_version,
+        input.timestamp,
+        site,
+        now,
+    )?;
+    check_lengths(&input.language, &input.sdk_version, &input.site_key)?;
     let config = site.config;
     if !config.languages.contains_key(&input.language) {
         return Err(EventError::UnknownLanguage(input.language.clone()));
     }
     check_choices(&input, config)?;
-    let policy_warnings = match (&input.tc_string, config.regulation) {
-        (Some(tc), Regulation::Tcf) => check_tc_string(tc, config, gvl, now)?,
-        (None, Regulation::Tcf) => return Err(EventError::MissingTcString),
-        (Some(_), Regulation::OptIn) => return Err(EventError::UnexpectedTcString),
-        (None, Regulation::OptIn) => Vec::new(),
+    check_shown(
+        input.region.as_ref(),
+        input.experience,
+        input.notice_version.as_ref(),
+        input.config_version,
+        site,
+    )?;
+    // A v2 event says which experience it was made in, and a TC string
+    // belongs to the TCF one only; a v1 event follows the site's regulation.
+    let tcf = match input.experience {
+        Some(kind) => kind == ExperienceKind::Tcf,
+        None => config.regulation == Regulation::Tcf,
+    };
+    let policy_warnings = match (&input.tc_string, tcf) {
+        (Some(tc), true) => check_tc_string(tc, config, gvl, now)?,
+        (None, true) => return Err(EventError::MissingTcString),
+        (Some(_), false) => return Err(EventError::UnexpectedTcString),
+        (None, false) => Vec::new(),
     };
     if let Some(ac) = &input.ac_string {
         nexaguard_tcf::ac::AcString::parse(ac).map_err(|e| EventError::AcString(e.to_string()))?;
+    }
+    check_gpp(&input)?;
+    if input.source == Source::Gpc && !input.gpc.is_some_and(|gpc| gpc.applied) {
+        return Err(EventError::GpcNotApplied);
     }
     let token = input
         .consent_token
@@ -203,11 +290,168 @@ pub fn check_event(
     })
 }
 
-fn check_lengths(input: &ConsentEventInput) -> Result<(), EventError> {
+/// Checks an impression for the site environment its key named, at server
+/// time `now`: the same rules as a choice for the fields they share, and
+/// schema version 2 only.
+pub fn check_impression(
+    input: ImpressionInput,
+    site: SiteEnvironment<'_>,
+    now: OffsetDateTime,
+) -> Result<ImpressionInput, EventError> {
+    if input.schema_version != 2 {
+        return Err(EventError::ImpressionSchemaVersion(input.schema_version));
+    }
+    check_target(
+        input.environment,
+        input.config_version,
+        input.timestamp,
+        site,
+        now,
+    )?;
+    check_lengths(&input.language, &input.sdk_version, &input.site_key)?;
+    if !site.config.languages.contains_key(&input.language) {
+        return Err(EventError::UnknownLanguage(input.language.clone()));
+    }
+    check_shown(
+        input.region.as_ref(),
+        Some(input.experience),
+        Some(&input.notice_version),
+        input.config_version,
+        site,
+    )?;
+    Ok(input)
+}
+
+/// The first field of schema version 2 that `input` carries, by its JSON
+/// name: a version 1 event must not, since a v1 reader would drop it.
+fn v2_field(input: &ConsentEventInput) -> Option<&'static str> {
+    [
+        ("kind", input.kind.is_some()),
+        ("source gpc", input.source == Source::Gpc),
+        ("region", input.region.is_some()),
+        ("experience", input.experience.is_some()),
+        ("gppString", input.gpp_string.is_some()),
+        ("gppSectionIds", !input.gpp_section_ids.is_empty()),
+        ("gpc", input.gpc.is_some()),
+        ("noticeVersion", input.notice_version.is_some()),
+        ("impressionId", input.impression_id.is_some()),
+    ]
+    .into_iter()
+    .find_map(|(field, present)| present.then_some(field))
+}
+
+/// The environment, configuration version and time every posted event
+/// must fit.
+fn check_target(
+    environment: Environment,
+    config_version: u32,
+    timestamp: OffsetDateTime,
+    site: SiteEnvironment<'_>,
+    now: OffsetDateTime,
+) -> Result<(), EventError> {
+    if environment != site.environment {
+        return Err(EventError::WrongEnvironment {
+            claimed: environment,
+            actual: site.environment,
+        });
+    }
+    if config_version == 0 || config_version > site.config_version {
+        return Err(EventError::ConfigVersion {
+            got: config_version,
+            latest: site.config_version,
+        });
+    }
+    if timestamp > now + MAX_CLOCK_SKEW || timestamp < now - MAX_EVENT_AGE {
+        return Err(EventError::Timestamp(timestamp.to_string()));
+    }
+    Ok(())
+}
+
+/// The experience and notice version posted must be what the newest
+/// configuration gives the posted region, when the event names that
+/// configuration (see the module header for older ones).
+fn check_shown(
+    region: Option<&Region>,
+    experience: Option<ExperienceKind>,
+    notice: Option<&NoticeVersion>,
+    config_version: u32,
+    site: SiteEnvironment<'_>,
+) -> Result<(), EventError> {
+    if config_version != site.config_version || (experience.is_none() && notice.is_none()) {
+        return Ok(());
+    }
+    let resolved = site.config.experience_for(region);
+    let region_text = || {
+        region.map_or_else(
+            || "an unknown region".to_owned(),
+            |region| format!("region {region}"),
+        )
+    };
+    if let Some(got) = experience {
+        let expected = ExperienceKind::from(&resolved.experience);
+        if got != expected {
+            return Err(EventError::ExperienceMismatch {
+                got,
+                expected,
+                region: region_text(),
+            });
+        }
+    }
+    if let Some(got) = notice {
+        let expected = notice_version(site.config, &resolved);
+        if got.as_str() != expected {
+            return Err(EventError::NoticeVersionMismatch {
+                got: got.clone(),
+                expected,
+                region: region_text(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The GPP string must decode, list exactly the posted section ids, and
+/// carry in its `tcfeuv2` section the same TC string as `tcString`.
+fn check_gpp(input: &ConsentEventInput) -> Result<(), EventError> {
+    let mut posted = input.gpp_section_ids.clone();
+    posted.sort_unstable();
+    let Some(text) = &input.gpp_string else {
+        if posted.is_empty() {
+            return Ok(());
+        }
+        return Err(EventError::GppSectionsMismatch {
+            posted: input.gpp_section_ids.clone(),
+            decoded: Vec::new(),
+        });
+    };
+    let gpp = nexaguard_gpp::decode(text)?;
+    let decoded = gpp.section_ids();
+    if posted != decoded {
+        return Err(EventError::GppSectionsMismatch {
+            posted: input.gpp_section_ids.clone(),
+            decoded,
+        });
+    }
+    if let Some(Section::TcfEuV2(section)) = gpp.section(GPP_TCFEUV2) {
+        // Compared as decoded models: the question is whether both carry
+        // the same signals, not how each was spelt.
+        let same = input
+            .tc_string
+            .as_deref()
+            .and_then(|tc| nexaguard_tcf::decode(tc).ok())
+            .is_some_and(|model| model == section.0);
+        if !same {
+            return Err(EventError::GppTcfMismatch);
+        }
+    }
+    Ok(())
+}
+
+fn check_lengths(language: &str, sdk_version: &str, site_key: &str) -> Result<(), EventError> {
     let limits: [(&'static str, usize, usize); 3] = [
-        ("language", input.language.len(), 35),
-        ("sdkVersion", input.sdk_version.len(), 32),
-        ("siteKey", input.site_key.len(), 64),
+        ("language", language.len(), 35),
+        ("sdkVersion", sdk_version.len(), 32),
+        ("siteKey", site_key.len(), 64),
     ];
     for (field, len, max) in limits {
         if len > max {

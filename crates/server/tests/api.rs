@@ -503,8 +503,8 @@ async fn bad_requests_get_4xx_json_and_store_nothing() {
             "unknown_config_version",
         ),
         (
-            "schemaVersion 2",
-            with("schemaVersion", json!(2)),
+            "schemaVersion 3",
+            with("schemaVersion", json!(3)),
             None,
             None,
             422,
@@ -874,6 +874,13 @@ async fn documents_and_metrics_are_served() {
         "tcString",
         "action",
         "source",
+        "region",
+        "experience",
+        "gppString",
+        "gppSectionIds",
+        "gpc",
+        "noticeVersion",
+        "impressionId",
     ] {
         assert!(props.contains_key(field), "{field} missing from the schema");
     }

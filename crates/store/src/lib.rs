@@ -15,6 +15,12 @@
 //! [`PostgresStore`]'s connection pool), which pass the same tests
 //! (`tests/admin_store.rs`).
 //!
+//! Impressions (a notice was shown) are kept beside the consents, in a
+//! table of their own on each backend, written through the same path as
+//! consents and deleted with them by retention. An event id is unique
+//! across consents and impressions: reusing one for the other kind is a
+//! conflict.
+//!
 //! Webhooks and their delivery outbox ([`webhooks::WebhookStore`], part of
 //! every admin store) are written with the consents they carry.
 //!
@@ -28,7 +34,7 @@ pub mod sqlite;
 pub mod webhooks;
 
 use async_trait::async_trait;
-use nexaguard_consent::event::ConsentEvent;
+use nexaguard_consent::event::{ConsentEvent, Impression};
 use nexaguard_consent::token::TokenHash;
 use nexaguard_consent::Environment;
 use time::OffsetDateTime;
@@ -118,7 +124,18 @@ pub struct NewConsent {
     pub body_hash: [u8; 32],
 }
 
-/// What recording an event did.
+/// An impression to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewImpression {
+    /// The site it belongs to.
+    pub site_id: SiteId,
+    /// The impression; its `environment` and `recorded_at` are stored with it.
+    pub impression: Impression,
+    /// SHA-256 of the posted body in canonical form, as for a consent.
+    pub body_hash: [u8; 32],
+}
+
+/// What recording an event (a consent or an impression) did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordOutcome {
     /// Newly committed.
@@ -279,7 +296,24 @@ pub trait Store: Send + Sync + 'static {
         environment: Environment,
     ) -> Result<u64, StoreError>;
 
-    /// Deletes consent records committed before `cutoff`; returns how many.
+    /// Records one impression, answering once it is durably committed. An
+    /// event id already recorded as a consent is a conflict.
+    async fn record_impression(
+        &self,
+        impression: NewImpression,
+    ) -> Result<RecordOutcome, StoreError>;
+
+    /// The impressions among `event_ids` recorded in the site environment,
+    /// in no particular order; ids not found are left out.
+    async fn impressions_by_event_ids(
+        &self,
+        site: SiteId,
+        environment: Environment,
+        event_ids: &[Uuid],
+    ) -> Result<Vec<Impression>, StoreError>;
+
+    /// Deletes consent records, and impressions, committed before
+    /// `cutoff`; returns how many consents.
     async fn delete_consents_before(&self, cutoff: OffsetDateTime) -> Result<u64, StoreError>;
 
     /// Events waiting for the writer (the write-queue depth metric).

@@ -12,7 +12,8 @@
 //!   the store creates the partitions it needs, and retention drops whole
 //!   months. Because the primary key of a partitioned table must include
 //!   the partition key, event ids are made unique by an ordinary companion
-//!   table, `consent_ids`, written in the same statement.
+//!   table, `consent_ids`, written in the same statement. Impressions keep
+//!   their ids there too, so an id is unique across both kinds.
 //! - Connections start with a statement timeout and an idle-in-transaction
 //!   timeout (see [`PostgresOptions`]), so a stuck statement or a leaked
 //!   transaction cannot hold locks or connections for ever.
@@ -24,17 +25,18 @@
 mod admin;
 mod codec;
 mod counters;
+mod impressions;
 mod partitions;
 mod webhooks;
 
 pub use admin::PostgresAdminStore;
 
 use crate::{
-    NewConsent, PublishedConfig, RecordOutcome, SetupLock, Site, SiteId, Store, StoreError, Tenant,
-    TenantId,
+    NewConsent, NewImpression, PublishedConfig, RecordOutcome, SetupLock, Site, SiteId, Store,
+    StoreError, Tenant, TenantId,
 };
 use async_trait::async_trait;
-use nexaguard_consent::event::ConsentEvent;
+use nexaguard_consent::event::{ConsentEvent, Impression};
 use nexaguard_consent::token::TokenHash;
 use nexaguard_consent::Environment;
 use partitions::MonthPartition;
@@ -83,8 +85,8 @@ const INSERT_CONSENT: &str = "WITH new_id AS ( \
                            recorded_at, recorded_at_ns, inserted_at, body) \
      SELECT event_id, $2, $3, $7, $4, $5, $6, $8, $9 FROM new_id";
 
-/// What is stored for a known event id, to tell a duplicate from a
-/// conflict.
+/// What is stored for a known event id (a consent's or an impression's),
+/// to tell a duplicate from a conflict.
 const LOOKUP_CONSENT_ID: &str =
     "SELECT body_hash, recorded_at, recorded_at_ns FROM consent_ids WHERE event_id = $1";
 
@@ -471,9 +473,11 @@ impl PostgresStore {
     /// 2. Rows before the cutoff in what remains (the cutoff's own month,
     ///    and any partition not made by the store) are deleted in chunks,
     ///    each chunk with its ids, in one statement.
-    /// 3. The ids of the dropped months are deleted in chunks.
+    /// 3. Impressions before the cutoff are deleted in chunks, each chunk
+    ///    with its ids, in one statement.
+    /// 4. The ids of the dropped months are deleted in chunks.
     ///
-    /// Between 1 and 3, an id can outlive its consent; a retry of such an
+    /// Between 1 and 4, an id can outlive its consent; a retry of such an
     /// event is then answered as a duplicate, which is true (it was
     /// recorded). The other order could record an expired event twice.
     async fn delete_before(&self, cutoff: OffsetDateTime) -> Result<u64, StoreError> {
@@ -516,6 +520,9 @@ impl PostgresStore {
                 break;
             }
         }
+        // Before the ids: an impression must never outlive its id, or a
+        // retry would find the id free and the impression's key taken.
+        impressions::delete_before(&self.pool, cutoff_micros, cutoff_ns, DELETE_CHUNK).await?;
         loop {
             let done = sqlx::query(
                 "DELETE FROM consent_ids WHERE event_id IN ( \
@@ -737,6 +744,33 @@ impl Store for PostgresStore {
             }
         }
         result
+    }
+
+    async fn record_impression(
+        &self,
+        impression: NewImpression,
+    ) -> Result<RecordOutcome, StoreError> {
+        let _in_flight = InFlight::new(&self.in_flight);
+        let result = impressions::record(&self.pool, impression)
+            .await
+            .map_err(closed_as_closed);
+        if let Err(error) = &result {
+            if !matches!(error, StoreError::Closed) {
+                tracing::error!(%error, "recording an impression failed");
+            }
+        }
+        result
+    }
+
+    async fn impressions_by_event_ids(
+        &self,
+        site: SiteId,
+        environment: Environment,
+        event_ids: &[Uuid],
+    ) -> Result<Vec<Impression>, StoreError> {
+        impressions::by_event_ids(&self.pool, site, environment, event_ids)
+            .await
+            .map_err(closed_as_closed)
     }
 
     async fn latest_consent(

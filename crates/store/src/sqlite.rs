@@ -15,17 +15,18 @@
 mod admin;
 pub mod backup;
 mod codec;
+mod impressions;
 mod webhooks;
 mod writer;
 
 pub use admin::SqliteAdminStore;
 
 use crate::{
-    NewConsent, PublishedConfig, RecordOutcome, SetupLock, Site, SiteId, Store, StoreError, Tenant,
-    TenantId,
+    NewConsent, NewImpression, PublishedConfig, RecordOutcome, SetupLock, Site, SiteId, Store,
+    StoreError, Tenant, TenantId,
 };
 use async_trait::async_trait;
-use nexaguard_consent::event::ConsentEvent;
+use nexaguard_consent::event::{ConsentEvent, Impression};
 use nexaguard_consent::token::TokenHash;
 use nexaguard_consent::Environment;
 use sqlx::migrate::Migrator;
@@ -39,7 +40,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
-use writer::{Job, PendingGuard, PreparedConsent, RecordJob, Reply, WriterThread, BUSY_TIMEOUT};
+use writer::{
+    Job, PendingGuard, PreparedConsent, PreparedWrite, RecordJob, Reply, WriterThread, BUSY_TIMEOUT,
+};
 
 /// The schema, embedded at build time.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -51,7 +54,8 @@ const READ_CONNECTIONS: u32 = 4;
 /// instead of unbounded memory when the disk cannot keep up.
 const QUEUE_CAPACITY: usize = 8 * writer::MAX_BATCH;
 
-/// Consents one retention step deletes (see `writer::Job::DeleteChunk`).
+/// Consents (and impressions) one retention step deletes (see
+/// `writer::Job::DeleteChunk`).
 const DELETE_CHUNK: i64 = 5_000;
 
 /// The SQLite store. Open it with [`SqliteStore::open`]; call
@@ -382,12 +386,36 @@ impl Store for SqliteStore {
         };
         self.submit_or_refuse(|reply| {
             Job::Record(RecordJob {
-                consent: prepared,
+                write: PreparedWrite::Consent(prepared),
                 reply,
                 pending: PendingGuard::new(&self.pending),
             })
         })
         .await
+    }
+
+    async fn record_impression(
+        &self,
+        impression: NewImpression,
+    ) -> Result<RecordOutcome, StoreError> {
+        let prepared = impressions::PreparedImpression::new(impression)?;
+        self.submit_or_refuse(|reply| {
+            Job::Record(RecordJob {
+                write: PreparedWrite::Impression(prepared),
+                reply,
+                pending: PendingGuard::new(&self.pending),
+            })
+        })
+        .await
+    }
+
+    async fn impressions_by_event_ids(
+        &self,
+        site: SiteId,
+        environment: Environment,
+        event_ids: &[Uuid],
+    ) -> Result<Vec<Impression>, StoreError> {
+        impressions::by_event_ids(&self.read, site, environment, event_ids).await
     }
 
     async fn latest_consent(
@@ -451,8 +479,10 @@ impl Store for SqliteStore {
                     reply,
                 })
                 .await?;
-            total = total.saturating_add(deleted);
-            if i64::try_from(deleted).map_or(true, |deleted| deleted < DELETE_CHUNK) {
+            total = total.saturating_add(deleted.consents);
+            // Impressions may outnumber consents: go on until both are done.
+            let full = |count: u64| i64::try_from(count).is_ok_and(|count| count >= DELETE_CHUNK);
+            if !full(deleted.consents) && !full(deleted.impressions) {
                 return Ok(total);
             }
         }

@@ -254,6 +254,13 @@ fn consent_event(
             device_class: DeviceClass::Desktop,
         },
         policy_warnings: vec![],
+        region: None,
+        experience: None,
+        gpp_string: None,
+        gpp_section_ids: vec![],
+        gpc: None,
+        notice_version: None,
+        impression_id: None,
     }
 }
 

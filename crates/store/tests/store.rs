@@ -20,12 +20,16 @@
 use async_trait::async_trait;
 use nexaguard_consent::config::ConsentState;
 use nexaguard_consent::context::{DeviceClass, EventContext};
-use nexaguard_consent::event::{Action, ConsentEvent, ConsentModeStates, Source, SCHEMA_VERSION};
+use nexaguard_consent::event::{
+    Action, ConsentEvent, ConsentModeStates, ExperienceKind, Gpc, Impression, NoticeVersion,
+    Source, SCHEMA_VERSION,
+};
 use nexaguard_consent::token::TokenHash;
 use nexaguard_consent::Environment;
 use nexaguard_store::postgres::LATEST_CONSENT_SQL;
 use nexaguard_store::{
-    NewConsent, PostgresStore, RecordOutcome, Site, SiteId, SqliteStore, Store, StoreError,
+    NewConsent, NewImpression, PostgresStore, RecordOutcome, Site, SiteId, SqliteStore, Store,
+    StoreError,
 };
 use sqlx::postgres::PgConnection;
 use sqlx::{ConnectOptions, Connection, Executor};
@@ -157,7 +161,57 @@ fn event(site: &Site, environment: Environment, recorded_at: OffsetDateTime) -> 
             device_class: DeviceClass::Desktop,
         },
         policy_warnings: vec!["purpose-one-treatment".to_owned()],
+        region: None,
+        experience: None,
+        gpp_string: None,
+        gpp_section_ids: Vec::new(),
+        gpc: None,
+        notice_version: None,
+        impression_id: None,
     }
+}
+
+fn notice() -> NoticeVersion {
+    NoticeVersion::try_from("0123456789abcdef0123456789abcdef".to_owned()).unwrap()
+}
+
+fn impression(site: &Site, environment: Environment, recorded_at: OffsetDateTime) -> Impression {
+    Impression {
+        event_id: Uuid::new_v4(),
+        schema_version: 2,
+        site_key: site.key(environment).to_owned(),
+        environment,
+        config_version: 1,
+        timestamp: recorded_at - Duration::milliseconds(900),
+        recorded_at,
+        region: Some("US-CA".parse().unwrap()),
+        experience: ExperienceKind::Us,
+        notice_version: notice(),
+        language: "en".to_owned(),
+        sdk_version: "2.0.0".to_owned(),
+    }
+}
+
+fn new_impression(site: &Site, impression: Impression, body_hash: u8) -> NewImpression {
+    NewImpression {
+        site_id: site.id,
+        impression,
+        body_hash: [body_hash; 32],
+    }
+}
+
+async fn impressions_of(
+    store: &dyn Store,
+    site: &Site,
+    environment: Environment,
+    ids: &[Uuid],
+) -> Vec<Impression> {
+    let mut found = store
+        .impressions_by_event_ids(site.id, environment, ids)
+        .await
+        .unwrap();
+    found.sort_by_key(|i| i.recorded_at);
+    found
 }
 
 fn consent(site: &Site, event: ConsentEvent, token: TokenHash, body_hash: u8) -> NewConsent {
@@ -688,6 +742,246 @@ async fn retention_deletes_before_the_cutoff(harness: &dyn Harness) {
     store.close().await;
 }
 
+async fn impressions_are_recorded_once_and_read_back_in_their_site_environment(
+    harness: &dyn Harness,
+) {
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    let first = impression(&site, Environment::Production, T0);
+    let outcome = store
+        .record_impression(new_impression(&site, first.clone(), 1))
+        .await
+        .unwrap();
+    assert_eq!(outcome, RecordOutcome::Recorded { recorded_at: T0 });
+
+    let mut retry = first.clone();
+    retry.recorded_at = T0 + Duration::seconds(5);
+    assert_eq!(
+        store
+            .record_impression(new_impression(&site, retry.clone(), 1))
+            .await
+            .unwrap(),
+        RecordOutcome::Duplicate { recorded_at: T0 }
+    );
+    retry.language = "de".to_owned();
+    assert_eq!(
+        store
+            .record_impression(new_impression(&site, retry, 2))
+            .await
+            .unwrap(),
+        RecordOutcome::Conflict
+    );
+
+    let unknown = Uuid::new_v4();
+    let ids = [first.event_id, unknown];
+    assert_eq!(
+        impressions_of(store.as_ref(), &site, Environment::Production, &ids).await,
+        vec![first.clone()]
+    );
+    assert!(
+        impressions_of(store.as_ref(), &site, Environment::Staging, &ids)
+            .await
+            .is_empty()
+    );
+    let other = tenant_and_site(store.as_ref()).await;
+    assert!(
+        impressions_of(store.as_ref(), &other, Environment::Production, &ids)
+            .await
+            .is_empty()
+    );
+    assert!(
+        impressions_of(store.as_ref(), &site, Environment::Production, &[])
+            .await
+            .is_empty()
+    );
+    // An impression is not a consent.
+    assert_eq!(
+        store
+            .count_consents(site.id, Environment::Production)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(store.pending_writes(), 0);
+    store.close().await;
+}
+
+async fn an_event_id_is_unique_across_consents_and_impressions(harness: &dyn Harness) {
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    let consent_event = event(&site, Environment::Production, T0);
+    store
+        .record_consent(consent(&site, consent_event.clone(), TOKEN, 1))
+        .await
+        .unwrap();
+    let mut shown = impression(&site, Environment::Production, T0);
+    shown.event_id = consent_event.event_id;
+    assert_eq!(
+        store
+            .record_impression(new_impression(&site, shown, 2))
+            .await
+            .unwrap(),
+        RecordOutcome::Conflict
+    );
+
+    let shown = impression(&site, Environment::Production, T0);
+    store
+        .record_impression(new_impression(&site, shown.clone(), 3))
+        .await
+        .unwrap();
+    let mut chosen = event(&site, Environment::Production, T0);
+    chosen.event_id = shown.event_id;
+    assert_eq!(
+        store
+            .record_consent(consent(&site, chosen, TOKEN, 4))
+            .await
+            .unwrap(),
+        RecordOutcome::Conflict
+    );
+    assert_eq!(
+        store
+            .count_consents(site.id, Environment::Production)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        impressions_of(
+            store.as_ref(),
+            &site,
+            Environment::Production,
+            &[shown.event_id, consent_event.event_id]
+        )
+        .await,
+        vec![shown]
+    );
+    store.close().await;
+}
+
+async fn consents_and_impressions_sent_together_are_all_committed(harness: &dyn Harness) {
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            let at = T0 + Duration::milliseconds(i);
+            let site = site.clone();
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    let shown = impression(&site, Environment::Production, at);
+                    let id = shown.event_id;
+                    let outcome = store.record_impression(new_impression(&site, shown, 1));
+                    (Some(id), outcome.await.unwrap())
+                } else {
+                    let new = consent(&site, event(&site, Environment::Production, at), TOKEN, 1);
+                    (None, store.record_consent(new).await.unwrap())
+                }
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        let (id, outcome) = task.await.unwrap();
+        assert!(
+            matches!(outcome, RecordOutcome::Recorded { .. }),
+            "{outcome:?}"
+        );
+        ids.extend(id);
+    }
+    assert_eq!(
+        store
+            .count_consents(site.id, Environment::Production)
+            .await
+            .unwrap(),
+        100
+    );
+    assert_eq!(
+        impressions_of(store.as_ref(), &site, Environment::Production, &ids)
+            .await
+            .len(),
+        100
+    );
+    store.close().await;
+}
+
+async fn a_version_2_consent_reads_back_with_every_new_field(harness: &dyn Harness) {
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    let mut chosen = event(&site, Environment::Production, T0);
+    chosen.region = Some("US-CA".parse().unwrap());
+    chosen.experience = Some(ExperienceKind::Us);
+    chosen.gpp_string = Some("DBABBg~BVAAAAAAAAQA.QA".to_owned());
+    chosen.gpp_section_ids = vec![8];
+    chosen.gpc = Some(Gpc {
+        present: true,
+        applied: true,
+    });
+    chosen.source = Source::Gpc;
+    chosen.notice_version = Some(notice());
+    chosen.impression_id = Some(Uuid::new_v4());
+    store
+        .record_consent(consent(&site, chosen.clone(), TOKEN, 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .consent_by_event_id(site.id, Environment::Production, chosen.event_id)
+            .await
+            .unwrap(),
+        Some(chosen.clone())
+    );
+    assert_eq!(
+        store
+            .latest_consent(site.id, Environment::Production, &TOKEN)
+            .await
+            .unwrap(),
+        Some(chosen)
+    );
+    store.close().await;
+}
+
+async fn retention_deletes_impressions_with_the_consents(harness: &dyn Harness) {
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    let mut shown = Vec::new();
+    for days in [-400, -200, -1, 0] {
+        let new = impression(&site, Environment::Production, T0 + Duration::days(days));
+        store
+            .record_impression(new_impression(&site, new.clone(), 1))
+            .await
+            .unwrap();
+        shown.push(new);
+    }
+    store
+        .record_consent(consent(
+            &site,
+            event(&site, Environment::Production, T0 - Duration::days(300)),
+            TOKEN,
+            1,
+        ))
+        .await
+        .unwrap();
+    let ids: Vec<Uuid> = shown.iter().map(|i| i.event_id).collect();
+    // The answer counts consents; the impressions before the cutoff go too.
+    let cutoff = T0 - Duration::days(1);
+    assert_eq!(store.delete_consents_before(cutoff).await.unwrap(), 1);
+    assert_eq!(
+        impressions_of(store.as_ref(), &site, Environment::Production, &ids).await,
+        shown[2..].to_vec()
+    );
+    // A deleted impression's id is free again, as a consent's is.
+    assert_eq!(
+        store
+            .record_impression(new_impression(&site, shown[0].clone(), 1))
+            .await
+            .unwrap(),
+        RecordOutcome::Recorded {
+            recorded_at: shown[0].recorded_at
+        }
+    );
+    store.close().await;
+}
+
 async fn close_refuses_writes_and_data_persists(harness: &dyn Harness) {
     let store = harness.open().await;
     let site = tenant_and_site(store.as_ref()).await;
@@ -832,6 +1126,11 @@ macro_rules! store_tests {
             concurrent_records_are_all_committed,
             latest_consent_is_scoped,
             retention_deletes_before_the_cutoff,
+            impressions_are_recorded_once_and_read_back_in_their_site_environment,
+            an_event_id_is_unique_across_consents_and_impressions,
+            consents_and_impressions_sent_together_are_all_committed,
+            a_version_2_consent_reads_back_with_every_new_field,
+            retention_deletes_impressions_with_the_consents,
             close_refuses_writes_and_data_persists,
             close_commits_everything_acknowledged,
             setup_lock_is_held_by_one_store_at_a_time,

@@ -1,4 +1,10 @@
-//! Recording consent events and restoring consent state.
+//! Recording consent events and impressions, and restoring consent state.
+//!
+//! `POST /v1/consents` takes both kinds of event: a body with
+//! `"kind": "impression"` is an impression (the notice was shown), any
+//! other a choice. Both go through the same origin, rate-limit and site
+//! checks and the same idempotent store path; only a choice makes or
+//! needs a consent token.
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -10,22 +16,52 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use nexaguard_consent::check::{check_event, CheckedEvent, SiteEnvironment};
+use nexaguard_consent::check::{check_event, check_impression, CheckedEvent, SiteEnvironment};
 use nexaguard_consent::context::EventContext;
-use nexaguard_consent::event::{ConsentEvent, ConsentEventInput, Receipt, MAX_EVENT_BYTES};
+use nexaguard_consent::event::{
+    ConsentEvent, ConsentEventInput, Impression, ImpressionInput, ImpressionReceipt, Receipt,
+    MAX_EVENT_BYTES,
+};
 use nexaguard_consent::token::{ConsentToken, TokenHash};
-use nexaguard_store::{NewConsent, RecordOutcome};
+use nexaguard_store::{NewConsent, NewImpression, RecordOutcome};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 use time::OffsetDateTime;
 
-/// `POST /v1/consents`: records one consent event.
-#[utoipa::path(post, path = "/v1/consents", request_body = ConsentEventInput,
+/// What `POST /v1/consents` takes: a choice, or an impression
+/// (`"kind": "impression"`). For the OpenAPI document; the handler tells
+/// them apart by `kind` before parsing, so each gets its own errors.
+#[derive(Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+#[serde(untagged)]
+pub enum PostedEvent {
+    /// A consent choice (no `kind`, or `"kind": "choice"`).
+    Choice(Box<ConsentEventInput>),
+    /// The notice was shown.
+    Impression(ImpressionInput),
+}
+
+/// What `POST /v1/consents` answers with 201: a receipt with the consent
+/// token for a choice, without one for an impression.
+#[derive(Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+#[serde(untagged)]
+pub enum RecordAnswer {
+    /// The answer to a choice.
+    Choice(Receipt),
+    /// The answer to an impression.
+    Impression(ImpressionReceipt),
+}
+
+/// `POST /v1/consents`: records one consent event or impression.
+#[utoipa::path(post, path = "/v1/consents", request_body = PostedEvent,
     responses(
-        (status = 201, description = "durably recorded (or a retry of a recorded event)", body = Receipt),
+        (status = 201, description = "durably recorded (or a retry of a recorded event); an impression's answer has no consentToken", body = RecordAnswer),
         (status = 400, description = "malformed JSON or body", body = crate::error::ErrorBody),
         (status = 403, description = "Origin not allowed for the site", body = crate::error::ErrorBody),
         (status = 404, description = "unknown site key", body = crate::error::ErrorBody),
@@ -42,9 +78,20 @@ pub async fn record(
     body: Body,
 ) -> Result<Response, ApiError> {
     rate_limit(&state, &headers, peer).await?;
-    let input = parse_event(&headers, body).await?;
-    let site = super::site_env(&state, &input.site_key)?;
-    check_origin(&site, &headers, true)?;
+    match parse_posted(&headers, body).await? {
+        Posted::Choice(input) => record_choice(&state, peer, &headers, *input).await,
+        Posted::Impression(input) => record_impression(&state, &headers, input).await,
+    }
+}
+
+async fn record_choice(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    input: ConsentEventInput,
+) -> Result<Response, ApiError> {
+    let site = super::site_env(state, &input.site_key)?;
+    check_origin(&site, headers, true)?;
     let published = super::published(&site)?;
     let now = OffsetDateTime::now_utc();
     let body_hash = canonical_hash(&input)?;
@@ -58,10 +105,10 @@ pub async fn record(
         &state.gvl,
         now,
     )?;
-    let token = token_for(&state, &site, &checked).await?;
+    let token = token_for(state, &site, &checked).await?;
     let region = state
         .regions
-        .resolve(&headers, || client_ip(&state, &headers, peer));
+        .resolve(headers, || client_ip(state, headers, peer));
     let context = EventContext::from_headers(
         region.country_code(),
         headers
@@ -80,33 +127,83 @@ pub async fn record(
     let started = Instant::now();
     let outcome = state.store.record_consent(consent).await;
     metrics::store_latency("record_consent", started);
-    let (recorded_at, replayed) = match outcome? {
-        RecordOutcome::Recorded { recorded_at } => {
-            ::metrics::counter!(metrics::CONSENTS_RECORDED, "environment" => site.environment.as_str())
-                .increment(1);
-            (recorded_at, false)
-        }
-        RecordOutcome::Duplicate { recorded_at } => (recorded_at, true),
-        RecordOutcome::Conflict => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "event_id_conflict",
-                "this eventId was recorded with a different body",
-            ))
-        }
-    };
+    let (recorded_at, replayed) = settle(outcome?)?;
+    if !replayed {
+        ::metrics::counter!(metrics::CONSENTS_RECORDED, "environment" => site.environment.as_str())
+            .increment(1);
+    }
     let receipt = Receipt {
         event_id,
         consent_token: token.as_str().to_owned(),
         recorded_at,
     };
-    let mut response = (StatusCode::CREATED, Json(receipt)).into_response();
+    Ok(created(receipt, replayed))
+}
+
+/// Records an impression: the checks a choice gets where the fields are
+/// the same, no consent token, no context (an impression keeps nothing
+/// taken from the request's headers).
+async fn record_impression(
+    state: &AppState,
+    headers: &HeaderMap,
+    input: ImpressionInput,
+) -> Result<Response, ApiError> {
+    let site = super::site_env(state, &input.site_key)?;
+    check_origin(&site, headers, true)?;
+    let published = super::published(&site)?;
+    let now = OffsetDateTime::now_utc();
+    let body_hash = canonical_hash(&input)?;
+    let input = check_impression(
+        input,
+        SiteEnvironment {
+            environment: site.environment,
+            config_version: published.version,
+            config: &published.config,
+        },
+        now,
+    )?;
+    let event_id = input.event_id;
+    let impression = NewImpression {
+        site_id: site.site.id,
+        impression: Impression::record(input, truncate_to_millis(now)),
+        body_hash,
+    };
+    let started = Instant::now();
+    let outcome = state.store.record_impression(impression).await;
+    metrics::store_latency("record_impression", started);
+    let (recorded_at, replayed) = settle(outcome?)?;
+    Ok(created(
+        ImpressionReceipt {
+            event_id,
+            recorded_at,
+        },
+        replayed,
+    ))
+}
+
+/// The time to answer with and whether the event was a retry; 409 for an
+/// event id recorded with another body.
+fn settle(outcome: RecordOutcome) -> Result<(OffsetDateTime, bool), ApiError> {
+    match outcome {
+        RecordOutcome::Recorded { recorded_at } => Ok((recorded_at, false)),
+        RecordOutcome::Duplicate { recorded_at } => Ok((recorded_at, true)),
+        RecordOutcome::Conflict => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "event_id_conflict",
+            "this eventId was recorded with a different body",
+        )),
+    }
+}
+
+/// 201 with `answer`, marked as a replay for a retry.
+fn created(answer: impl Serialize, replayed: bool) -> Response {
+    let mut response = (StatusCode::CREATED, Json(answer)).into_response();
     if replayed {
         response
             .headers_mut()
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
-    Ok(response)
+    response
 }
 
 async fn rate_limit(
@@ -142,8 +239,38 @@ pub(crate) fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr)
     peer.ip()
 }
 
-async fn parse_event(headers: &HeaderMap, body: Body) -> Result<ConsentEventInput, ApiError> {
-    crate::body::json(headers, body, MAX_EVENT_BYTES, "the event", "invalid_event").await
+/// A posted event of either kind.
+enum Posted {
+    Choice(Box<ConsentEventInput>),
+    Impression(ImpressionInput),
+}
+
+/// Just the `kind` of a posted event; everything else is ignored here.
+#[derive(Deserialize)]
+struct KindOnly<'a> {
+    #[serde(default, borrow)]
+    kind: Option<Cow<'a, str>>,
+}
+
+/// Parses the body as the kind of event its `kind` names. The body is read
+/// (and its size, media type and JSON syntax checked) once; the typed
+/// parse then runs on that text through the same reader, so each kind's
+/// shape errors name its own fields.
+async fn parse_posted(headers: &HeaderMap, body: Body) -> Result<Posted, ApiError> {
+    let raw: Box<RawValue> =
+        crate::body::json(headers, body, MAX_EVENT_BYTES, "the event", "invalid_event").await?;
+    let impression = serde_json::from_str::<KindOnly<'_>>(raw.get())
+        .is_ok_and(|peek| peek.kind.as_deref() == Some("impression"));
+    let text = Body::from(raw.get().to_owned());
+    if impression {
+        let input =
+            crate::body::json(headers, text, MAX_EVENT_BYTES, "the event", "invalid_event").await?;
+        Ok(Posted::Impression(input))
+    } else {
+        let input =
+            crate::body::json(headers, text, MAX_EVENT_BYTES, "the event", "invalid_event").await?;
+        Ok(Posted::Choice(Box::new(input)))
+    }
 }
 
 /// Browsers always send Origin on cross-origin POSTs; it must be one of the
@@ -169,7 +296,7 @@ fn check_origin(site: &SiteEnv, headers: &HeaderMap, required: bool) -> Result<(
 /// The body hash that tells a retry (same body) from a conflict. Hashing
 /// the parsed event, not the raw bytes, makes key order and whitespace
 /// irrelevant.
-fn canonical_hash(input: &ConsentEventInput) -> Result<[u8; 32], ApiError> {
+fn canonical_hash(input: &impl Serialize) -> Result<[u8; 32], ApiError> {
     let canonical = serde_json::to_vec(input)
         .map_err(|e| ApiError::bad_request("invalid_event", e.to_string()))?;
     Ok(Sha256::digest(canonical).into())

@@ -5,7 +5,8 @@
 //! writers never fight over the lock (no `SQLITE_BUSY` under load), and
 //! consents that arrive while a commit is in progress share the next
 //! commit's fsync (group commit). A request is answered only after the
-//! commit that holds its event has succeeded.
+//! commit that holds its event has succeeded. Impressions take the same
+//! path as consents, in the same batches.
 //!
 //! The writer is an OS thread with a rusqlite connection rather than a task
 //! on an async (sqlx) connection: sqlx runs each SQLite connection on a
@@ -18,8 +19,9 @@
 //! `blocking_recv_many`.
 
 use super::codec;
+use super::impressions::{self, PreparedImpression};
 use crate::{RecordOutcome, StoreError};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, CachedStatement, Connection, OptionalExtension, TransactionBehavior};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -70,10 +72,19 @@ impl Drop for PendingGuard {
     }
 }
 
-/// A consent waiting for a commit.
+/// An event the writer records: a consent or an impression.
+#[derive(Debug)]
+pub(super) enum PreparedWrite {
+    /// A consent, with its webhook deliveries.
+    Consent(PreparedConsent),
+    /// An impression.
+    Impression(PreparedImpression),
+}
+
+/// An event waiting for a commit.
 #[derive(Debug)]
 pub(super) struct RecordJob {
-    pub(super) consent: PreparedConsent,
+    pub(super) write: PreparedWrite,
     pub(super) reply: Reply<RecordOutcome>,
     pub(super) pending: PendingGuard,
 }
@@ -81,7 +92,8 @@ pub(super) struct RecordJob {
 /// Work for the writer.
 #[derive(Debug)]
 pub(super) enum Job {
-    /// A consent, committed in a batch with its neighbours in the queue.
+    /// A consent or an impression, committed in a batch with its
+    /// neighbours in the queue.
     Record(RecordJob),
     /// A new tenant.
     CreateTenant {
@@ -110,15 +122,23 @@ pub(super) enum Job {
         published_at: String,
         reply: Reply<u32>,
     },
-    /// Deletes up to `limit` consents recorded before `cutoff`; answers with
-    /// how many. Retention runs as a series of these so that a large purge
-    /// never holds the write lock for long: consents queued meanwhile are
-    /// committed between chunks.
+    /// Deletes up to `limit` consents and up to `limit` impressions
+    /// recorded before `cutoff`; answers with how many of each. Retention
+    /// runs as a series of these so that a large purge never holds the
+    /// write lock for long: events queued meanwhile are committed between
+    /// chunks.
     DeleteChunk {
         cutoff: String,
         limit: i64,
-        reply: Reply<u64>,
+        reply: Reply<Deleted>,
     },
+}
+
+/// What one retention chunk deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Deleted {
+    pub(super) consents: u64,
+    pub(super) impressions: u64,
 }
 
 /// How long the writer waits for a lock held by another connection (a
@@ -244,7 +264,7 @@ fn commit_records(conn: &mut Connection, records: &mut Vec<RecordJob>) {
             }
         }
         Err(error) if records.len() == 1 => {
-            tracing::error!(%error, "recording a consent failed");
+            tracing::error!(%error, "recording an event failed");
             if let Some(job) = records.pop() {
                 answer(job, Err(error));
             }
@@ -267,7 +287,7 @@ fn commit_records(conn: &mut Connection, records: &mut Vec<RecordJob>) {
                         })
                     });
                 if let Err(error) = &result {
-                    tracing::error!(%error, "recording a consent failed");
+                    tracing::error!(%error, "recording an event failed");
                 }
                 answer(job, result);
             }
@@ -309,10 +329,11 @@ const INSERT_DELIVERY: &str = "INSERT INTO webhook_deliveries \
 /// Each event is one execution of a cached prepared statement: in process,
 /// that costs microseconds, so one statement per event is as cheap as a
 /// multi-row insert and much simpler. An event whose id is stored already
-/// (before, or earlier in this batch) inserts nothing and is answered from
-/// the stored row: the same body hash is a duplicate, another a conflict.
-/// A new event gets one webhook delivery per enabled webhook of its site,
-/// in the same transaction: it is never committed without them.
+/// (before, or earlier in this batch, as a consent or an impression)
+/// inserts nothing and is answered from the stored row: the same body hash
+/// is a duplicate, another a conflict. A new consent gets one webhook
+/// delivery per enabled webhook of its site, in the same transaction: it
+/// is never committed without them.
 fn record_batch(
     conn: &mut Connection,
     jobs: &[RecordJob],
@@ -322,59 +343,19 @@ fn record_batch(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut outcomes = Vec::with_capacity(jobs.len());
     {
-        let mut insert = tx.prepare_cached(INSERT_CONSENT)?;
-        let mut lookup = tx.prepare_cached(LOOKUP_CONSENT)?;
-        let mut site_webhooks = tx.prepare_cached(SITE_WEBHOOKS)?;
-        let mut insert_delivery = tx.prepare_cached(INSERT_DELIVERY)?;
+        let mut statements = Statements {
+            insert: tx.prepare_cached(INSERT_CONSENT)?,
+            lookup: tx.prepare_cached(LOOKUP_CONSENT)?,
+            site_webhooks: tx.prepare_cached(SITE_WEBHOOKS)?,
+            insert_delivery: tx.prepare_cached(INSERT_DELIVERY)?,
+            insert_impression: tx.prepare_cached(impressions::INSERT)?,
+            lookup_impression: tx.prepare_cached(impressions::LOOKUP)?,
+        };
         for job in jobs {
-            let consent = &job.consent;
-            let inserted = insert.execute(params![
-                consent.event_id,
-                consent.site_id,
-                consent.environment,
-                consent.token_hash.as_slice(),
-                consent.body_hash.as_slice(),
-                consent.recorded_at_text,
-                consent.body,
-            ])?;
-            let outcome = if inserted > 0 {
-                let webhooks = site_webhooks
-                    .query_map(params![consent.site_id], |row| row.get::<_, String>(0))?
-                    .collect::<Result<Vec<_>, _>>()?;
-                for webhook in webhooks {
-                    insert_delivery.execute(params![
-                        codec::uuid_to_db(uuid::Uuid::new_v4()),
-                        webhook,
-                        consent.event_id,
-                        consent.body,
-                        consent.recorded_at_text,
-                    ])?;
-                }
-                RecordOutcome::Recorded {
-                    recorded_at: consent.recorded_at,
-                }
-            } else {
-                let known: Option<(Vec<u8>, String)> = lookup
-                    .query_row(params![consent.event_id], |row| {
-                        Ok((row.get(0)?, row.get(1)?))
-                    })
-                    .optional()?;
-                match known {
-                    Some((body_hash, recorded_at)) if body_hash == consent.body_hash => {
-                        RecordOutcome::Duplicate {
-                            recorded_at: codec::timestamp_from_db(&recorded_at)?,
-                        }
-                    }
-                    Some(_) => RecordOutcome::Conflict,
-                    // Not inserted, yet not found: a bug, or another
-                    // process playing with the file. Fail the batch; the
-                    // one-by-one retry settles it.
-                    None => {
-                        return Err(StoreError::Corrupt(format!(
-                            "event {} was neither inserted nor found",
-                            consent.event_id
-                        )))
-                    }
+            let outcome = match &job.write {
+                PreparedWrite::Consent(consent) => record_consent(&mut statements, consent)?,
+                PreparedWrite::Impression(impression) => {
+                    record_impression(&mut statements, impression)?
                 }
             };
             outcomes.push(outcome);
@@ -384,6 +365,124 @@ fn record_batch(
     // anybody answered.
     tx.commit()?;
     Ok(outcomes)
+}
+
+/// The cached statements of one batch.
+struct Statements<'tx> {
+    insert: CachedStatement<'tx>,
+    lookup: CachedStatement<'tx>,
+    site_webhooks: CachedStatement<'tx>,
+    insert_delivery: CachedStatement<'tx>,
+    insert_impression: CachedStatement<'tx>,
+    lookup_impression: CachedStatement<'tx>,
+}
+
+fn record_consent(
+    statements: &mut Statements<'_>,
+    consent: &PreparedConsent,
+) -> Result<RecordOutcome, StoreError> {
+    if let Some(known) = known(&mut statements.lookup_impression, &consent.event_id)? {
+        return settle(known, &consent.body_hash);
+    }
+    let inserted = statements.insert.execute(params![
+        consent.event_id,
+        consent.site_id,
+        consent.environment,
+        consent.token_hash.as_slice(),
+        consent.body_hash.as_slice(),
+        consent.recorded_at_text,
+        consent.body,
+    ])?;
+    if inserted == 0 {
+        return settle_stored(
+            &mut statements.lookup,
+            &consent.event_id,
+            &consent.body_hash,
+        );
+    }
+    let webhooks = statements
+        .site_webhooks
+        .query_map(params![consent.site_id], |row| row.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    for webhook in webhooks {
+        statements.insert_delivery.execute(params![
+            codec::uuid_to_db(uuid::Uuid::new_v4()),
+            webhook,
+            consent.event_id,
+            consent.body,
+            consent.recorded_at_text,
+        ])?;
+    }
+    Ok(RecordOutcome::Recorded {
+        recorded_at: consent.recorded_at,
+    })
+}
+
+fn record_impression(
+    statements: &mut Statements<'_>,
+    impression: &PreparedImpression,
+) -> Result<RecordOutcome, StoreError> {
+    if let Some(known) = known(&mut statements.lookup, &impression.event_id)? {
+        return settle(known, &impression.body_hash);
+    }
+    let inserted = statements.insert_impression.execute(params![
+        impression.event_id,
+        impression.site_id,
+        impression.environment,
+        impression.body_hash.as_slice(),
+        impression.recorded_at_text,
+        impression.body,
+    ])?;
+    if inserted == 0 {
+        return settle_stored(
+            &mut statements.lookup_impression,
+            &impression.event_id,
+            &impression.body_hash,
+        );
+    }
+    Ok(RecordOutcome::Recorded {
+        recorded_at: impression.recorded_at,
+    })
+}
+
+/// The body hash and time `lookup` finds for an event id.
+fn known(
+    lookup: &mut CachedStatement<'_>,
+    event_id: &str,
+) -> Result<Option<(Vec<u8>, String)>, StoreError> {
+    Ok(lookup
+        .query_row(params![event_id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?)
+}
+
+/// A known id with the same body hash is a duplicate, another a conflict.
+fn settle(
+    (body_hash, recorded_at): (Vec<u8>, String),
+    posted: &[u8; 32],
+) -> Result<RecordOutcome, StoreError> {
+    if body_hash == posted {
+        Ok(RecordOutcome::Duplicate {
+            recorded_at: codec::timestamp_from_db(&recorded_at)?,
+        })
+    } else {
+        Ok(RecordOutcome::Conflict)
+    }
+}
+
+/// Settles an event whose insert did nothing: its id is in the table.
+fn settle_stored(
+    lookup: &mut CachedStatement<'_>,
+    event_id: &str,
+    posted: &[u8; 32],
+) -> Result<RecordOutcome, StoreError> {
+    match known(lookup, event_id)? {
+        Some(known) => settle(known, posted),
+        // Not inserted, yet not found: a bug, or another process playing
+        // with the file. Fail the batch; the one-by-one retry settles it.
+        None => Err(StoreError::Corrupt(format!(
+            "event {event_id} was neither inserted nor found"
+        ))),
+    }
 }
 
 /// Runs one job that is not a consent, in a transaction of its own.
@@ -445,7 +544,7 @@ fn run_job(conn: &mut Connection, job: Job) {
             reply,
         } => {
             let result = delete_chunk(conn, &cutoff, limit);
-            respond("deleting expired consents", reply, result);
+            respond("deleting expired consents and impressions", reply, result);
         }
     }
 }
@@ -542,7 +641,7 @@ fn publish_config(
     Ok(version)
 }
 
-fn delete_chunk(conn: &mut Connection, cutoff: &str, limit: i64) -> Result<u64, StoreError> {
+fn delete_chunk(conn: &mut Connection, cutoff: &str, limit: i64) -> Result<Deleted, StoreError> {
     // Deliveries carry their consent: they go with it. Their count is not
     // part of the answer, which counts consents.
     conn.prepare_cached(
@@ -550,11 +649,20 @@ fn delete_chunk(conn: &mut Connection, cutoff: &str, limit: i64) -> Result<u64, 
          (SELECT rowid FROM webhook_deliveries WHERE created_at < ?1 LIMIT ?2)",
     )?
     .execute(params![cutoff, limit])?;
-    let deleted = conn
+    let consents = conn
         .prepare_cached(
             "DELETE FROM consents WHERE rowid IN \
              (SELECT rowid FROM consents WHERE recorded_at < ?1 LIMIT ?2)",
         )?
         .execute(params![cutoff, limit])?;
-    u64::try_from(deleted).map_err(|_| StoreError::Corrupt(format!("{deleted} rows deleted")))
+    let impressions = conn
+        .prepare_cached(impressions::DELETE_CHUNK)?
+        .execute(params![cutoff, limit])?;
+    let count = |deleted: usize| {
+        u64::try_from(deleted).map_err(|_| StoreError::Corrupt(format!("{deleted} rows deleted")))
+    };
+    Ok(Deleted {
+        consents: count(consents)?,
+        impressions: count(impressions)?,
+    })
 }
