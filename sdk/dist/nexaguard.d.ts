@@ -43,9 +43,12 @@ export interface ConsentState {
   consentToken?: string;
 }
 
-/** Payload of the `ui` event. */
+/**
+ * Payload of the `ui` event: the banner, the preference center, the notice
+ * bar (US and informational notices) or the US opt-out panel.
+ */
 export interface UiEvent {
-  type: "banner" | "preferences";
+  type: "banner" | "preferences" | "notice" | "opt_out";
   open: boolean;
 }
 

@@ -1,5 +1,6 @@
-// The config.json URL, built the same way by the stub (which starts the
-// request early, in parallel with the SDK's download) and by the SDK.
+// The config.json and region URLs, built the same way by the stub (which
+// starts the requests early, in parallel with the SDK's download) and by
+// the SDK.
 
 export function configUrl(base: string, siteKey: string, nav: { languages?: readonly string[]; language?: string }): string {
   // Language tags are letters, digits and hyphens: nothing to escape.
@@ -7,7 +8,22 @@ export function configUrl(base: string, siteKey: string, nav: { languages?: read
   return base + "/v1/sites/" + encodeURIComponent(siteKey) + "/config.json" + (lang ? "?lang=" + lang : "");
 }
 
-/** Where the stub leaves its early request: window.__nexaguardConfig. */
+/**
+ * The region URL with `query` ("" or "?..."): the stub asks with the
+ * region the site declared in its settings, if any; the SDK asks again
+ * only when its own query differs (a staging page's `?nexaguard_region=`).
+ */
+export function regionUrl(base: string, siteKey: string, query: string): string {
+  return base + "/v1/sites/" + encodeURIComponent(siteKey) + "/region" + query;
+}
+
+/** The query of the region URL: a staging page's override before the region the site declared. */
+export function regionQuery(declared: string | undefined, search: string): string {
+  const m = /[?&]nexaguard_region=([^&#]*)/.exec(search);
+  return m ? "?nexaguard_region=" + m[1] : declared ? "?region=" + encodeURIComponent(declared) : "";
+}
+
+/** Where the stub leaves its early requests: window.__nexaguardConfig and window.__nexaguardRegion. */
 export interface EarlyConfig {
   u: string;
   p: Promise<Response>;

@@ -1,12 +1,8 @@
-// Google Consent Mode v2: defaults from the configuration and the update
-// derived from a choice. Pure functions; the gtag calls live in sdk.ts.
+// Google Consent Mode v2: the update derived from a choice. Pure functions;
+// the gtag calls live in sdk.ts, and the defaults come computed by the
+// server (the snippet's settings and config.json's consentDefaults).
 
-import {
-  CONSENT_MODE_TYPES,
-  type ConsentModeConfig,
-  type ConsentModeStates,
-  type RegionDefaults,
-} from "./types";
+import { CONSENT_MODE_TYPES, type ConsentModeConfig, type ConsentModeStates } from "./types";
 
 /**
  * The Consent Mode values of a choice: a type is granted when it is mapped
@@ -35,16 +31,42 @@ export function consentModeFor(
   return out;
 }
 
-/** The gtag('consent', 'default', ...) parameter objects of the configured defaults. */
-export function defaultsToGtag(defaults: RegionDefaults[] | undefined): Record<string, unknown>[] {
-  const list = defaults && defaults.length ? defaults : [{ states: {} } as RegionDefaults];
-  return list.map((d) => {
-    const o: Record<string, unknown> = {};
-    for (const type of CONSENT_MODE_TYPES) o[type] = (d.states && d.states[type]) || "denied";
-    if (d.regions && d.regions.length) o.region = d.regions.slice();
-    if (d.waitForUpdateMs != null) o.wait_for_update = d.waitForUpdateMs;
-    return o;
-  });
+/** A visitor's US opt-outs (true = opted out). */
+export interface UsOptOuts {
+  sale: boolean;
+  targeted: boolean;
+}
+
+/** The types an opt-out of sale, sharing or targeted advertising denies. */
+const US_DENIED = ["ad_user_data", "ad_personalization"];
+
+/**
+ * The Consent Mode values in an opt-out (US) region: the region's defaults
+ * (types it leaves out granted, as opt-out laws allow), with ad_user_data
+ * and ad_personalization denied once the visitor opted out of anything.
+ */
+export function usConsentMode(defaults: Partial<Record<string, string>> | undefined, o: UsOptOuts): ConsentModeStates {
+  const out = {} as ConsentModeStates;
+  for (const type of CONSENT_MODE_TYPES) {
+    out[type] = (o.sale || o.targeted) && US_DENIED.indexOf(type) >= 0 ? "denied" : defaults && defaults[type] === "denied" ? "denied" : "granted";
+  }
+  return out;
+}
+
+/**
+ * The categories granted in an opt-out (US) region: every custom purpose,
+ * except, once the visitor opted out, those the Consent Mode mapping ties
+ * to ad_user_data or ad_personalization (the site's advertising tags).
+ */
+export function usCategories(config: ConsentModeConfig | undefined, ids: string[], o: UsOptOuts): string[] {
+  if (!o.sale && !o.targeted) return ids.slice();
+  const mapping = (config && config.mapping) || {};
+  const ads: string[] = [];
+  for (const type of US_DENIED) {
+    const m = mapping[type as keyof typeof mapping];
+    if (m && m.customPurposes) ads.push(...m.customPurposes);
+  }
+  return ids.filter((id) => ads.indexOf(id) < 0);
 }
 
 /** Whether a gtag('consent', 'default', ...) call is already in the dataLayer. */

@@ -4,6 +4,8 @@
 export const TC_COOKIE = "euconsent-v2";
 export const TOKEN_COOKIE = "nexaguard_token";
 export const STATE_COOKIE = "nexaguard_consent";
+/** The GPP string, as euconsent-v2 holds the TC string. */
+export const GPP_COOKIE = "nexaguard_gpp";
 
 export interface CookieOptions {
   /** Max-Age in seconds; 0 or less deletes. */

@@ -5,37 +5,35 @@
 
 import type { LocalizedText } from "./types";
 
-const KEYS = [
-  "acceptAll",
-  "rejectAll",
-  "manage",
-  "save",
-  "close",
-  "purposes",
-  "specialPurposes",
-  "features",
-  "specialFeatures",
-  "stacks",
-  "vendors",
-  "consent",
-  "li",
-  "retention",
-  "privacy",
-  "always",
-  "categories",
-  "reopen",
-  // The US notice and opt-out panel: English in every language until translated.
-  "cancel",
-  "allowed",
-  "noticeTitle",
-  "notice",
-  "dns",
-  "gpc",
-  "sale",
-  "targeted",
-] as const;
+/** The keys of the UI strings (crates/consent/src/ui_strings.rs gives every one). */
+export type StringKey =
+  | "acceptAll"
+  | "rejectAll"
+  | "manage"
+  | "save"
+  | "close"
+  | "purposes"
+  | "specialPurposes"
+  | "features"
+  | "specialFeatures"
+  | "stacks"
+  | "vendors"
+  | "consent"
+  | "li"
+  | "retention"
+  | "privacy"
+  | "always"
+  | "categories"
+  | "reopen"
+  | "cancel"
+  | "allowed"
+  | "noticeTitle"
+  | "notice"
+  | "dns"
+  | "gpc"
+  | "sale"
+  | "targeted";
 
-export type StringKey = (typeof KEYS)[number];
 /** The UI strings, and the banner's title and description (always configured). */
 export type Strings = Record<StringKey | "title" | "description", string>;
 
@@ -53,15 +51,12 @@ export function primary(lang: string): string {
 
 /**
  * The UI strings of a config.json answer (`answer.strings`, finished by the
- * server for the answer's language), with every key present: a key the
- * answer lacks (a server older than the SDK) shows as its name, never as
- * "undefined".
+ * server for the answer's language). The server gives every key (its tests
+ * pin that), and it serves the SDK it was built with, so the SDK keeps no
+ * list of keys to fill in.
  */
 export function uiStrings(strings: Record<string, string> | undefined): Strings {
-  const s = strings || {};
-  const out = { title: s.title || "", description: s.description || "" } as Strings;
-  KEYS.forEach((k) => (out[k] = s[k] || k));
-  return out;
+  return (strings || {}) as Strings;
 }
 
 /** The best text of a per-language map: exact, primary subtag, fallback language, English, any. */

@@ -1,9 +1,9 @@
 // The pure parts of the SDK, bundled as an ES module for the unit tests
 // (test/.build/logic.mjs). Not part of dist/.
-export { consentModeFor, defaultsToGtag, hasConsentDefault } from "./consent-mode";
+export { consentModeFor, hasConsentDefault, usCategories, usConsentMode } from "./consent-mode";
 export { cookieString, deletionDomains, matchCookieNames, parseCookies } from "./cookies";
 export { localized, primary, uiStrings, BUILT_IN_LANGUAGES } from "./i18n";
-export { configUrl } from "./configurl";
+export { configUrl, regionQuery, regionUrl } from "./configurl";
 export { reconsentReason } from "./reconsent";
 export { decodeStored, encodeStored } from "./stored";
 export {
@@ -15,7 +15,6 @@ export {
   sanitizeChoice,
   siteVendors,
 } from "./tcf-rules";
-export { contrast, readableOn, theme } from "./colour";
 export { backoff } from "./proof";
 export { requiredCategories } from "./blocking";
-export { usAllowed } from "./ui";
+export { usAllowed } from "./us/ui";

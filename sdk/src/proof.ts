@@ -8,9 +8,10 @@ const STORE_KEY = "nexaguard_pending";
 const MAX_TRIES = 5;
 const MAX_AGE_MS = 29 * 86400000;
 
+/** The server's answer; an impression's has no consent token. */
 export interface Receipt {
   eventId: string;
-  consentToken: string;
+  consentToken?: string;
   recordedAt: string;
 }
 
@@ -99,7 +100,8 @@ export class ProofQueue {
     const p = this._queue[0];
     if (p.body === undefined) {
       const token = this._token();
-      if (token && !p.event.consentToken) p.event.consentToken = token;
+      // Impressions carry no consent state, so no token either.
+      if (token && !p.event.consentToken && p.event.kind !== "impression") p.event.consentToken = token;
       p.body = JSON.stringify(p.event);
     }
     this._busy = true;
@@ -146,7 +148,8 @@ export class ProofQueue {
         return res
           .json()
           .catch(() => ({}))
-          .then((err: { code?: string; message?: string }) => {
+          .then((body: { error?: { code?: string; message?: string } }) => {
+            const err = (body && body.error) || {};
             if ((err.code === "unknown_consent_token" || err.code === "invalid_consent_token") && p.event.consentToken) {
               // Nothing was recorded: send the same event without the token.
               this._onTokenRejected();

@@ -1,19 +1,28 @@
-// The SDK's controller: loads the site's configuration, decides whether to
-// ask, records choices (cookies, TC string, __tcfapi, Consent Mode, proof
+// The SDK's controller: loads the site's configuration and the visitor's
+// region (with the experience the site gives it), decides whether to ask,
+// records choices (cookies, TC string, __tcfapi, GPP, Consent Mode, proof
 // of consent) and exposes window.NexaGuard.
+//
+// Invariant: a stored choice made in the experience the visitor gets now
+// always wins over the region's defaults; a change of experience (from
+// `us` to `tcf`, say) asks again.
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 import type { NexaGuardApi, NexaGuardEvent, NexaGuardEventMap, UiEvent } from "../types/nexaguard";
 import { ScriptGate } from "./blocking";
-import { configUrl, type EarlyConfig } from "./configurl";
-import { consentModeFor, defaultsToGtag, hasConsentDefault } from "./consent-mode";
-import { CookieJar, STATE_COOKIE, TC_COOKIE, TOKEN_COOKIE } from "./cookies";
+import { type Chunks, loadChunk } from "./chunk";
+import { configUrl, type EarlyConfig, regionQuery, regionUrl } from "./configurl";
+import { consentModeFor, hasConsentDefault, type UsOptOuts, usConsentMode } from "./consent-mode";
+import { CookieJar, GPP_COOKIE, STATE_COOKIE, TC_COOKIE, TOKEN_COOKIE } from "./cookies";
+import { GppApi } from "./gpp/api";
+import type { GppSections } from "./gpp/encode";
+import { sectionName } from "./gpp/sections";
 import { uiStrings } from "./i18n";
 import { ProofQueue, uuid } from "./proof";
 import { reconsentReason } from "./reconsent";
-import { decodeStored, encodeStored } from "./stored";
-import { Cmp, decodeTc, TcEncoder } from "./tcf";
+import { decodeStored, encodeStored, type StoredChoice } from "./stored";
+import type { Cmp, TcEncoder } from "./tcf";
 import {
   acceptAllChoice,
   isWithdrawal,
@@ -25,15 +34,20 @@ import {
   siteVendors,
 } from "./tcf-rules";
 import { installTcfStub, removeTcfStub } from "./tcfstub";
-import type { Action, Choice, ConfigAnswer, ConsentState, SiteConfig, Source } from "./types";
+import type { Action, Choice, ConfigAnswer, ConsentState, ExperienceKind, RegionAnswer, SiteConfig, Source } from "./types";
 import { Ui } from "./ui";
 
 declare const __SDK_VERSION__: string;
 export const SDK_VERSION = __SDK_VERSION__;
 
+/** The GPP header of a string with section 2 (tcfeuv2) only (test/unit/gpp-* checks it). */
+export const GPP_TCF_HEADER = "DBABMA";
+
 interface Settings {
   siteKey?: string;
   sdkUrl?: string;
+  /** The visitor's region, where the site knows it (server-side rendering). */
+  region?: string;
 }
 
 function readSettings(d: Document): Settings {
@@ -55,6 +69,22 @@ export class NexaGuard {
   private _ui!: Ui;
   private _encoder: TcEncoder | null = null;
   private _cmp: Cmp | null = null;
+  /** The TCF chunk, once loaded (TCF experiences only). */
+  private _tcfMod: Chunks["tcf"] | null = null;
+  /** The US sections' GPP encoder, once loaded (US experiences only). */
+  private _usMod: Chunks["us"] | null = null;
+  private _gppApi: GppApi | null = null;
+  /** The region answer, or null when it could not be had (the site's regulation applies). */
+  private _region: RegionAnswer | null = null;
+  private _kind: ExperienceKind = "opt_in";
+  /** Global Privacy Control: sent by the browser, and honoured by this experience. */
+  private _gpc = { present: false, applied: false };
+  /** US opt-outs in force: 1 sale and sharing, 2 targeted advertising (as stored). */
+  private _us = 0;
+  /** Whether the US choice in force came from the GPC signal. */
+  private _usFromGpc = false;
+  /** The impression event of the notice shown on this page, which the choice references. */
+  private _impressionId: string | undefined;
   private _proof!: ProofQueue;
   private _gate: ScriptGate;
   /** The choice in force, or null. */
@@ -76,6 +106,7 @@ export class NexaGuard {
     private _siteKey: string,
     private _base: string,
     private _nonce?: string,
+    private _declaredRegion?: string,
   ) {
     this._readyPromise = new Promise((r) => (this._resolveReady = r));
     this._gate = new ScriptGate(_d, (c) => this._allowed(c));
@@ -122,7 +153,12 @@ export class NexaGuard {
   }
 
   private get _tcf(): boolean {
-    return this._config.regulation === "tcf";
+    return this._kind === "tcf";
+  }
+
+  /** Experiences that ask nothing: every category holds without a choice. */
+  private get _asksNothing(): boolean {
+    return this._kind === "none" || this._kind === "notice_only";
   }
 
   // -- events --
@@ -152,23 +188,79 @@ export class NexaGuard {
       }
     });
     const w = this._w;
+    const early = (name: string, url: string, load: () => Promise<Response>): Promise<Response> => {
+      // The stub may have started the request already.
+      const e = w[name] as EarlyConfig | undefined;
+      w[name] = undefined;
+      return e && e.u === url ? e.p.catch(load) : load();
+    };
+    const get = (url: string) => () => fetch(url, { credentials: "omit" });
     const url = configUrl(this._base, this._siteKey, w.navigator || {});
-    const load = () => fetch(url, { credentials: "omit" });
-    // The stub may have started the request already.
-    const early = w.__nexaguardConfig as EarlyConfig | undefined;
-    w.__nexaguardConfig = undefined;
-    (early && early.u === url ? early.p.catch(load) : load())
+    const rurl = regionUrl(this._base, this._siteKey, regionQuery(this._declaredRegion, (w.location && w.location.search) || ""));
+    const region: Promise<RegionAnswer | null> = early("__nexaguardRegion", rurl, get(rurl))
+      .then((r) => (r.ok ? r.json() : null))
+      .catch(() => null);
+    // A region's chunk starts loading as soon as the region is known.
+    region.then((r) => r && this._chunk(r.experience.experience.kind).catch(() => null));
+    early("__nexaguardConfig", url, get(url))
       .then((r) => {
         if (!r.ok) throw new Error("config.json answered " + r.status);
         return r.json();
       })
-      .then(
-        (a: ConfigAnswer) => this._loaded(a),
-        (e) => {
-          console.error("NexaGuard: could not load the site configuration", e);
-          this._markReady();
-        },
-      );
+      .then((a: ConfigAnswer) =>
+        region.then((r) => {
+          const kind = r ? r.experience.experience.kind : a.config.regulation;
+          return this._chunk(kind).then(() => this._loaded(a, r, kind));
+        }),
+      )
+      .catch((e) => {
+        console.error("NexaGuard: could not load the site configuration", e);
+        this._markReady();
+      });
+  }
+
+  /** Loads what experience `kind` needs beyond this file. */
+  private _chunk(kind: ExperienceKind): Promise<unknown> {
+    const load = <K extends keyof Chunks>(name: K) => loadChunk(this._w, this._d, this._base, name, this._nonce);
+    if (kind === "tcf") return load("tcf").then((m) => (this._tcfMod = m));
+    if (kind === "us" || kind === "notice_only") return load("us").then((m) => (this._usMod = m));
+    return Promise.resolve();
+  }
+
+  /**
+   * The GPP sections of the choice in force: in a TCF region tcfeuv2 (the
+   * TC string), in a US region the region's sections from the opt-outs;
+   * none before a TC string exists or where no section applies.
+   */
+  private _gppSections(): GppSections {
+    const out: GppSections = {};
+    if (this._tcf) {
+      if (this._tc) out.tcfeuv2 = this._tc;
+      return out;
+    }
+    const m = this._usMod;
+    if (!m || this._kind !== "us" || !this._region) return out;
+    return m.usSections(this._region.experience.gppSectionIds, this._us, this._gpc.applied);
+  }
+
+  /**
+   * The GPP string of `sections`: a TCF region's is its TC string behind
+   * the header of section 2 alone (so the encoder stays out of TCF
+   * regions), a US region's comes from the encoder.
+   */
+  private _gppStringOf(sections: GppSections): string {
+    if (this._tcf) return sections.tcfeuv2 ? GPP_TCF_HEADER + "~" + sections.tcfeuv2 : "";
+    return this._usMod && Object.keys(sections).length ? this._usMod.encodeGpp(sections) : "";
+  }
+
+  /** Tells __gpp the state in force; gives the GPP string. */
+  private _gppUpdate(): string {
+    const api = this._gppApi;
+    const sections = this._gppSections();
+    const gppString = this._gppStringOf(sections);
+    const ids = this._region ? this._region.experience.gppSectionIds : this._tcf ? [2] : [];
+    if (api) api.update({ applicableSections: ids.length ? ids.slice() : [-1], sections, gppString });
+    return gppString;
   }
 
   private _markReady(): void {
@@ -182,13 +274,28 @@ export class NexaGuard {
     else this._d.addEventListener("DOMContentLoaded", fn);
   }
 
-  private _loaded(a: ConfigAnswer): void {
-    this._answer = a;
-    const config = (this._config = a.config);
+  private _loaded(answer: ConfigAnswer, r: RegionAnswer | null, kind: ExperienceKind): void {
     const w = this._w;
+    this._region = r;
+    this._kind = kind;
+    const ex = r && r.experience.experience;
+    // The configuration as this visitor's experience applies it: the
+    // banner, the preference center and the choice rules follow
+    // `regulation`, and gdprApplies comes with the region's experience.
+    const config: SiteConfig = Object.assign({}, answer.config, {
+      regulation: kind === "tcf" ? "tcf" : "opt_in",
+      gdprApplies: r ? r.experience.gdprApplies : answer.config.gdprApplies,
+    });
+    const a = (this._answer = Object.assign({}, answer, { config }));
+    this._config = config;
+    const present = !!(w.navigator && w.navigator.globalPrivacyControl) || !!(r && r.gpc);
+    this._gpc = { present, applied: present && kind === "us" && !(ex && ex.honourGpc === false) };
     this._jar = new CookieJar(this._d, config.cookieDomain, w.location.protocol === "https:");
+    // __gpp in every region: where no section applies it says so ([-1]).
+    const gppIds = r ? r.experience.gppSectionIds : kind === "tcf" ? [2] : [];
+    this._gppApi = new GppApi(w, this._d, config.cmpId || 1, gppIds.map((id) => sectionName(id) as string).filter(Boolean));
     const vendors = siteVendors(config, a.vendorList);
-    const strings = uiStrings(a.language, config.languages[a.language], config.languages[config.defaultLanguage]);
+    const strings = uiStrings(a.strings);
     this._ui = new Ui(
       this._d,
       { answer: a, strings, vendors, liPurposes: liPurposes(config, vendors), stacks: pickStacks(config, a.vendorList), nonce: this._nonce },
@@ -198,15 +305,21 @@ export class NexaGuard {
         save: (c) => this._choose(c, "custom", "preference_center"),
         dismissed: () => this._dismissed(),
         reopen: () => this._openPreferences(),
-        ui: (type, open) => this._emit("ui", { type, open } as UiEvent),
+        ui: (type, open) => {
+          if (this._gppApi) this._gppApi.setDisplayStatus(open ? "visible" : "hidden");
+          this._emit("ui", { type, open } as UiEvent);
+        },
+        usChoice: (o, source) => this._chooseUs(o, source),
+        noticeClosed: () => this._noticeClosed(),
       },
     );
     this._proof = new ProofQueue(
       a.siteKey,
       () => this._jar.get(TOKEN_COOKIE),
-      (r) => {
-        this._jar.set(TOKEN_COOKIE, r.consentToken, this._maxAge());
-        if (this._state) this._state.consentToken = r.consentToken;
+      (receipt) => {
+        if (!receipt.consentToken) return;
+        this._jar.set(TOKEN_COOKIE, receipt.consentToken, this._maxAge());
+        if (this._state) this._state.consentToken = receipt.consentToken;
       },
       () => this._jar.remove(TOKEN_COOKIE),
     );
@@ -215,20 +328,30 @@ export class NexaGuard {
     // without the stub (nothing in the dataLayer yet), the SDK does.
     const cm = config.consentMode;
     if (cm && cm.enabled && !hasConsentDefault(w.dataLayer)) {
-      defaultsToGtag(cm.defaults).forEach((o) => this._gtag("consent", "default", o));
+      // The same defaults the stub issues, in the same order (the server
+      // computes them once from the regional rules).
+      a.consentDefaults.forEach((o) => this._gtag("consent", "default", o));
       this._gtag("set", "url_passthrough", !!cm.urlPassthrough);
       this._gtag("set", "ads_data_redaction", !!cm.adsDataRedaction);
     }
 
-    if (this._tcf && a.vendorList) {
-      this._encoder = new TcEncoder(config, a.vendorList, a.language);
+    const tcf = this._tcfMod;
+    if (this._tcf && tcf && a.vendorList) {
+      this._encoder = new tcf.TcEncoder(config, a.vendorList, a.language);
     } else {
       removeTcfStub(w, this._d);
     }
 
-    const stored = decodeStored(this._jar.get(STATE_COOKIE));
+    let stored = decodeStored(this._jar.get(STATE_COOKIE));
+    // A choice made in another experience does not hold here: ask again.
+    if (stored && (stored.x || answer.config.regulation) !== kind) {
+      this._reconsent = !this._asksNothing;
+      stored = null;
+    }
     let holds = false;
-    if (stored) {
+    if (kind === "us" || this._asksNothing) {
+      holds = this._loadedOptOut(stored);
+    } else if (stored) {
       let choice: Choice | null = null;
       let reason: string | null = null;
       let disclosed: number[] | null = null;
@@ -237,7 +360,7 @@ export class NexaGuard {
         .concat(necessaryCategories(config).filter((c) => stored.c.indexOf(c) < 0));
       if (this._tcf) {
         const tc = this._jar.get(TC_COOKIE);
-        const decoded = tc ? decodeTc(tc) : null;
+        const decoded = tc && tcf ? tcf.decodeTc(tc) : null;
         const vl = a.vendorList;
         if (!decoded || !decoded.disclosed || decoded.cmpId !== config.cmpId || (vl && decoded.policyVersion < vl.tcfPolicyVersion)) {
           reason = "tc_string";
@@ -265,16 +388,24 @@ export class NexaGuard {
       const tc = this._tc as string;
       if (this._tcf) this._ensureCmp().update(tc, false);
       this._apply(this._state as ConsentState);
-      this._whenBody(() => this._ui._setFab(true));
-    } else {
+      if (!this._asksNothing) this._whenBody(() => this._ui._setFab(true));
+    } else if (kind === "us" || kind === "notice_only") {
+      // A notice that blocks nothing; under GPC the opt-out is already made.
+      if (this._gpc.applied) this._chooseUs({ sale: true, targeted: true }, "gpc");
+      else this._apply(this._state as ConsentState);
+      this._whenBody(() => this._showNotice());
+    } else if (kind !== "none") {
       // The banner first; the CMP API's cmpuishown in the next task, so
       // that no single task grows long (a choice made before then sends it
       // itself, see _choose).
       this._whenBody(() => {
         this._ui._showBanner();
+        this._impression();
         setTimeout(() => this._choice || this._signalUiShown(), 0);
       });
     }
+    // (The GPC opt-out above told __gpp already, through _choose.)
+    if (!(kind === "us" && !holds && this._gpc.applied)) this._gppUpdate();
     this._markReady();
     setTimeout(() => {
       // Scripts of necessary categories run now, whatever the choice.
@@ -293,8 +424,127 @@ export class NexaGuard {
   }
 
   private _ensureCmp(): Cmp {
-    if (!this._cmp) this._cmp = new Cmp(this._config, this._config.gdprApplies !== false);
+    if (!this._cmp) this._cmp = new (this._tcfMod as Chunks["tcf"]).Cmp(this._config, this._config.gdprApplies !== false);
     return this._cmp;
+  }
+
+  // -- experiences that do not ask for consent first (us, notice_only, none) --
+
+  /**
+   * Sets the state of an experience where tags may run before any choice:
+   * the stored US opt-out (or notice dismissal) if any, else the region's
+   * defaults. Whether a stored choice holds.
+   */
+  private _loadedOptOut(stored: StoredChoice | null): boolean {
+    this._us = (stored && stored.o) || 0;
+    this._usFromGpc = !!(stored && stored.g);
+    const ts = stored ? stored.ts : Date.now();
+    this._state = this._usState(ts, stored ? stored.cv : (this._answer as ConfigAnswer).configVersion);
+    // An explicit choice, stored, wins over the GPC signal.
+    if (stored && this._kind === "us") this._choice = this._choiceOf(this._state.categories);
+    return !!stored || this._kind === "none";
+  }
+
+  private _choiceOf(categories: string[]): Choice {
+    return { purposes: [], li: [], specialFeatures: [], vendors: [], vendorLi: [], categories };
+  }
+
+  /** The state of an opt-out experience for the opt-outs in force. */
+  private _usState(ts: number, configVersion: number): ConsentState {
+    const config = this._config;
+    const ids = (config.customPurposes || []).map((p) => p.id);
+    const categories = this._kind === "us" ? (this._usMod as Chunks["us"]).usCategories(config.consentMode, ids, this._optOuts()) : ids;
+    const s = this._makeState(this._choiceOf(categories), undefined, ts, configVersion);
+    s.consentMode = usConsentMode(this._region ? this._region.experience.consentModeDefault : undefined, this._optOuts());
+    return s;
+  }
+
+  private _usView() {
+    return { gpc: this._gpc.applied && this._usFromGpc, optedOut: this._optOuts() };
+  }
+
+  private _optOuts(): UsOptOuts {
+    return { sale: !!(this._us & 1), targeted: !!(this._us & 2) };
+  }
+
+  private _showNotice(): void {
+    (this._usMod as Chunks["us"]).showNotice(this._ui, Object.assign({ kind: this._kind as "us" | "notice_only" }, this._usView()));
+    this._impression();
+  }
+
+  /** The notice bar was closed: a notice-only experience remembers it. */
+  private _noticeClosed(): void {
+    if (this._kind !== "notice_only") return;
+    const a = this._answer as ConfigAnswer;
+    this._jar.set(STATE_COOKIE, encodeStored(this._storedOf(a, [], Date.now())), this._maxAge());
+  }
+
+  /** A US choice: the opt-outs, made in the opt-out panel or by the GPC signal. */
+  private _chooseUs(o: UsOptOuts, source: Source): void {
+    this._us = (o.sale ? 1 : 0) | (o.targeted ? 2 : 0);
+    this._usFromGpc = source === "gpc";
+    // The signal opts out; it is not an answer to a re-consent.
+    if (this._usFromGpc) this._reconsent = false;
+    const ids = (this._config.customPurposes || []).map((p) => p.id);
+    const action: Action = o.sale || o.targeted ? (o.sale && o.targeted ? "reject_all" : "custom") : "accept_all";
+    this._choose(this._choiceOf((this._usMod as Chunks["us"]).usCategories(this._config.consentMode, ids, o)), action, source);
+  }
+
+  /**
+   * Records that the notice or banner was shown on this page (once), so
+   * that the choice that follows can name what the visitor saw.
+   */
+  private _impression(): void {
+    if (this._impressionId || !this._region) return;
+    const event = this._event(new Date().toISOString());
+    event.kind = "impression";
+    this._impressionId = event.eventId as string;
+    this._proof.add(this._base + "/v1/consents", event);
+  }
+
+  /**
+   * What an impression and a choice both record: the site environment and
+   * configuration, the language, and (once the region is known) the region,
+   * its experience and the notice version shown.
+   */
+  private _event(timestamp: string): Record<string, unknown> {
+    const a = this._answer as ConfigAnswer;
+    const r = this._region;
+    const event: Record<string, unknown> = {
+      eventId: uuid(),
+      schemaVersion: 2,
+      siteKey: a.siteKey,
+      environment: a.environment,
+      configVersion: a.configVersion,
+      timestamp,
+      language: a.language,
+      sdkVersion: SDK_VERSION,
+    };
+    if (r) {
+      if (r.region) event.region = r.region;
+      event.experience = this._kind;
+      event.noticeVersion = r.noticeVersion;
+    }
+    return event;
+  }
+
+  /** The cookie of a choice made now. */
+  private _storedOf(a: ConfigAnswer, categories: string[], ts: number): StoredChoice {
+    const config = this._config;
+    const st: StoredChoice = {
+      v: 1,
+      cv: a.configVersion,
+      ts,
+      c: categories,
+      p: (config.purposes || []).slice(),
+      f: (config.specialFeatures || []).slice(),
+      q: (config.customPurposes || []).map((p) => p.id),
+      w: (config.customVendors || []).map((v) => v.id),
+      x: this._kind,
+    };
+    if (this._kind === "us") st.o = this._us;
+    if (this._usFromGpc) st.g = 1;
+    return st;
   }
 
   /** Signals cmpuishown once per opening of the UI. */
@@ -305,17 +555,38 @@ export class NexaGuard {
   }
 
   private _openBanner(): void {
+    if (this._kind === "us" || this._asksNothing) {
+      if (this._kind !== "none") this._showNotice();
+      return;
+    }
     this._ui._showBanner();
+    this._impression();
     this._signalUiShown();
   }
 
   private _openPreferences(): void {
+    if (this._kind === "us") {
+      (this._usMod as Chunks["us"]).showOptOut(this._ui, this._usView());
+      this._impression();
+      return;
+    }
+    if (this._asksNothing) {
+      if (this._kind === "notice_only") this._showNotice();
+      return;
+    }
     this._ui._showPreferences(this._choice || this._prefill);
+    this._impression();
     this._signalUiShown();
   }
 
   /** The preference center closed without a choice. */
   private _dismissed(): void {
+    if (this._kind === "us") {
+      // The opt-out panel closed unchanged: the notice blocks nothing, so
+      // only the floating button stays.
+      this._ui._closeAll(true);
+      return;
+    }
     if (!this._choice) {
       this._ui._showBanner();
       return;
@@ -334,6 +605,7 @@ export class NexaGuard {
   private _has(x: number | string): boolean {
     const s = this._state;
     if (typeof x === "number") return !!s && s.purposes.indexOf(x) >= 0;
+    if (this._answer && this._asksNothing) return true;
     if (this._answer && necessaryCategories(this._config).indexOf(x) >= 0) return true;
     return !!s && s.categories.indexOf(x) >= 0;
   }
@@ -407,25 +679,12 @@ export class NexaGuard {
     this._deleteRefusedCookies(choice.categories);
     const maxAge = this._maxAge();
     if (tc) this._jar.set(TC_COOKIE, tc, maxAge);
-    this._jar.set(
-      STATE_COOKIE,
-      encodeStored({
-        v: 1,
-        cv: a.configVersion,
-        ts,
-        c: choice.categories,
-        p: (config.purposes || []).slice(),
-        f: (config.specialFeatures || []).slice(),
-        q: (config.customPurposes || []).map((p) => p.id),
-        w: (config.customVendors || []).map((v) => v.id),
-      }),
-      maxAge,
-    );
+    this._jar.set(STATE_COOKIE, encodeStored(this._storedOf(a, choice.categories, ts)), maxAge);
     this._choice = choice;
     this._prefill = null;
     this._reconsent = false;
     this._tc = tc;
-    const state = (this._state = this._makeState(choice, tc, ts, a.configVersion));
+    const state = (this._state = this._kind === "us" ? this._usState(ts, a.configVersion) : this._makeState(choice, tc, ts, a.configVersion));
 
     this._ui._closeAll(true);
     if (this._tcf && tc !== undefined) {
@@ -441,13 +700,7 @@ export class NexaGuard {
     const customVendors = (config.customVendors || [])
       .filter((v) => v.purposes && v.purposes.length && v.purposes.every((p) => choice.categories.indexOf(p) >= 0))
       .map((v) => v.id);
-    const event: Record<string, unknown> = {
-      eventId: uuid(),
-      schemaVersion: 1,
-      siteKey: a.siteKey,
-      environment: a.environment,
-      configVersion: a.configVersion,
-      timestamp: state.timestamp,
+    const event = Object.assign(this._event(state.timestamp), {
       action,
       source,
       consentMode: state.consentMode,
@@ -455,16 +708,22 @@ export class NexaGuard {
       customPurposes: choice.categories,
       vendors: choice.vendors,
       customVendors,
-      language: a.language,
-      sdkVersion: SDK_VERSION,
-    };
+    });
     if (tc) event.tcString = tc;
+    const gpp = this._gppUpdate();
+    if (gpp) {
+      this._jar.set(GPP_COOKIE, gpp, maxAge);
+      event.gppString = gpp;
+      event.gppSectionIds = this._tcf ? [2] : (this._region as RegionAnswer).experience.gppSectionIds;
+    }
+    if (this._region) event.gpc = { present: this._gpc.present, applied: this._gpc.applied };
+    if (this._impressionId) event.impressionId = this._impressionId;
     this._proof.add(this._base + "/v1/consents", event);
     return copy(state);
   }
 
   private _reset(): void {
-    [TC_COOKIE, STATE_COOKIE, TOKEN_COOKIE].forEach((n) => this._jar.remove(n));
+    [TC_COOKIE, STATE_COOKIE, TOKEN_COOKIE, GPP_COOKIE].forEach((n) => this._jar.remove(n));
     this._deleteRefusedCookies(necessaryCategories(this._config));
     this._choice = this._prefill = this._state = null;
     this._tc = undefined;
@@ -493,7 +752,7 @@ export function boot(w: any, d: Document): void {
     // keep the page's origin
   }
   installTcfStub(w, d);
-  const sdk = new NexaGuard(w, d, siteKey, base, (script && script.nonce) || undefined);
+  const sdk = new NexaGuard(w, d, siteKey, base, (script && script.nonce) || undefined, settings.region);
   w.NexaGuard = sdk.api;
   if (!siteKey) {
     console.error("NexaGuard: no site key (data-site-key on the script tag)");

@@ -20,6 +20,12 @@ export interface StoredChoice {
   w: string[];
   /** IAB vendors shown (opt-in sites have none; TCF sites read the TC string's disclosed vendors). */
   n?: number[];
+  /** The experience the choice was made in (tcf, us, opt_in, notice_only); absent before regions: the site's regulation. */
+  x?: string;
+  /** US opt-outs: 1 sale and sharing, 2 targeted advertising. */
+  o?: number;
+  /** 1 when the choice came from the browser's Global Privacy Control signal. */
+  g?: number;
 }
 
 function b64urlEncode(ascii: string): string {

@@ -5,7 +5,7 @@
 // the SDK asynchronously. Budget: 1 KB gzipped.
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { configUrl } from "./configurl";
+import { configUrl, regionUrl } from "./configurl";
 import { installStubs as installTcfStub } from "./tcfstub";
 
 const w = window as any;
@@ -37,11 +37,14 @@ if (s.sdkUrl) {
   el.nonce = ((d.currentScript as HTMLScriptElement) || el).nonce;
   el.setAttribute("data-site-key", s.siteKey);
   d.head.appendChild(el);
-  // Start loading the configuration now rather than after the SDK arrived.
+  // Start loading the configuration and the visitor's region now rather
+  // than after the SDK arrived.
   try {
-    const u = configUrl(new URL(s.sdkUrl).origin, s.siteKey, navigator);
-    w.__nexaguardConfig = { u, p: fetch(u, { credentials: "omit" }) };
+    const o = new URL(s.sdkUrl).origin;
+    const get = (u: string) => ({ u, p: fetch(u, { credentials: "omit" }) });
+    w.__nexaguardConfig = get(configUrl(o, s.siteKey, navigator));
+    w.__nexaguardRegion = get(regionUrl(o, s.siteKey, s.region ? "?region=" + encodeURIComponent(s.region) : ""));
   } catch (_) {
-    // the SDK fetches it itself
+    // the SDK fetches them itself
   }
 }

@@ -1,6 +1,7 @@
 // The UI's stylesheet, inside the shadow root. Colours are CSS custom
 // properties on :host, so a page may override them on #nexaguard-host.
 
+/** The banner's colours, computed by the server (crates/consent/src/theme.rs): readable text guaranteed. */
 export interface Theme {
   primary: string;
   background: string;

@@ -6,7 +6,6 @@
 
 import { CmpApi, CmpApiModel } from "@iabtechlabtcf/cmpapi";
 import { GVL, TCModel, TCString } from "@iabtechlabtcf/core";
-import { primary } from "./i18n";
 import { siteVendors } from "./tcf-rules";
 import type { Choice, SiteConfig, VendorListJson } from "./types";
 
@@ -61,7 +60,8 @@ export class TcEncoder {
   /** Prepares the GVL ahead of the first choice (call when the main thread is idle). */
   warm(): void {
     if (this._gvl) return;
-    let lang = primary(this._language).toUpperCase();
+    // The primary subtag ("pt-BR" -> "PT"); the TC string has two letters.
+    let lang = (this._language || "").split(/[-_]/)[0].toUpperCase();
     try {
       GVL.consentLanguages.parseLanguage(lang);
     } catch (_) {

@@ -1,3 +1,4 @@
+import type { Theme } from "./styles";
 // The shapes the server sends (GET /v1/sites/{siteKey}/config.json) and the
 // SDK's internal choice model. Field names follow the server's camelCase JSON
 // (crates/consent/src/config.rs, crates/server/src/registry.rs).
@@ -150,6 +151,10 @@ export interface VendorListJson {
 
 /** The body of config.json. */
 export interface ConfigAnswer {
+  /** The banner's colours, text colours made readable (crates/consent/src/theme.rs). */
+  theme: Theme;
+  /** The gtag('consent', 'default', ...) parameters, in order, as the stub issues them. */
+  consentDefaults: Record<string, unknown>[];
   siteKey: string;
   environment: "production" | "staging";
   configVersion: number;
@@ -158,6 +163,26 @@ export interface ConfigAnswer {
   vendorList?: VendorListJson;
   /** The UI strings in `language`, key -> text, finished by the server (built in, configured texts first). */
   strings: Record<string, string>;
+}
+
+/** The experience kinds a region can get (crates/consent/src/regions.rs). */
+export type ExperienceKind = "tcf" | "us" | "opt_in" | "notice_only" | "none";
+
+/** The body of GET /v1/sites/{siteKey}/region. */
+export interface RegionAnswer {
+  /** "FR", "US-CA", or null when unknown. */
+  region: string | null;
+  source: "header" | "geoip" | "override" | "site" | "unknown";
+  /** Whether the request carried Sec-GPC: 1. */
+  gpc: boolean;
+  experience: {
+    experience: { kind: ExperienceKind; gppSections?: "state" | "usnat"; honourGpc?: boolean };
+    rule: number | null;
+    gdprApplies: boolean;
+    gppSectionIds: number[];
+    consentModeDefault: Partial<Record<string, "granted" | "denied">>;
+  };
+  noticeVersion: string;
 }
 
 /** A choice, in the SDK's terms. */
@@ -174,4 +199,4 @@ export interface Choice {
 }
 
 export type Action = "accept_all" | "reject_all" | "custom" | "withdraw" | "reconsent";
-export type Source = "banner" | "preference_center" | "api";
+export type Source = "banner" | "preference_center" | "api" | "gpc";

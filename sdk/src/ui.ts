@@ -4,14 +4,13 @@
 // data-nexaguard / data-action / data-purpose... attributes) is documented
 // in docs/js-api.md; the browser tests rely on it.
 
-import { theme } from "./colour";
 import { fill, localized, primary, type Strings } from "./i18n";
 import { css } from "./styles";
 import { hasConsentBasis, hasLiBasis } from "./tcf-rules";
 import type { Choice, ConfigAnswer, GvlItem, GvlVendor, SiteConfig, VendorListJson } from "./types";
 import type { UiEvent } from "../types/nexaguard";
 
-type Child = Node | string | null | undefined | false | Child[];
+export type Child = Node | string | null | undefined | false | Child[];
 type Attrs = Record<string, string | number | boolean | null | undefined>;
 
 let doc: Document;
@@ -68,11 +67,6 @@ export interface UsState {
   optedOut: UsOptOut;
 }
 
-const US_KEYS = ["sale", "targeted"] as const;
-
-/** An opt-out panel switch (on = allowed): off where the visitor opted out, and both off while GPC is honoured. */
-export const usAllowed = (o: UsState, k: keyof UsOptOut): boolean => !o.gpc && !o.optedOut[k];
-
 export interface UiModel {
   answer: ConfigAnswer;
   strings: Strings;
@@ -101,6 +95,8 @@ export interface UiHandlers {
 }
 
 export class Ui {
+  /** The element factory, for the US notice in its chunk (src/us/ui.ts). */
+  readonly _h = h;
   private _host: HTMLElement | null = null;
   private _root!: ShadowRoot;
   private _cur: Layer | null = null;
@@ -109,15 +105,15 @@ export class Ui {
   private _returnFocus: HTMLElement | null | undefined;
   private _config: SiteConfig;
   private _vl: VendorListJson | undefined;
-  private _lang: string;
-  private _s: Strings;
+  _lang: string;
+  _s: Strings;
   /** lang="en" for the vendor list's texts (English) when the UI is in another language. */
   private _en: string | null;
 
   constructor(
     d: Document,
     private _m: UiModel,
-    private _on: UiHandlers,
+    readonly _on: UiHandlers,
   ) {
     doc = d;
     this._config = _m.answer.config;
@@ -135,8 +131,7 @@ export class Ui {
     // which a Content-Security-Policy without 'unsafe-inline' allows.
     host.style.cssText = "position:fixed;top:0;left:0;width:0;height:0;z-index:2147483647;display:block";
     const root = (this._root = host.attachShadow({ mode: "open" }));
-    const b = this._config.banner || {};
-    const text = css(theme(b.primaryColor, b.backgroundColor, b.textColor));
+    const text = css(this._m.answer.theme);
     try {
       const sheet = new CSSStyleSheet();
       sheet.replaceSync(text);
@@ -193,12 +188,12 @@ export class Ui {
     items[next].focus();
   }
 
-  private _is(t: UiType): boolean {
+  _is(t: UiType): boolean {
     return !!this._cur && this._cur.t === t;
   }
 
   /** Shows `e` as the open layer, in place of any other, with a backdrop when `modal`; focuses it. */
-  private _show(t: UiType, e: HTMLElement, modal: boolean, x?: boolean): void {
+  _show(t: UiType, e: HTMLElement, modal: boolean, x?: boolean): void {
     this._rememberFocus();
     this._hide();
     const root = this._mount();
@@ -220,13 +215,13 @@ export class Ui {
   }
 
   /** Close button, Cancel or Escape in a panel: closed without a choice. */
-  private _dismiss(): void {
+  _dismiss(): void {
     this._hide();
     this._on.dismissed();
   }
 
   /** A second-layer dialog (the preference center, the opt-out panel); `body` starts with the #ng-pd description. */
-  private _panel(t: UiType, title: string, body: Child[], foot: HTMLElement[]): void {
+  _panel(t: UiType, title: string, body: Child[], foot: HTMLElement[]): void {
     const x = this._button("close", "×", true, () => this._dismiss());
     x.className = "x";
     x.setAttribute("aria-label", this._s.close);
@@ -254,11 +249,7 @@ export class Ui {
     );
   }
 
-  private _gpcLine(gpc: boolean): HTMLElement | null {
-    return gpc ? h("p", { "data-nexaguard": "gpc" }, this._s.gpc) : null;
-  }
-
-  private _button(action: string, label: string, secondary?: boolean, onClick?: () => void): HTMLElement {
+  _button(action: string, label: string, secondary?: boolean, onClick?: () => void): HTMLElement {
     const b = h("button", { type: "button", "data-action": action, class: secondary ? "sec" : null }, label);
     if (onClick) b.addEventListener("click", onClick);
     return b;
@@ -269,7 +260,7 @@ export class Ui {
     return it ? it.name : "#" + id;
   }
 
-  private _policyLink(): HTMLElement | null {
+  _policyLink(): HTMLElement | null {
     const texts = this._config.languages[this._lang] || this._config.languages[this._config.defaultLanguage];
     const url = safeUrl(texts && texts.privacyPolicyUrl);
     return url ? sm(link(url, this._s.privacy)) : null;
@@ -358,62 +349,6 @@ export class Ui {
     ]);
   }
 
-  /**
-   * The US notice or the informational notice: a bar that blocks nothing
-   * (a region, not a dialog). `us` adds "Do not sell or share my personal
-   * information", which opens the opt-out panel with `o`.
-   */
-  _showNotice(o: UsState & { kind: "us" | "notice_only" }): void {
-    if (this._is("notice")) return;
-    const s = this._s;
-    const us = o.kind === "us";
-    this._show(
-      "notice",
-      h(
-        "div",
-        { class: "ng bar nt", "data-nexaguard": "notice", "data-kind": o.kind, role: "region", "aria-label": s.noticeTitle, tabindex: -1, lang: this._lang },
-        h(
-          "div",
-          null,
-          h("p", null, s.notice),
-          this._gpcLine(o.gpc),
-          this._policyLink(),
-          h(
-            "div",
-            { class: "act" },
-            us && this._button("opt-out", s.dns, false, () => this._showOptOut(o)),
-            this._button("close", s.close, us, () => {
-              this._closeAll(us);
-              this._on.noticeClosed();
-            }),
-          ),
-        ),
-      ),
-      false,
-    );
-  }
-
-  /** The US opt-out panel: a switch per opt-out (on = allowed), all off while GPC is honoured. */
-  _showOptOut(o: UsState): void {
-    if (this._is("opt_out")) return;
-    const s = this._s;
-    const boxes = US_KEYS.map((k) => this._box("us-" + k, "data-opt-out", k, usAllowed(o, k), s.allowed, false, "switch"));
-    const off = (i: number) => !(boxes[i].firstChild as HTMLInputElement).checked;
-    this._panel(
-      "opt_out",
-      s.dns,
-      [
-        h("div", { id: "ng-pd" }, h("p", null, s.notice), this._gpcLine(o.gpc)),
-        this._policyLink(),
-        US_KEYS.map((k, i) => this._item("us-" + k, s[k], [], [boxes[i]])),
-      ],
-      [
-        this._button("cancel", s.cancel, true, () => this._dismiss()),
-        this._button("save", s.save, false, () => this._on.usChoice({ sale: off(0), targeted: off(1) }, "preference_center")),
-      ],
-    );
-  }
-
   /** Closes everything after a choice and returns focus where it was. */
   _closeAll(showFab: boolean): void {
     this._hide();
@@ -451,7 +386,7 @@ export class Ui {
 
   // -- preference center sections --
 
-  private _item(
+  _item(
     key: string,
     title: string,
     details: Child[],
@@ -467,7 +402,7 @@ export class Ui {
     return h("div", { class: "it" }, head, controls && controls.length ? h("div", { class: "ctl" }, controls) : null);
   }
 
-  private _box(key: string, attr: string, value: string | number, checked: boolean, label: string, disabled?: boolean, role?: string): HTMLElement {
+  _box(key: string, attr: string, value: string | number, checked: boolean, label: string, disabled?: boolean, role?: string): HTMLElement {
     const lid = "ng-l-" + key + "-" + attr;
     return h(
       "label",

@@ -10,7 +10,9 @@
 //! - [`context`]: the coarse context kept instead of personal data;
 //! - [`region`]: a visitor's region (country, subdivision), nothing finer;
 //! - [`regions`]: the regional rules, which experience a region gets, the
-//!   shipped region groups and the notice version.
+//!   shipped region groups and the notice version;
+//! - [`theme`]: the banner's colours with readable text;
+//! - [`ui_strings`]: the banner's built-in texts per language.
 //!
 //! The HTTP server and the stores build on these types; nothing here knows
 //! about either.
@@ -22,6 +24,7 @@ pub mod environment;
 pub mod event;
 pub mod region;
 pub mod regions;
+pub mod theme;
 pub mod token;
 pub mod ui_strings;
 

@@ -93,16 +93,7 @@ impl AppState {
         crate::metrics::handle();
         let registry = Registry::load(parts.store.as_ref(), &parts.gvl).await?;
         let gvl_json = serde_json::to_vec(&parts.gvl).unwrap_or_default();
-        let demo = parts.demo_site_key.as_deref().and_then(|key| {
-            let published = registry.get(key)?.published.as_ref()?;
-            Some((key.to_owned(), published.config.consent_mode.clone()))
-        });
-        let assets = routes::assets::Assets::new(demo.as_ref().map(|(site_key, consent_mode)| {
-            routes::assets::DemoSite {
-                site_key,
-                consent_mode,
-            }
-        }));
+        let assets = routes::assets::Assets::new(parts.demo_site_key.clone());
         Ok(AppState(Arc::new(Inner {
             store: parts.store,
             gvl: Arc::new(parts.gvl),

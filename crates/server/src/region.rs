@@ -238,6 +238,8 @@ pub enum RegionSource {
     Geoip,
     /// `?nexaguard_region=` on a staging site key.
     Override,
+    /// `?region=`: the site declared the visitor's region itself.
+    Site,
     /// No source knew.
     Unknown,
 }

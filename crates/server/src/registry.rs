@@ -5,6 +5,8 @@
 
 use crate::precompressed::Precompressed;
 use nexaguard_consent::config::SiteConfig;
+use nexaguard_consent::regions::ConsentModeDefault;
+use nexaguard_consent::theme::Theme;
 use nexaguard_consent::ui_strings::{site_strings, UiStrings};
 use nexaguard_consent::Environment;
 use nexaguard_store::{PublishedConfig, Site, SiteId, Store, StoreError};
@@ -67,6 +69,38 @@ struct ConfigAnswer<'a> {
     /// The banner's finished UI strings in `language`: the SDK carries no
     /// built-in texts (they would cost every visitor every language's).
     strings: &'a UiStrings,
+    /// The banner's colours with readable text, computed here once so the
+    /// SDK carries no colour arithmetic.
+    theme: Theme,
+    /// The `gtag('consent', 'default', ...)` parameters in the order the
+    /// stub issues them (the snippet carries the same list), for pages
+    /// without the stub.
+    consent_defaults: Vec<ConsentModeDefault>,
+}
+
+/// The `config.json` body of `config` in `language`, with `vendor_list`
+/// (the GVL trimmed to the site's vendors).
+fn answer_body(
+    site_key: &str,
+    environment: Environment,
+    version: u32,
+    config: &SiteConfig,
+    language: &str,
+    vendor_list: &Gvl,
+) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(&ConfigAnswer {
+        site_key,
+        environment,
+        config_version: version,
+        language,
+        config: &only_language(config, language),
+        vendor_list,
+        // From the whole configuration: the default language's texts are
+        // the fallback, and only_language drops them.
+        strings: &site_strings(config, language),
+        theme: Theme::of(&config.banner),
+        consent_defaults: config.consent_mode_defaults(),
+    })
 }
 
 impl Registry {
@@ -175,18 +209,14 @@ fn publish(site_key: &str, stored: PublishedConfig, gvl: &Gvl) -> Option<Publish
     let vendor_list = gvl.trim(config.vendors.iter().copied()).gvl;
     let mut responses = BTreeMap::new();
     for language in config.languages.keys() {
-        let answer = ConfigAnswer {
+        match answer_body(
             site_key,
-            environment: stored.environment,
-            config_version: stored.version,
+            stored.environment,
+            stored.version,
+            &config,
             language,
-            config: &only_language(&config, language),
-            vendor_list: &vendor_list,
-            // From the whole configuration: the default language's texts
-            // are the fallback, and only_language drops them.
-            strings: &site_strings(&config, language),
-        };
-        match serde_json::to_vec(&answer) {
+            &vendor_list,
+        ) {
             Ok(body) => {
                 responses.insert(
                     language.clone(),
@@ -215,15 +245,14 @@ pub fn config_answer(
     gvl: &Gvl,
 ) -> Result<Vec<u8>, serde_json::Error> {
     let vendor_list = gvl.trim(config.vendors.iter().copied()).gvl;
-    serde_json::to_vec(&ConfigAnswer {
+    answer_body(
         site_key,
         environment,
-        config_version: version,
+        version,
+        config,
         language,
-        config: &only_language(config, language),
-        vendor_list: &vendor_list,
-        strings: &site_strings(config, language),
-    })
+        &vendor_list,
+    )
 }
 
 /// The configuration with the texts of one language only: the banner needs

@@ -572,7 +572,7 @@ async fn the_override_works_for_a_staging_key_and_is_ignored_for_a_production_ke
         assert_eq!(refused.body["error"]["code"], "invalid_region", "{bad:?}");
         assert!(refused.body["error"]["message"].is_string());
     }
-    let unknown_param = region_of(&h, &staging, "?region=FR", &[]).await;
+    let unknown_param = region_of(&h, &staging, "?country=FR", &[]).await;
     assert_eq!(unknown_param.status, StatusCode::BAD_REQUEST);
     assert_eq!(unknown_param.body["error"]["code"], "invalid_query");
 }
@@ -778,7 +778,10 @@ async fn the_answer_carries_the_experience_the_rules_give_the_region() {
     // Nothing else: the answer stays small.
     let mut fields: Vec<&String> = fr.as_object().unwrap().keys().collect();
     fields.sort();
-    assert_eq!(fields, ["experience", "noticeVersion", "region", "source"]);
+    assert_eq!(
+        fields,
+        ["experience", "gpc", "noticeVersion", "region", "source"]
+    );
 }
 
 #[tokio::test]
@@ -932,4 +935,167 @@ fn opt_in_event(site_key: &str) -> Value {
         "language": "en",
         "sdkVersion": "1.0.0"
     })
+}
+
+#[tokio::test]
+async fn the_answer_says_whether_the_browser_sent_global_privacy_control() {
+    let h = regional_harness().await;
+    let key = h.site.production_key.clone();
+    for (headers, gpc) in [
+        (vec![("x-geo", "US-CA"), ("sec-gpc", "1")], true),
+        (vec![("x-geo", "US-CA"), ("sec-gpc", " 1 ")], true),
+        (vec![("x-geo", "US-CA")], false),
+        (vec![("x-geo", "US-CA"), ("sec-gpc", "0")], false),
+        (vec![("x-geo", "US-CA"), ("sec-gpc", "yes")], false),
+    ] {
+        let answer = region_of(&h, &key, "", &headers).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(answer.body["gpc"], gpc, "{headers:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_region_the_site_declares_is_answered_as_the_sites_in_every_environment() {
+    let h = regional_harness().await;
+    let from_cdn = [("x-geo", "FR")];
+    for key in [h.site.production_key.clone(), h.site.staging_key.clone()] {
+        let declared = region_of(&h, &key, "?region=us-ca", &from_cdn).await;
+        assert_eq!(declared.region(), (json!("US-CA"), "site".to_owned()));
+        assert_eq!(declared.body["experience"]["experience"]["kind"], "us");
+        let refused = region_of(&h, &key, "?region=%3Cs%3E", &from_cdn).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert_eq!(refused.body["error"]["code"], "invalid_region");
+        assert!(
+            refused.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("region must be"),
+            "{}",
+            refused.body
+        );
+    }
+    // On staging the page's override still wins over the site's region.
+    let both = region_of(
+        &h,
+        &h.site.staging_key,
+        "?region=us-ca&nexaguard_region=jp",
+        &from_cdn,
+    )
+    .await;
+    assert_eq!(both.region(), (json!("JP"), "override".to_owned()));
+}
+
+#[tokio::test]
+async fn config_json_carries_readable_colours_and_the_stubs_consent_defaults() {
+    let mut config: Value = serde_json::from_str(&regional_config()).unwrap();
+    config["banner"] =
+        json!({ "primaryColor": "#ffee00", "backgroundColor": "#ffffff", "textColor": "#dddddd" });
+    let h = harness_with(Setup::headers(&["x-geo"]), Some(&config.to_string())).await;
+    let answer = config_json_of(&h, &h.site.production_key).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(
+        answer.body["theme"],
+        json!({ "primary": "#ffee00", "background": "#ffffff", "text": "#000000", "onPrimary": "#000000" }),
+        "light grey text on white is replaced; black reads best on yellow"
+    );
+    let parsed: SiteConfig = serde_json::from_value(config).unwrap();
+    assert_eq!(
+        answer.body["consentDefaults"],
+        serde_json::to_value(parsed.consent_mode_defaults()).unwrap(),
+        "the same list, in the same order, as the snippet's settings"
+    );
+    let regions: Vec<&Value> = answer.body["consentDefaults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["region"])
+        .collect();
+    assert!(regions[0].as_array().unwrap().contains(&json!("FR")));
+    assert!(regions[1].as_array().unwrap().contains(&json!("US-CA")));
+    assert_eq!(
+        regions.last(),
+        Some(&&Value::Null),
+        "the catch-all comes last"
+    );
+
+    let snippet = h
+        .app
+        .clone()
+        .oneshot(
+            request(
+                Method::GET,
+                &format!("/v1/sites/{}/snippet.html", h.site.production_key),
+                NOWHERE,
+            )
+            .body(Body::empty())
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let snippet = axum::body::to_bytes(snippet.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let snippet = String::from_utf8(snippet.to_vec()).unwrap();
+    let start = snippet.find('{').unwrap();
+    let end = snippet.find("</script>").unwrap();
+    let settings: Value = serde_json::from_str(&snippet[start..end]).unwrap();
+    assert_eq!(settings["consentDefaults"], answer.body["consentDefaults"]);
+}
+
+#[tokio::test]
+async fn the_sdk_finds_each_chunk_it_names_with_the_integrity_it_expects() {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let h = regional_harness().await;
+    let sdk = request(Method::GET, "/sdk/v1/nexaguard.js", NOWHERE)
+        .body(Body::empty())
+        .unwrap();
+    let response = h.app.clone().oneshot(sdk).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let sdk = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let sdk = String::from_utf8(sdk.to_vec()).unwrap();
+    // The SDK's table of chunks: ["nexaguard-tcf-<id>.js","sha256-<digest>"].
+    let mut found = Vec::new();
+    for name in ["tcf", "us"] {
+        let at = sdk
+            .find(&format!("\"nexaguard-{name}-"))
+            .unwrap_or_else(|| panic!("the SDK names no {name} chunk"));
+        let rest = &sdk[at + 1..];
+        let file = &rest[..rest.find('"').unwrap()];
+        let rest = &rest[file.len() + 3..];
+        let integrity = &rest[..rest.find('"').unwrap()];
+        let chunk = h
+            .app
+            .clone()
+            .oneshot(
+                request(Method::GET, &format!("/sdk/v1/{file}"), NOWHERE)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(chunk.status(), StatusCode::OK, "{file}");
+        assert_eq!(
+            chunk.headers()[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(chunk.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+        let body = axum::body::to_bytes(chunk.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&body));
+        assert_eq!(integrity, format!("sha256-{digest}"), "{file}");
+        found.push(file.to_owned());
+    }
+    assert_eq!(found.len(), 2);
+    let missing = request(
+        Method::GET,
+        "/sdk/v1/nexaguard-tcf-AAAAAAAAAAAAAAAA.js",
+        NOWHERE,
+    )
+    .body(Body::empty())
+    .unwrap();
+    assert_eq!(send(&h.app, missing).await.status, StatusCode::NOT_FOUND);
 }

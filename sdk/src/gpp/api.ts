@@ -22,7 +22,8 @@
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { installGppStub } from "../tcfstub";
-import { encodeGpp, GppSections, SECTION_IDS, sectionId, sectionName } from "./encode";
+import type { GppSections } from "./encode";
+import { SECTION_IDS, sectionId, sectionName } from "./sections";
 
 export type CmpStatus = "loading" | "loaded" | "error";
 export type DisplayStatus = "visible" | "hidden" | "disabled";
@@ -48,8 +49,8 @@ export interface GppState {
   applicableSections: number[];
   /** Sections by API prefix: fields (US sections) or encoded text (tcfeuv2's TC string). */
   sections: GppSections;
-  /** The GPP string of `sections`; computed with encodeGpp when left out. */
-  gppString?: string;
+  /** The GPP string of `sections` (the controller encodes it, so that the encoder loads only where US sections are written). */
+  gppString: string;
 }
 
 type Callback = (data: unknown, success: boolean) => void;
@@ -99,21 +100,20 @@ export class GppApi {
    * Tells the page a new state: signalStatus "not ready" (when it was
    * ready), cmpStatus "loaded" (when it was loading), a sectionChange for
    * every section that changed (in id order), then signalStatus "ready".
-   * Sections other than those encode.ts knows are left out.
+   * Sections other than those sections.ts knows are never named in events
+   * or in ping's sectionList.
    */
   update(state: GppState): void {
     this.setSignalStatus("not ready");
     if (this._cmp == "loading") this.setCmpStatus("loaded");
     const before = this._sections;
-    const after: GppSections = {};
-    for (const id of SECTION_IDS) {
-      const n = sectionName(id) as string;
-      const v = (state.sections || {})[n];
-      if (v) after[n] = typeof v == "object" ? clone(v) : v;
-    }
-    this._sections = after;
+    const after: GppSections = (this._sections = {});
+    const given = state.sections || {};
+    // Kept as copies, so that the controller's later changes to what it
+    // gave do not show.
+    for (const n in given) after[n] = typeof given[n] == "object" ? clone(given[n]) : given[n];
     this._applicable = Array.isArray(state.applicableSections) ? state.applicableSections.slice() : [-1];
-    this._string = typeof state.gppString == "string" ? state.gppString : encodeGpp(after);
+    this._string = String(state.gppString || "");
     for (const id of SECTION_IDS) {
       const n = sectionName(id) as string;
       if (JSON.stringify(before[n]) !== JSON.stringify(after[n])) this._fire("sectionChange", n);

@@ -15,6 +15,10 @@
 // Only what the SDK writes is here: no decoder (the CMP API keeps the
 // field objects it was given) and no tcfcav1 or uspv1.
 
+import { SECTION_IDS, sectionName } from "./sections";
+
+export { SECTION_IDS, sectionId, sectionName } from "./sections";
+
 /** Field values of one US section, named as @iabgpp/cmpapi names them. */
 export type UsFields = Record<string, number | number[] | boolean>;
 
@@ -60,10 +64,6 @@ const NAMES = [
   "Gpc", // W
 ];
 
-const US_NAMES = "usnat usca usva usco usut usct usfl usmt usor ustx usde usia usne usnh usnj ustn usmn usmd usin usky usri".split(
-  " ",
-);
-
 // Section id 7 + i: the core segment's fields in string order, then after
 // a "." the optional sub-segment's (GPC: VW; usin, usky, usri: sensitive
 // data consents). A letter followed by a base-36 digit is a list of that
@@ -95,19 +95,7 @@ const LAYOUTS = [
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/** The API prefix of a section id this file encodes (tcfeuv2, usnat, ...). */
-export function sectionName(id: number): string | undefined {
-  return id == 2 ? "tcfeuv2" : US_NAMES[id - 7];
-}
 
-/** The section id of an API prefix this file encodes; 0 for any other. */
-export function sectionId(name: string): number {
-  const i = US_NAMES.indexOf(name);
-  return name == "tcfeuv2" ? 2 : i < 0 ? 0 : i + 7;
-}
-
-/** Every section id this file encodes, in order. */
-export const SECTION_IDS = [2, ...US_NAMES.map((_, i) => i + 7)];
 
 // `v` in `n` bits, most significant first. Number() makes booleans 1 and 0
 // and anything that is not a number 0 (NaN & m is 0).
@@ -242,5 +230,20 @@ export function usChoice(id: number, c: UsChoice): UsFields | null {
   // The GPC sub-section is written; usin, usky and usri's sensitive data
   // consents are not (no consent was asked: every value 0).
   if (sub) out[flag(sub)] = sub[0] == "V";
+  return out;
+}
+
+/**
+ * The US sections `ids` after the visitor's opt-outs `o` (1: sale and
+ * sharing, 2: targeted advertising), with Global Privacy Control `gpc`
+ * (ids this file does not encode are left out).
+ */
+export function usSections(ids: number[], o: number, gpc: boolean): GppSections {
+  const out: GppSections = {};
+  const c = { saleOptOut: !!(o & 1), sharingOptOut: !!(o & 1), targetedAdvertisingOptOut: !!(o & 2), gpc };
+  for (const id of ids) {
+    const f = usChoice(id, c);
+    if (f) out[sectionName(id) as string] = f;
+  }
   return out;
 }

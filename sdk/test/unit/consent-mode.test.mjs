@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { consentModeFor, defaultsToGtag, hasConsentDefault } from "../.build/logic.mjs";
+import { consentModeFor, hasConsentDefault } from "../.build/logic.mjs";
 import { demoConfig, optInConfig } from "./helpers.mjs";
 
 test("TCF mapping: a type is granted when every mapped purpose has consent", () => {
@@ -37,22 +37,6 @@ test("unmapped and empty mappings are denied, all seven types present", () => {
   assert.equal(Object.keys(cm).length, 7);
   assert.ok(Object.values(cm).every((v) => v === "denied"));
   assert.ok(Object.values(consentModeFor(undefined, [1], [])).every((v) => v === "denied"));
-});
-
-test("defaults become gtag parameters: missing types denied, region and wait_for_update", () => {
-  const out = defaultsToGtag([
-    { regions: ["DE", "US-CA"], states: { analytics_storage: "granted" }, waitForUpdateMs: 500 },
-    { regions: [], states: {} },
-  ]);
-  assert.equal(out.length, 2);
-  assert.deepEqual(out[0].region, ["DE", "US-CA"]);
-  assert.equal(out[0].wait_for_update, 500);
-  assert.equal(out[0].analytics_storage, "granted");
-  assert.equal(out[0].ad_storage, "denied");
-  assert.equal("region" in out[1], false);
-  assert.equal("wait_for_update" in out[1], false);
-  // No configured defaults: one all-denied default, so an update never comes first.
-  assert.deepEqual(Object.values(defaultsToGtag([])[0]), Array(7).fill("denied"));
 });
 
 test("a consent default already in the dataLayer is detected", () => {

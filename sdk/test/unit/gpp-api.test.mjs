@@ -187,7 +187,8 @@ test("ping tells the stub, then the loading API, then the state the SDK gave", (
     },
     true,
   ]);
-  api.update({ applicableSections: [8], sections: { usnat, usca, tcfeuv2: "CQTC" } });
+  // The SDK encodes the string (the encoder loads in US regions only) and gives it.
+  api.update({ applicableSections: [8], sections: { usnat, usca, tcfeuv2: "CQTC" }, gppString: m.encodeGpp({ usnat, usca, tcfeuv2: "CQTC" }) });
   const [p] = call(w, "ping");
   assert.equal(p.cmpStatus, "loaded");
   assert.equal(p.signalStatus, "ready");

@@ -22,17 +22,6 @@ test("the answer's strings are used as the server finished them", () => {
   assert.equal(s.retention, "Speicherdauer: {n} Tage");
 });
 
-test("a key the answer lacks shows as its name, never undefined", () => {
-  for (const s of [uiStrings({ acceptAll: "Accept all" }), uiStrings(undefined), uiStrings({})]) {
-    for (const [k, v] of Object.entries(s)) assert.equal(typeof v, "string", k);
-    assert.equal(s.rejectAll, "rejectAll");
-    assert.equal(s.dns, "dns");
-    assert.equal(s.title, "", "no title is better than the word title");
-  }
-  assert.equal(uiStrings({ acceptAll: "Accept all" }).acceptAll, "Accept all");
-  assert.equal(Object.keys(uiStrings(undefined)).length, 28, "26 keys, title and description");
-});
-
 test("localized texts: exact, primary subtag, default language, English", () => {
   const name = { en: "Analytics", de: "Statistik", "pt-br": "Análise" };
   assert.equal(localized(name, "de", "en"), "Statistik");

@@ -2,14 +2,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   acceptAllChoice,
-  contrast,
   isWithdrawal,
   liPurposes,
   pickStacks,
   rejectAllChoice,
   sanitizeChoice,
   siteVendors,
-  theme,
 } from "../.build/logic.mjs";
 import { demoConfig, optInConfig, vendorList } from "./helpers.mjs";
 
@@ -67,14 +65,4 @@ test("stacks: fully covered by the site's purposes, largest first, not overlappi
   assert.equal(new Set(used).size, used.length);
   for (const id of ids) for (const p of vendorList.stacks[id].purposes) assert.ok(demoConfig.purposes.includes(p));
   assert.deepEqual(pickStacks(optInConfig, undefined), []);
-});
-
-test("theme: text colours reach 4.5:1, the button text is black or white", () => {
-  const t = theme("#1f5eff", "#ffffff", "#1a1a1a");
-  assert.ok(contrast(t.text, t.background) >= 4.5);
-  assert.ok(contrast(t.onPrimary, t.primary) >= 4.5);
-  const bad = theme("#ffee00", "#ffffff", "#dddddd");
-  assert.equal(bad.text, "#000000");
-  assert.equal(bad.onPrimary, "#000000");
-  assert.equal(Math.round(contrast("#000000", "#ffffff")), 21);
 });

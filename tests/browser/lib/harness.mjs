@@ -82,12 +82,12 @@ export async function poll(what, fn, { timeout = WAIT_MS, interval = 200 } = {})
  * directory and waits for its "listening" line. Retries on another port if
  * the chosen one was taken in between.
  */
-export async function startServer({ bin = findBinary() } = {}) {
+export async function startServer({ bin = findBinary(), args = [] } = {}) {
   for (let attempt = 1; ; attempt += 1) {
     const port = await freePort();
     const dataDir = mkdtempSync(path.join(tmpdir(), 'nexaguard-browser-'));
     try {
-      return await Server.start(bin, port, dataDir);
+      return await Server.start(bin, port, dataDir, args);
     } catch (e) {
       rmSync(dataDir, { recursive: true, force: true });
       if (attempt >= 3 || !/in use|AddrInUse|address/i.test(String(e.message))) throw e;
@@ -101,7 +101,8 @@ process.on('exit', () => {
 });
 
 export class Server {
-  static async start(bin, port, dataDir) {
+  /** `args`: more `serve` flags (a trusted region header, say). */
+  static async start(bin, port, dataDir, args = []) {
     const child = spawn(
       bin,
       [
@@ -110,6 +111,7 @@ export class Server {
         '--listen', `127.0.0.1:${port}`,
         '--rate-limit-per-minute', '1000000',
         '--rate-limit-burst', '1000000',
+        ...args,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
     );
@@ -446,9 +448,9 @@ export async function withContext(browser, server, fn, options) {
   }
 }
 
-/** Starts a server and a browser for one test file; `close()` ends both. */
-export async function setup() {
-  const server = await startServer();
+/** Starts a server (with `serve` flags `args`) and a browser for one test file; `close()` ends both. */
+export async function setup({ args } = {}) {
+  const server = await startServer({ args });
   let browser;
   try {
     browser = await launchBrowser();

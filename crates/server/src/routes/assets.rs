@@ -13,14 +13,20 @@ use crate::precompressed::Precompressed;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Uri};
 use axum::response::{Html, IntoResponse, Response};
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use nexaguard_consent::config::{ConsentModeConfig, ConsentModeType, ConsentState};
+use nexaguard_consent::config::SiteConfig;
+use nexaguard_consent::regions::ConsentModeDefault;
 use serde::Serialize;
 use sha2::{Digest, Sha256, Sha384};
-use std::collections::BTreeMap;
 
 const SDK_JS: &str = include_str!("../../../../sdk/dist/nexaguard.js");
+/// The chunks the SDK loads where a visitor's experience needs them
+/// (sdk/src/chunk.ts), by name.
+const SDK_CHUNKS: [(&str, &str); 2] = [
+    ("tcf", include_str!("../../../../sdk/dist/nexaguard-tcf.js")),
+    ("us", include_str!("../../../../sdk/dist/nexaguard-us.js")),
+];
 const STUB_JS: &str = include_str!("../../../../sdk/dist/stub.js");
 const DEMO_HTML: &str = include_str!("../../assets/demo.html");
 const DEMO_JS: &str = include_str!("../../assets/demo.js");
@@ -37,18 +43,29 @@ pub struct Assets {
     sdk_hashed_path: String,
     /// Subresource integrity of the SDK (`sha384-...`).
     sdk_integrity: String,
+    /// The chunks, under the names the SDK asks for them by.
+    chunks: Vec<(String, Precompressed)>,
     /// CSP source of the inline stub (`'sha256-...'`).
     stub_csp_hash: String,
     demo_js: Precompressed,
-    /// The demo site's key and Consent Mode settings, when the demo is on.
-    demo: Option<(String, ConsentModeConfig)>,
+    /// The demo site's key, when the demo is on.
+    demo_site_key: Option<String>,
 }
 
 impl Assets {
     /// Builds the assets; the demo page exists only with a demo site key.
-    pub fn new(demo: Option<DemoSite<'_>>) -> Self {
-        let sdk_hash = hex::encode(Sha256::digest(SDK_JS.as_bytes()));
-        let sdk_hashed_path = format!("/sdk/v1/nexaguard-{}.js", sdk_hash.get(..16).unwrap_or(""));
+    pub fn new(demo_site_key: Option<String>) -> Self {
+        let sdk_hashed_path = format!("/sdk/v1/{}", hashed_name("nexaguard", SDK_JS));
+        let chunks = SDK_CHUNKS
+            .iter()
+            .map(|(name, js)| {
+                let file = chunk_file_name(name, js);
+                (
+                    file,
+                    Precompressed::new(js.as_bytes().to_vec(), JS, IMMUTABLE),
+                )
+            })
+            .collect();
         let sdk_integrity = format!(
             "sha384-{}",
             STANDARD.encode(Sha384::digest(SDK_JS.as_bytes()))
@@ -61,22 +78,23 @@ impl Assets {
             sdk: Precompressed::new(SDK_JS.as_bytes().to_vec(), JS, "public, max-age=300"),
             sdk_hashed_path,
             sdk_integrity,
+            chunks,
             stub_csp_hash,
             demo_js: Precompressed::new(DEMO_JS.as_bytes().to_vec(), JS, "no-cache"),
-            demo: demo.map(|d| (d.site_key.to_owned(), d.consent_mode.clone())),
+            demo_site_key,
         }
     }
 
     /// The installation snippet of a site: its settings as JSON, then the
     /// inline stub, which loads the SDK from `sdk_url`.
-    fn snippet(&self, site_key: &str, sdk_url: &str, consent_mode: &ConsentModeConfig) -> String {
+    fn snippet(&self, site_key: &str, sdk_url: &str, config: &SiteConfig) -> String {
         let settings = StubSettings {
             site_key,
             sdk_url,
             integrity: &self.sdk_integrity,
-            consent_defaults: consent_defaults(consent_mode),
-            url_passthrough: consent_mode.url_passthrough,
-            ads_data_redaction: consent_mode.ads_data_redaction,
+            consent_defaults: config.consent_mode_defaults(),
+            url_passthrough: config.consent_mode.url_passthrough,
+            ads_data_redaction: config.consent_mode.ads_data_redaction,
         };
         // `<` escaped so that no value can close the script element.
         let json = serde_json::to_string(&settings)
@@ -88,12 +106,19 @@ impl Assets {
     }
 }
 
-/// What the demo page needs of the demo site.
-pub struct DemoSite<'a> {
-    /// The production site key.
-    pub site_key: &'a str,
-    /// Its Consent Mode settings.
-    pub consent_mode: &'a ConsentModeConfig,
+/// `<stem>-<the first 16 hex digits of the SHA-256 of js>.js`: a name that
+/// changes with the bytes, so the file can be cached forever.
+fn hashed_name(stem: &str, js: &str) -> String {
+    let hash = hex::encode(Sha256::digest(js.as_bytes()));
+    format!("{stem}-{}.js", hash.get(..16).unwrap_or(""))
+}
+
+/// `nexaguard-<name>-<id>.js`, where id is the first 16 characters of the
+/// base64url SHA-256 of the chunk: the name sdk/build.mjs gives the SDK for
+/// it, which changes with the bytes, so the file can be cached forever.
+fn chunk_file_name(name: &str, js: &str) -> String {
+    let digest = URL_SAFE_NO_PAD.encode(Sha256::digest(js.as_bytes()));
+    format!("nexaguard-{name}-{}.js", digest.get(..16).unwrap_or(""))
 }
 
 /// The JSON the stub reads from `#nexaguard-settings`.
@@ -103,44 +128,11 @@ struct StubSettings<'a> {
     site_key: &'a str,
     sdk_url: &'a str,
     integrity: &'a str,
-    consent_defaults: Vec<BTreeMap<&'static str, serde_json::Value>>,
+    /// One `gtag('consent', 'default', ...)` argument per regional rule,
+    /// in the order the stub pushes them.
+    consent_defaults: Vec<ConsentModeDefault>,
     url_passthrough: bool,
     ads_data_redaction: bool,
-}
-
-/// One `gtag('consent', 'default', ...)` argument per region group; types
-/// a group leaves out are denied.
-fn consent_defaults(config: &ConsentModeConfig) -> Vec<BTreeMap<&'static str, serde_json::Value>> {
-    let all_denied = [BTreeMap::new()];
-    let groups: Vec<_> = if config.defaults.is_empty() {
-        all_denied
-            .iter()
-            .map(|states| (Vec::new(), states, None))
-            .collect()
-    } else {
-        config
-            .defaults
-            .iter()
-            .map(|d| (d.regions.clone(), &d.states, d.wait_for_update_ms))
-            .collect()
-    };
-    groups
-        .into_iter()
-        .map(|(regions, states, wait)| {
-            let mut out = BTreeMap::new();
-            for kind in ConsentModeType::ALL {
-                let state = states.get(&kind).copied().unwrap_or(ConsentState::Denied);
-                out.insert(kind.as_str(), serde_json::json!(state));
-            }
-            if !regions.is_empty() {
-                out.insert("region", serde_json::json!(regions));
-            }
-            if let Some(ms) = wait {
-                out.insert("wait_for_update", serde_json::json!(ms));
-            }
-            out
-        })
-        .collect()
 }
 
 /// `GET /sdk/v1/nexaguard.js`: the current SDK, cached briefly.
@@ -158,16 +150,22 @@ fn public_script(mut response: Response) -> Response {
     response
 }
 
-/// `GET /sdk/v1/{file}`: the SDK under its content-hashed name, immutable.
+/// `GET /sdk/v1/{file}`: the SDK or one of its chunks under its
+/// content-hashed name, immutable.
 pub async fn sdk_hashed(
     State(state): State<AppState>,
     PathParams(file): PathParams<String>,
     headers: HeaderMap,
 ) -> Response {
-    if format!("/sdk/v1/{file}") != state.assets.sdk_hashed_path {
+    let assets = &state.assets;
+    let response = if format!("/sdk/v1/{file}") == assets.sdk_hashed_path {
+        assets.sdk.respond(&headers)
+    } else if let Some((_, chunk)) = assets.chunks.iter().find(|(name, _)| *name == file) {
+        chunk.respond(&headers)
+    } else {
         return ApiError::not_found("not_found", "no such SDK build").into_response();
-    }
-    let mut response = public_script(state.assets.sdk.respond(&headers));
+    };
+    let mut response = public_script(response);
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
@@ -195,9 +193,7 @@ pub async fn snippet(
         state.public.base_url(),
         state.assets.sdk_hashed_path
     );
-    let body = state
-        .assets
-        .snippet(&site_key, &sdk_url, &published.config.consent_mode);
+    let body = state.assets.snippet(&site_key, &sdk_url, &published.config);
     let mut response =
         ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response();
     if let Ok(value) = HeaderValue::from_str(state.assets.stub_csp_hash.trim_matches('\'')) {
@@ -233,32 +229,39 @@ pub async fn demo_script(State(state): State<AppState>, headers: HeaderMap) -> R
 /// `GET /demo/`: a page of the demo site with the banner. Its CSP allows
 /// exactly the inline stub, by hash.
 pub async fn demo_page(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    match &state.assets.demo {
-        Some((site_key, consent_mode)) => {
-            // The stub needs the SDK's absolute URL: the API is at its origin.
-            let sdk_url = format!(
-                "{}{}",
-                own_origin(&state, &headers, &uri),
-                state.assets.sdk_hashed_path
-            );
-            let snippet = state.assets.snippet(site_key, &sdk_url, consent_mode);
-            let html = DEMO_HTML.replace("{{SNIPPET}}", &snippet);
-            let csp = HTML_CSP.replace(
-                "script-src 'self'",
-                &format!("script-src 'self' {}", state.assets.stub_csp_hash),
-            );
-            let mut response = ([(header::CACHE_CONTROL, "no-cache")], Html(html)).into_response();
-            if let Ok(value) = HeaderValue::from_str(&csp) {
-                response
-                    .headers_mut()
-                    .insert(header::CONTENT_SECURITY_POLICY, value);
-            }
-            response
-        }
-        None => {
-            ApiError::not_found("not_found", "the demo is off (start with --demo)").into_response()
-        }
+    let Some(site_key) = &state.assets.demo_site_key else {
+        return ApiError::not_found("not_found", "the demo is off (start with --demo)")
+            .into_response();
+    };
+    // The demo site's current configuration, so that a publish in the
+    // console shows on the next load of the page.
+    let site = match super::site_env(&state, site_key) {
+        Ok(site) => site,
+        Err(e) => return e.into_response(),
+    };
+    let published = match super::published(&site) {
+        Ok(published) => published,
+        Err(e) => return e.into_response(),
+    };
+    // The stub needs the SDK's absolute URL: the API is at its origin.
+    let sdk_url = format!(
+        "{}{}",
+        own_origin(&state, &headers, &uri),
+        state.assets.sdk_hashed_path
+    );
+    let snippet = state.assets.snippet(site_key, &sdk_url, &published.config);
+    let html = DEMO_HTML.replace("{{SNIPPET}}", &snippet);
+    let csp = HTML_CSP.replace(
+        "script-src 'self'",
+        &format!("script-src 'self' {}", state.assets.stub_csp_hash),
+    );
+    let mut response = ([(header::CACHE_CONTROL, "no-cache")], Html(html)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
     }
+    response
 }
 
 /// `GET /`: links to the demo and the API documents.

@@ -4,7 +4,9 @@
 //!
 //! Invariant: the answer is never cached (`Cache-Control: no-store`), so
 //! one visitor's region (and so experience) is never served to another;
-//! the override parameter is honoured for staging site keys only.
+//! the override parameter is honoured for staging site keys only. A region
+//! the site declares itself (`?region=`, from server-side rendering) is
+//! answered with source `site`, so the record tells it from a resolved one.
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -28,6 +30,10 @@ pub struct RegionQuery {
     /// Staging site keys only: a region code (`us-ca`, `FR`) or `unknown`
     /// to answer instead of the visitor's; ignored for production keys.
     nexaguard_region: Option<String>,
+    /// The region the site itself knows the visitor to be in (a
+    /// server-side rendered page passes it in the SDK settings); answered
+    /// with source `site` in place of the resolved one.
+    region: Option<String>,
 }
 
 /// The body of `GET /v1/sites/{siteKey}/region`.
@@ -39,6 +45,10 @@ pub struct RegionAnswer {
     region: Option<Region>,
     /// Where the region came from.
     source: RegionSource,
+    /// Whether this request carried `Sec-GPC: 1`, the Global Privacy
+    /// Control signal browsers send as a header (the SDK also reads
+    /// `navigator.globalPrivacyControl`).
+    gpc: bool,
     /// The experience the published configuration of the key's environment
     /// gives this region: the first matching regional rule, else the
     /// site's `regulation`.
@@ -54,7 +64,7 @@ pub struct RegionAnswer {
     params(("site_key" = String, Path, description = "public site key"), RegionQuery),
     responses(
         (status = 200, description = "the visitor's region, its source, the experience the published configuration gives it and that experience's notice version; `Cache-Control: no-store`", body = RegionAnswer),
-        (status = 400, description = "a staging key's nexaguard_region is not a region code", body = crate::error::ErrorBody),
+        (status = 400, description = "`region`, or a staging key's `nexaguard_region`, is not a region code", body = crate::error::ErrorBody),
         (status = 403, description = "Origin not allowed for the site", body = crate::error::ErrorBody),
         (status = 404, description = "unknown site key or nothing published", body = crate::error::ErrorBody),
     ))]
@@ -77,17 +87,24 @@ pub async fn site_region(
             ));
         }
     }
-    let resolved = match query.nexaguard_region {
-        Some(code) if site.environment == Environment::Staging => override_region(&code)?,
+    let resolved = match (query.nexaguard_region, query.region) {
+        (Some(code), _) if site.environment == Environment::Staging => {
+            given_region(&code, "nexaguard_region", RegionSource::Override)?
+        }
+        (_, Some(code)) => given_region(&code, "region", RegionSource::Site)?,
         _ => state
             .regions
             .resolve(&headers, || client_ip(&state, &headers, peer)),
     };
+    let gpc = headers
+        .get("sec-gpc")
+        .is_some_and(|v| v.as_bytes().trim_ascii() == b"1");
     let experience = published.config.experience_for(resolved.region.as_ref());
     let notice_version = notice_version(&published.config, &experience);
     let mut response = Json(RegionAnswer {
         region: resolved.region,
         source: resolved.source,
+        gpc,
         experience,
         notice_version,
     })
@@ -109,18 +126,19 @@ pub async fn site_region(
     Ok(response)
 }
 
-/// The region a staging page asked for: a region code, or `unknown`.
-fn override_region(code: &str) -> Result<Resolved, ApiError> {
+/// A region the request names in parameter `name` (a staging page's
+/// override, or the site's own): a region code, or `unknown`.
+fn given_region(code: &str, name: &str, source: RegionSource) -> Result<Resolved, ApiError> {
     if code.trim().eq_ignore_ascii_case("unknown") {
         return Ok(Resolved {
             region: None,
-            source: RegionSource::Override,
+            source,
         });
     }
     let refuse = || {
         ApiError::bad_request(
             "invalid_region",
-            "nexaguard_region must be a region code such as `FR` or `US-CA`, or `unknown`",
+            format!("{name} must be a region code such as `FR` or `US-CA`, or `unknown`"),
         )
     };
     let region: Region = code.parse().map_err(|_| refuse())?;
@@ -129,6 +147,6 @@ fn override_region(code: &str) -> Result<Resolved, ApiError> {
     }
     Ok(Resolved {
         region: Some(region),
-        source: RegionSource::Override,
+        source,
     })
 }
