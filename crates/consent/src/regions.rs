@@ -665,19 +665,9 @@ impl SiteConfig {
             .iter()
             .enumerate()
             .find(|(_, rule)| rule.matches_region(region));
-        let (experience, rule_index, gdpr_applies, overrides) = match matched {
-            Some((i, rule)) => (
-                rule.experience.clone(),
-                Some(i),
-                rule.experience == Experience::Tcf,
-                Some(&rule.consent_mode_defaults),
-            ),
-            None => {
-                let experience = Experience::of_regulation(self.regulation);
-                let applies = experience == Experience::Tcf && self.gdpr_applies;
-                (experience, None, applies, None)
-            }
-        };
+        let rule_index = matched.map(|(i, _)| i);
+        let (experience, gdpr_applies) = self.experience_of(rule_index);
+        let overrides = matched.map(|(_, rule)| &rule.consent_mode_defaults);
         let gpp_section_ids = match &experience {
             Experience::Tcf if gdpr_applies => vec![GPP_TCFEUV2],
             Experience::Us(us) => {
@@ -701,6 +691,45 @@ impl SiteConfig {
             gpp_section_ids,
             consent_mode_default,
         }
+    }
+
+    /// The experience of rule `index` (`None`: no rule matched, the site's
+    /// `regulation`), and `gdprApplies` with it.
+    fn experience_of(&self, index: Option<usize>) -> (Experience, bool) {
+        match index.and_then(|i| self.regions.get(i)) {
+            Some(rule) => (rule.experience.clone(), rule.experience == Experience::Tcf),
+            None => {
+                let experience = Experience::of_regulation(self.regulation);
+                let applies = experience == Experience::Tcf && self.gdpr_applies;
+                (experience, applies)
+            }
+        }
+    }
+
+    /// The notice version of each rule's experience, in rule order, then
+    /// of the site's `regulation` (no rule matched): what
+    /// [`notice_version`] gives every visitor the rule matches, since a
+    /// notice version depends on the experience and `gdprApplies`, not on
+    /// the region. Index it with [`ResolvedExperience::rule`], `None`
+    /// being the last entry.
+    pub fn notice_versions(&self) -> Vec<String> {
+        (0..self.regions.len())
+            .map(Some)
+            .chain([None])
+            .map(|index| {
+                let (experience, gdpr_applies) = self.experience_of(index);
+                notice_version(
+                    self,
+                    &ResolvedExperience {
+                        experience,
+                        rule: index,
+                        gdpr_applies,
+                        gpp_section_ids: Vec::new(),
+                        consent_mode_default: BTreeMap::new(),
+                    },
+                )
+            })
+            .collect()
     }
 
     /// The `gtag('consent', 'default', ...)` parameter objects for the

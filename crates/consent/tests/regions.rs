@@ -875,3 +875,28 @@ fn the_notice_version_follows_what_the_visitor_sees_and_nothing_else() {
     let ca_off = gpc_off.experience_for(Some(&region("US-CA")));
     assert_ne!(v(&gpc_off, &ca_off), v(&config, &ca));
 }
+
+#[test]
+fn the_notice_versions_computed_once_per_configuration_are_those_of_every_visitor_of_each_rule() {
+    let config = typical_site();
+    let versions = config.notice_versions();
+    assert_eq!(versions.len(), config.regions.len() + 1);
+    for code in ["FR", "DE", "US-CA", "US-VA", "US-TX", "US", "JP", "BR"] {
+        let resolved = config.experience_for(Some(&region(code)));
+        let index = resolved.rule.unwrap_or(config.regions.len());
+        assert_eq!(
+            versions[index],
+            notice_version(&config, &resolved),
+            "{code}"
+        );
+    }
+    let unknown = config.experience_for(None);
+    let index = unknown.rule.unwrap_or(config.regions.len());
+    assert_eq!(versions[index], notice_version(&config, &unknown));
+    // A site without rules: one entry, its regulation's.
+    let plain = site_with(json!([]));
+    assert_eq!(
+        plain.notice_versions(),
+        vec![notice_version(&plain, &plain.experience_for(None))]
+    );
+}

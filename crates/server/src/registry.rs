@@ -5,7 +5,7 @@
 
 use crate::precompressed::Precompressed;
 use nexaguard_consent::config::SiteConfig;
-use nexaguard_consent::regions::ConsentModeDefault;
+use nexaguard_consent::regions::{notice_version, ConsentModeDefault, ResolvedExperience};
 use nexaguard_consent::theme::Theme;
 use nexaguard_consent::ui_strings::{site_strings, UiStrings};
 use nexaguard_consent::Environment;
@@ -36,6 +36,24 @@ pub struct Published {
     pub config: SiteConfig,
     /// `config.json` per language code.
     pub responses: BTreeMap<String, Precompressed>,
+    /// The notice version of each rule's experience, then of the site's
+    /// `regulation` (no rule matched): hashed once here rather than on
+    /// every region request.
+    notice_versions: Vec<String>,
+}
+
+impl Published {
+    /// The notice version of `experience` (resolved from this
+    /// configuration), as [`notice_version`] gives it, from the versions
+    /// computed when the configuration was loaded.
+    pub fn notice_version(&self, experience: &ResolvedExperience) -> String {
+        let index = experience.rule.unwrap_or(self.config.regions.len());
+        match self.notice_versions.get(index) {
+            Some(version) => version.clone(),
+            // Only a ResolvedExperience of another configuration lands here.
+            None => notice_version(&self.config, experience),
+        }
+    }
 }
 
 impl SiteEnv {
@@ -228,6 +246,7 @@ fn publish(site_key: &str, stored: PublishedConfig, gvl: &Gvl) -> Option<Publish
     }
     Some(Published {
         version: stored.version,
+        notice_versions: config.notice_versions(),
         config,
         responses,
     })

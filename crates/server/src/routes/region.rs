@@ -18,7 +18,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use nexaguard_consent::region::Region;
-use nexaguard_consent::regions::{notice_version, ResolvedExperience};
+use nexaguard_consent::regions::ResolvedExperience;
 use nexaguard_consent::Environment;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -100,7 +100,7 @@ pub async fn site_region(
         .get("sec-gpc")
         .is_some_and(|v| v.as_bytes().trim_ascii() == b"1");
     let experience = published.config.experience_for(resolved.region.as_ref());
-    let notice_version = notice_version(&published.config, &experience);
+    let notice_version = published.notice_version(&experience);
     let mut response = Json(RegionAnswer {
         region: resolved.region,
         source: resolved.source,
