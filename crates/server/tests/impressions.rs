@@ -358,6 +358,33 @@ async fn a_choice_naming_its_impression_is_recorded_read_back_and_paired_in_the_
     assert_eq!(paired["noticeVersion"], shown["noticeVersion"]);
     assert_eq!(paired["experience"], "us");
     assert_eq!(paired["region"], "US-CA");
+
+    // The admin API's search answers the same pairing.
+    common::user(
+        &shop.env,
+        Some(shop.tenant.id),
+        Role::Analyst,
+        "auditor@shop.example",
+    )
+    .await;
+    let auditor = common::sign_in(&shop.env, "auditor@shop.example").await;
+    let found = auditor
+        .call(
+            &shop.env,
+            axum::http::Method::GET,
+            &format!("/sites/{}/consents", shop.site.id.0),
+            None,
+        )
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.text());
+    let found = found.json();
+    let over_http = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["eventId"] == posted["eventId"])
+        .expect("the choice is listed");
+    assert_eq!(over_http["impression"], record["impression"]);
 }
 
 #[tokio::test]

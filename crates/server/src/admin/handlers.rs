@@ -705,7 +705,7 @@ pub(super) async fn search_consents(
     let params: ConsentParams = query(&uri)?;
     let (environment, filter) = filter(&params);
     ok(admin(&state)?
-        .search_consents(&principal, site, environment, &filter)
+        .consent_records(&principal, site, environment, &filter)
         .await?)
 }
 
