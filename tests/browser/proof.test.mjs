@@ -25,17 +25,24 @@ after(async () => {
 
 /**
  * Routes the context's POST /v1/consents: `plan[i]` decides the i-th post
- * ('fail' = HTTP 503, 'drop' = network error, else passed to the server).
- * Returns the posted bodies.
+ * of a choice ('fail' = HTTP 503, 'drop' = network error, else passed to
+ * the server). Returns the posted choices; `posts.impressions` holds the
+ * impressions (the banner was shown), which always pass.
  */
 async function interceptPosts(ctx, plan) {
   const posts = [];
+  posts.impressions = [];
   await ctx.context.route(`${ctx.server.origin}/v1/consents`, async (route) => {
     const req = route.request();
     if (req.method() !== 'POST') return route.continue();
     const body = req.postData();
+    const event = JSON.parse(body);
+    if (event.kind === 'impression') {
+      posts.impressions.push(event);
+      return route.continue();
+    }
     const what = plan[posts.length] ?? 'pass';
-    posts.push({ body, event: JSON.parse(body), what });
+    posts.push({ body, event, what });
     if (what === 'fail') {
       return route.fulfill({
         status: 503, contentType: 'application/json', body: '{"error":{"code":"unavailable","message":"test"}}',
@@ -66,6 +73,9 @@ test('a failed consent post is retried with the same eventId and body; the UI do
     const stored = await storedConsent(server, token, key);
     assert.equal(stored.event.eventId, posts[0].event.eventId, 'the stored event has the first eventId');
     assert.equal(stored.event.action, 'accept_all');
+    assert.equal(posts.impressions.length, 1, 'one impression: the banner was shown once');
+    assert.equal(stored.event.impressionId, posts.impressions[0].eventId, 'the choice names the impression of the banner it answered');
+    assert.equal(posts.impressions[0].noticeVersion, stored.event.noticeVersion, 'shown and chosen under the same notice version');
     assert.equal(pageErrors(ctx), null);
   });
 });
