@@ -22,9 +22,21 @@ pub async fn json<T: DeserializeOwned>(
     what: &str,
     invalid: &'static str,
 ) -> Result<T, ApiError> {
-    check_json(headers, what)?;
-    let bytes = read(body, max, what).await?;
+    let bytes = json_bytes(headers, body, max, what).await?;
     parse(&bytes, what, invalid)
+}
+
+/// The bytes of an `application/json` body of at most `max` bytes, for a
+/// route that looks at the body before choosing the type to [`parse`] it
+/// as (a choice or an impression): read once, parsed from the same bytes.
+pub async fn json_bytes(
+    headers: &HeaderMap,
+    body: Body,
+    max: usize,
+    what: &str,
+) -> Result<axum::body::Bytes, ApiError> {
+    check_json(headers, what)?;
+    read(body, max, what).await
 }
 
 /// [`json`] for routes whose body is needed only in some cases: an empty
@@ -73,8 +85,9 @@ async fn read(body: Body, max: usize, what: &str) -> Result<axum::body::Bytes, A
     })
 }
 
-/// [`json`] past the headers and the size limit: the bytes as `T`.
-fn parse<T: DeserializeOwned>(
+/// [`json`] past the headers and the size limit: the bytes as `T`, with
+/// the same errors.
+pub fn parse<T: DeserializeOwned>(
     bytes: &[u8],
     what: &str,
     invalid: &'static str,

@@ -25,7 +25,6 @@ use nexaguard_consent::event::{
 use nexaguard_consent::token::{ConsentToken, TokenHash};
 use nexaguard_store::{NewConsent, NewImpression, RecordOutcome};
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
@@ -253,22 +252,19 @@ struct KindOnly<'a> {
 }
 
 /// Parses the body as the kind of event its `kind` names. The body is read
-/// (and its size, media type and JSON syntax checked) once; the typed
-/// parse then runs on that text through the same reader, so each kind's
-/// shape errors name its own fields.
+/// (and its size and media type checked) once; the kind is peeked at and
+/// the typed parse runs on the same bytes through the body module's
+/// parser, so each kind's shape errors name its own fields, and broken
+/// JSON gets the same 400 whichever kind it was meant to be.
 async fn parse_posted(headers: &HeaderMap, body: Body) -> Result<Posted, ApiError> {
-    let raw: Box<RawValue> =
-        crate::body::json(headers, body, MAX_EVENT_BYTES, "the event", "invalid_event").await?;
-    let impression = serde_json::from_str::<KindOnly<'_>>(raw.get())
+    let bytes = crate::body::json_bytes(headers, body, MAX_EVENT_BYTES, "the event").await?;
+    let impression = serde_json::from_slice::<KindOnly<'_>>(&bytes)
         .is_ok_and(|peek| peek.kind.as_deref() == Some("impression"));
-    let text = Body::from(raw.get().to_owned());
     if impression {
-        let input =
-            crate::body::json(headers, text, MAX_EVENT_BYTES, "the event", "invalid_event").await?;
+        let input = crate::body::parse(&bytes, "the event", "invalid_event")?;
         Ok(Posted::Impression(input))
     } else {
-        let input =
-            crate::body::json(headers, text, MAX_EVENT_BYTES, "the event", "invalid_event").await?;
+        let input = crate::body::parse(&bytes, "the event", "invalid_event")?;
         Ok(Posted::Choice(Box::new(input)))
     }
 }
