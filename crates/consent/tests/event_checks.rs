@@ -49,11 +49,14 @@ fn site() -> SiteConfig {
     serde_json::from_value(config).unwrap()
 }
 
-fn env(config: &SiteConfig) -> SiteEnvironment<'_> {
+/// The newest published `config`, with its notice versions computed once,
+/// as the server keeps them.
+fn env<'a>(config: &'a SiteConfig, notice_versions: &'a [String]) -> SiteEnvironment<'a> {
     SiteEnvironment {
         environment: Environment::Production,
         config_version: LATEST,
         config,
+        notice_versions,
     }
 }
 
@@ -155,7 +158,12 @@ fn input(event: &Value) -> ConsentEventInput {
 }
 
 fn check(config: &SiteConfig, event: &Value) -> Result<CheckedEvent, EventError> {
-    check_event(input(event), env(config), &gvl(), now())
+    check_event(
+        input(event),
+        env(config, &config.notice_versions()),
+        &gvl(),
+        now(),
+    )
 }
 
 fn refusal(config: &SiteConfig, event: &Value) -> &'static str {
@@ -184,7 +192,7 @@ fn impression(config: &SiteConfig) -> Value {
 
 fn impression_refusal(config: &SiteConfig, posted: &Value) -> &'static str {
     let input: ImpressionInput = serde_json::from_value(posted.clone()).unwrap();
-    match check_impression(input, env(config), now()) {
+    match check_impression(input, env(config, &config.notice_versions()), now()) {
         Ok(_) => panic!("accepted: {posted}"),
         Err(error) => error.code(),
     }
@@ -427,7 +435,7 @@ fn an_impression_of_the_regions_notice_is_accepted() {
     let config = site();
     let posted = impression(&config);
     let input: ImpressionInput = serde_json::from_value(posted.clone()).unwrap();
-    let checked = check_impression(input, env(&config), now()).unwrap();
+    let checked = check_impression(input, env(&config, &config.notice_versions()), now()).unwrap();
     assert_eq!(checked.experience, ExperienceKind::Us);
     assert_eq!(serde_json::to_value(&checked).unwrap(), posted);
 }

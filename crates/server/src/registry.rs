@@ -4,6 +4,7 @@
 //! requests read an immutable snapshot.
 
 use crate::precompressed::Precompressed;
+use nexaguard_consent::check::SiteEnvironment;
 use nexaguard_consent::config::SiteConfig;
 use nexaguard_consent::regions::{notice_version, ConsentModeDefault, ResolvedExperience};
 use nexaguard_consent::theme::Theme;
@@ -52,6 +53,17 @@ impl Published {
             Some(version) => version.clone(),
             // Only a ResolvedExperience of another configuration lands here.
             None => notice_version(&self.config, experience),
+        }
+    }
+
+    /// What the event checks need of this configuration, published to
+    /// `environment`.
+    pub fn site_environment(&self, environment: Environment) -> SiteEnvironment<'_> {
+        SiteEnvironment {
+            environment,
+            config_version: self.version,
+            config: &self.config,
+            notice_versions: &self.notice_versions,
         }
     }
 }

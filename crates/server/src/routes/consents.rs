@@ -16,7 +16,7 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use nexaguard_consent::check::{check_event, check_impression, CheckedEvent, SiteEnvironment};
+use nexaguard_consent::check::{check_event, check_impression, CheckedEvent};
 use nexaguard_consent::context::EventContext;
 use nexaguard_consent::event::{
     ConsentEvent, ConsentEventInput, Impression, ImpressionInput, ImpressionReceipt, Receipt,
@@ -96,11 +96,7 @@ async fn record_choice(
     let body_hash = canonical_hash(&input)?;
     let checked = check_event(
         input,
-        SiteEnvironment {
-            environment: site.environment,
-            config_version: published.version,
-            config: &published.config,
-        },
+        published.site_environment(site.environment),
         &state.gvl,
         now,
     )?;
@@ -152,15 +148,7 @@ async fn record_impression(
     let published = super::published(&site)?;
     let now = OffsetDateTime::now_utc();
     let body_hash = canonical_hash(&input)?;
-    let input = check_impression(
-        input,
-        SiteEnvironment {
-            environment: site.environment,
-            config_version: published.version,
-            config: &published.config,
-        },
-        now,
-    )?;
+    let input = check_impression(input, published.site_environment(site.environment), now)?;
     let event_id = input.event_id;
     let impression = NewImpression {
         site_id: site.site.id,
