@@ -7,8 +7,9 @@
 //!   one writer thread that commits in batches (group commit), and a request
 //!   is answered only once its batch is committed.
 //! - [`postgres`]: for several server nodes on one database. Consent
-//!   records in monthly partitions; each record is one transaction, and
-//!   PostgreSQL groups the WAL flushes of concurrent commits itself.
+//!   records in monthly partitions; each node commits the events queued
+//!   meanwhile in one statement (group commit per node), and PostgreSQL
+//!   groups the WAL flushes of the nodes' concurrent commits itself.
 //!
 //! The admin side ([`admin::AdminStore`]) has a backend for each:
 //! [`SqliteAdminStore`] and [`PostgresAdminStore`] (on the

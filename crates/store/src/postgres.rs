@@ -1,19 +1,23 @@
 //! The PostgreSQL backend: for several server processes sharing one
 //! database, or a database operated elsewhere.
 //!
-//! - No writer task. PostgreSQL serialises writers itself and flushes the
-//!   WAL records of concurrent commits together (group commit), so every
-//!   write is one short transaction, most often one statement, on a pooled
-//!   connection. A call returns only after its COMMIT has returned, which
-//!   with `synchronous_commit` on (the default; [`PostgresStore::open`]
-//!   refuses a server where it is off) means the commit is in the flushed
-//!   WAL.
+//! - Consents and impressions are written in batches (group commit per
+//!   node; see `batcher`): callers queue their event, a few worker tasks
+//!   write whatever is queued with one statement, so one commit and one WAL
+//!   flush per batch, and every caller of a batch is answered only after
+//!   that commit. With `synchronous_commit` on (the default;
+//!   [`PostgresStore::open`] refuses a server where it is off) the commit
+//!   is in the flushed WAL. Concurrent batches of several nodes are
+//!   serialised by PostgreSQL itself, which also flushes their WAL records
+//!   together. Every other write is one short transaction, most often one
+//!   statement, on a pooled connection.
 //! - Consents are kept in a table partitioned by calendar month (UTC);
 //!   the store creates the partitions it needs, and retention drops whole
 //!   months. Because the primary key of a partitioned table must include
 //!   the partition key, event ids are made unique by an ordinary companion
 //!   table, `consent_ids`, written in the same statement. Impressions keep
-//!   their ids there too, so an id is unique across both kinds.
+//!   their ids there too, so an id is unique across both kinds and across
+//!   nodes.
 //! - Connections start with a statement timeout and an idle-in-transaction
 //!   timeout (see [`PostgresOptions`]), so a stuck statement or a leaked
 //!   transaction cannot hold locks or connections for ever.
@@ -23,6 +27,7 @@
 //! engines (CockroachDB, YugabyteDB, Citus) treat differently.
 
 mod admin;
+mod batcher;
 mod codec;
 mod counters;
 mod impressions;
@@ -36,6 +41,7 @@ use crate::{
     StoreError, Tenant, TenantId,
 };
 use async_trait::async_trait;
+use batcher::{Batcher, EventKind, PreparedEvent};
 use nexaguard_consent::event::{ConsentEvent, Impression};
 use nexaguard_consent::token::TokenHash;
 use nexaguard_consent::Environment;
@@ -44,7 +50,6 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -61,39 +66,6 @@ pub const LATEST_CONSENT_SQL: &str = "SELECT body FROM consents \
      WHERE site_id = $1 AND environment = $2 AND token_hash = $3 \
      ORDER BY recorded_at DESC, recorded_at_ns DESC, inserted_at DESC \
      LIMIT 1";
-
-/// Records a consent in one statement, so in one implicit transaction and
-/// one round trip: the event id goes into `consent_ids` unless it is there
-/// already, and the consent into `consents` and one webhook delivery per
-/// enabled webhook of the site into `webhook_deliveries` only if the id was
-/// new. The outer insert's row count (1 or 0) says which happened.
-const INSERT_CONSENT: &str = "WITH new_id AS ( \
-         INSERT INTO consent_ids \
-             (event_id, site_id, environment, body_hash, recorded_at, recorded_at_ns) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (event_id) DO NOTHING \
-         RETURNING event_id \
-     ), outbox AS ( \
-         INSERT INTO webhook_deliveries \
-             (id, webhook_id, event_id, payload, status, attempts, next_attempt_at, \
-              created_at, updated_at) \
-         SELECT gen_random_uuid(), w.id, n.event_id, $9, 'pending', 0, $8, $8, $8 \
-         FROM new_id AS n, webhooks AS w WHERE w.site_id = $2 AND w.enabled \
-         ON CONFLICT (webhook_id, event_id) DO NOTHING \
-     ) \
-     INSERT INTO consents (event_id, site_id, environment, token_hash, body_hash, \
-                           recorded_at, recorded_at_ns, inserted_at, body) \
-     SELECT event_id, $2, $3, $7, $4, $5, $6, $8, $9 FROM new_id";
-
-/// What is stored for a known event id (a consent's or an impression's),
-/// to tell a duplicate from a conflict.
-const LOOKUP_CONSENT_ID: &str =
-    "SELECT body_hash, recorded_at, recorded_at_ns FROM consent_ids WHERE event_id = $1";
-
-/// How often `record_consent` tries before giving up: once more after
-/// creating a missing partition, and once more if a known id vanished
-/// (retention) between the insert and the lookup.
-const RECORD_ATTEMPTS: usize = 4;
 
 /// Consents one retention statement deletes: large purges go in several
 /// short transactions rather than one long one.
@@ -141,27 +113,10 @@ impl Default for PostgresOptions {
 #[derive(Debug)]
 pub struct PostgresStore {
     pool: PgPool,
-    /// `record_consent` calls in progress.
-    in_flight: AtomicUsize,
+    /// The write queue of consents and impressions, and its workers.
+    batcher: Batcher,
     /// The newest rate-limit window this node has counted in (unix seconds).
     counters_window: std::sync::atomic::AtomicI64,
-}
-
-/// Counts a `record_consent` call for as long as it runs, whichever way
-/// it ends (answered, failed or abandoned).
-struct InFlight<'a>(&'a AtomicUsize);
-
-impl<'a> InFlight<'a> {
-    fn new(counter: &'a AtomicUsize) -> Self {
-        counter.fetch_add(1, Ordering::Relaxed);
-        InFlight(counter)
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
 }
 
 /// A configuration the store refuses to run with.
@@ -250,13 +205,14 @@ impl PostgresStore {
             })
             .connect_with(session)
             .await?;
+        let batcher = Batcher::start(&pool, options.acquire_timeout);
         let store = PostgresStore {
             pool,
-            in_flight: AtomicUsize::new(0),
+            batcher,
             counters_window: std::sync::atomic::AtomicI64::new(0),
         };
         if let Err(error) = store.prepare().await {
-            store.pool.close().await;
+            store.close().await;
             return Err(error);
         }
         Ok(store)
@@ -298,38 +254,8 @@ impl PostgresStore {
         partitions::ensure(&self.pool, &[this_month, this_month.next()]).await
     }
 
-    /// Inserts a consent unless its id is known; `true` if it was new.
-    async fn insert_consent(&self, row: &ConsentRow) -> Result<bool, StoreError> {
-        let done = sqlx::query(INSERT_CONSENT)
-            .bind(row.event_id)
-            .bind(row.site_id)
-            .bind(row.environment)
-            .bind(row.body_hash.as_slice())
-            .bind(row.recorded_at)
-            .bind(row.recorded_at_ns)
-            .bind(row.token_hash.as_slice())
-            .bind(row.inserted_at)
-            .bind(&row.body)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    /// The body hash and time stored for a known event id.
-    async fn known_consent(
-        &self,
-        event_id: Uuid,
-    ) -> Result<Option<(Vec<u8>, OffsetDateTime)>, StoreError> {
-        let known: Option<(Vec<u8>, OffsetDateTime, i16)> = sqlx::query_as(LOOKUP_CONSENT_ID)
-            .bind(event_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        known
-            .map(|(hash, micros, beyond)| Ok((hash, codec::join_nanos(micros, beyond)?)))
-            .transpose()
-    }
-
-    async fn record(&self, consent: NewConsent) -> Result<RecordOutcome, StoreError> {
+    /// A consent as the column values the batcher writes.
+    fn prepare_consent(consent: NewConsent) -> Result<PreparedEvent, StoreError> {
         let NewConsent {
             site_id,
             event,
@@ -337,47 +263,21 @@ impl PostgresStore {
             body_hash,
         } = consent;
         let (recorded_at, recorded_at_ns) = codec::split_nanos(event.recorded_at)?;
-        let month = MonthPartition::containing(event.recorded_at)?;
-        let row = ConsentRow {
+        Ok(PreparedEvent {
             event_id: event.event_id,
             site_id: site_id.0,
             environment: event.environment.as_str(),
-            token_hash: token_hash.0,
             body_hash,
             recorded_at,
             recorded_at_ns,
-            inserted_at: codec::store_clock()?,
+            answer_at: event.recorded_at,
             body: codec::json_to_db("consent event", &event)?,
-        };
-        let mut created_partition = false;
-        for _ in 0..RECORD_ATTEMPTS {
-            match self.insert_consent(&row).await {
-                // The statement has committed: the answer is durable.
-                Ok(true) => {
-                    return Ok(RecordOutcome::Recorded {
-                        recorded_at: event.recorded_at,
-                    })
-                }
-                Ok(false) => match self.known_consent(row.event_id).await? {
-                    Some((hash, first)) if hash == body_hash => {
-                        return Ok(RecordOutcome::Duplicate { recorded_at: first })
-                    }
-                    Some(_) => return Ok(RecordOutcome::Conflict),
-                    // Forgotten by retention since the insert saw it: the
-                    // next attempt records it anew, as if it came later.
-                    None => {}
-                },
-                Err(error) if !created_partition && is_missing_partition(&error) => {
-                    partitions::ensure(&self.pool, &[month, month.next()]).await?;
-                    created_partition = true;
-                }
-                Err(error) => return Err(error),
-            }
-        }
-        Err(StoreError::Corrupt(format!(
-            "event {} was neither recorded nor found after {RECORD_ATTEMPTS} attempts",
-            row.event_id
-        )))
+            kind: EventKind::Consent {
+                token_hash: token_hash.0,
+                inserted_at: codec::store_clock()?,
+                month: MonthPartition::containing(event.recorded_at)?,
+            },
+        })
     }
 
     async fn create_site_inner(&self, site: &Site) -> Result<(), StoreError> {
@@ -569,19 +469,6 @@ async fn migrate(connect: &PgConnectOptions) -> Result<(), StoreError> {
     migrated.map_err(StoreError::from)
 }
 
-/// A consent as column values.
-struct ConsentRow {
-    event_id: Uuid,
-    site_id: Uuid,
-    environment: &'static str,
-    token_hash: [u8; 32],
-    body_hash: [u8; 32],
-    recorded_at: OffsetDateTime,
-    recorded_at_ns: i16,
-    inserted_at: OffsetDateTime,
-    body: String,
-}
-
 type SiteRow = (
     Uuid,
     Uuid,
@@ -736,8 +623,10 @@ impl Store for PostgresStore {
     }
 
     async fn record_consent(&self, consent: NewConsent) -> Result<RecordOutcome, StoreError> {
-        let _in_flight = InFlight::new(&self.in_flight);
-        let result = self.record(consent).await.map_err(closed_as_closed);
+        let result = match PostgresStore::prepare_consent(consent) {
+            Ok(event) => self.batcher.record(event).await.map_err(closed_as_closed),
+            Err(error) => Err(error),
+        };
         if let Err(error) = &result {
             if !matches!(error, StoreError::Closed) {
                 tracing::error!(%error, "recording a consent failed");
@@ -750,10 +639,10 @@ impl Store for PostgresStore {
         &self,
         impression: NewImpression,
     ) -> Result<RecordOutcome, StoreError> {
-        let _in_flight = InFlight::new(&self.in_flight);
-        let result = impressions::record(&self.pool, impression)
-            .await
-            .map_err(closed_as_closed);
+        let result = match impressions::prepare(impression) {
+            Ok(event) => self.batcher.record(event).await.map_err(closed_as_closed),
+            Err(error) => Err(error),
+        };
         if let Err(error) = &result {
             if !matches!(error, StoreError::Closed) {
                 tracing::error!(%error, "recording an impression failed");
@@ -832,13 +721,17 @@ impl Store for PostgresStore {
     }
 
     fn pending_writes(&self) -> usize {
-        self.in_flight.load(Ordering::Relaxed)
+        self.batcher.pending()
     }
 
     async fn close(&self) {
-        // Refuses new requests at once and returns when the connections in
-        // use have come back, i.e. when every statement in flight has
-        // committed or failed (and its caller has been answered).
+        // Refuses new events at once, and returns once everything queued
+        // has been committed and answered.
+        self.batcher.close().await;
+        // Then refuses every other request, and returns when the
+        // connections in use have come back, i.e. when every statement in
+        // flight has committed or failed (and its caller has been
+        // answered).
         self.pool.close().await;
     }
 }

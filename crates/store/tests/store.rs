@@ -570,6 +570,246 @@ async fn a_refused_event_fails_only_itself(harness: &dyn Harness) {
     store.close().await;
 }
 
+/// Runs `futures` concurrently on this task and answers their outputs in
+/// their order. Polled together, every future queues its event before the
+/// first commit can answer, so the events very likely share a batch: the
+/// writer takes whatever is queued once its previous commit is done.
+async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut done = true;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => done = false,
+                }
+            }
+        }
+        if done {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    outputs.into_iter().map(Option::unwrap).collect()
+}
+
+async fn a_batch_with_one_bad_event_fails_only_that_event(harness: &dyn Harness) {
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    // A site that does not exist: both backends refuse the row (foreign
+    // key), which fails the whole batch statement; the others must still
+    // be recorded, answered and readable, and the bad one refused.
+    let mut unknown = site.clone();
+    unknown.id = SiteId(Uuid::new_v4());
+    const BAD: usize = 40;
+    let news: Vec<NewConsent> = (0..64u8)
+        .map(|i| {
+            let target = if usize::from(i) == BAD {
+                &unknown
+            } else {
+                &site
+            };
+            // A token each, so that each consent is its token's latest.
+            let mut token = TOKEN;
+            token.0[0] = i;
+            let at = T0 + Duration::milliseconds(i.into());
+            consent(target, event(target, Environment::Production, at), token, 1)
+        })
+        .collect();
+    let outcomes = join_all(
+        news.iter()
+            .map(|new| {
+                let store = Arc::clone(&store);
+                let new = new.clone();
+                async move { store.record_consent(new).await }
+            })
+            .collect(),
+    )
+    .await;
+    for (i, (new, outcome)) in news.iter().zip(outcomes).enumerate() {
+        let id = new.event.event_id;
+        if i == BAD {
+            assert!(
+                matches!(
+                    outcome,
+                    Err(StoreError::Database(_) | StoreError::Sqlite(_))
+                ),
+                "{outcome:?}"
+            );
+            continue;
+        }
+        assert_eq!(
+            outcome.unwrap(),
+            RecordOutcome::Recorded {
+                recorded_at: new.event.recorded_at
+            }
+        );
+        assert_eq!(
+            store
+                .consent_by_event_id(site.id, Environment::Production, id)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(&new.event)
+        );
+        assert_eq!(
+            store
+                .latest_consent(site.id, Environment::Production, &new.token_hash)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(&new.event)
+        );
+    }
+    assert_eq!(
+        store
+            .count_consents(site.id, Environment::Production)
+            .await
+            .unwrap(),
+        63
+    );
+    assert_eq!(store.pending_writes(), 0);
+    // Nothing of the refused event was kept, not even its id: sent again
+    // for a site that exists, it is new.
+    let mut retry = news[BAD].clone();
+    retry.site_id = site.id;
+    assert_eq!(
+        store.record_consent(retry.clone()).await.unwrap(),
+        RecordOutcome::Recorded {
+            recorded_at: retry.event.recorded_at
+        }
+    );
+    store.close().await;
+}
+
+async fn ids_sent_twice_in_one_burst_are_settled_like_retries(harness: &dyn Harness) {
+    let store = harness.open().await;
+    let site = tenant_and_site(store.as_ref()).await;
+    let mut unknown = site.clone();
+    unknown.id = SiteId(Uuid::new_v4());
+    let at = |ms: i64| T0 + Duration::milliseconds(ms);
+    let same = event(&site, Environment::Production, at(1));
+    let mut same_retry = same.clone();
+    same_retry.recorded_at = at(2);
+    let reused = event(&site, Environment::Production, at(3));
+    let mut reused_other = reused.clone();
+    reused_other.recorded_at = at(4);
+    reused_other.action = Action::RejectAll;
+    let shown = impression(&site, Environment::Production, at(5));
+    let mut chosen = event(&site, Environment::Production, at(6));
+    chosen.event_id = shown.event_id;
+
+    /// What one future of the burst sent.
+    enum Sent {
+        Consent(Box<NewConsent>),
+        Impression(Box<NewImpression>),
+    }
+    let mut burst = vec![
+        Sent::Consent(Box::new(consent(&site, same, TOKEN, 1))),
+        Sent::Consent(Box::new(consent(&site, reused, TOKEN, 2))),
+        Sent::Impression(Box::new(new_impression(&site, shown, 3))),
+    ];
+    // Plenty of others between them, and one event the database refuses:
+    // the batch then fails and its events are recorded one by one, where
+    // the copies must be settled just the same.
+    for i in 10..40 {
+        let target = if i == 25 { &unknown } else { &site };
+        let new = event(target, Environment::Production, at(i));
+        burst.push(Sent::Consent(Box::new(consent(
+            target,
+            new,
+            OTHER_TOKEN,
+            9,
+        ))));
+    }
+    burst.push(Sent::Consent(Box::new(consent(
+        &site, same_retry, TOKEN, 1,
+    ))));
+    burst.push(Sent::Consent(Box::new(consent(
+        &site,
+        reused_other,
+        TOKEN,
+        4,
+    ))));
+    burst.push(Sent::Consent(Box::new(consent(&site, chosen, TOKEN, 5))));
+    let ids: Vec<Uuid> = burst
+        .iter()
+        .map(|sent| match sent {
+            Sent::Consent(new) => new.event.event_id,
+            Sent::Impression(new) => new.impression.event_id,
+        })
+        .collect();
+    let outcomes = join_all(
+        burst
+            .into_iter()
+            .map(|sent| {
+                let store = Arc::clone(&store);
+                async move {
+                    match sent {
+                        Sent::Consent(new) => store.record_consent(*new).await,
+                        Sent::Impression(new) => store.record_impression(*new).await,
+                    }
+                }
+            })
+            .collect(),
+    )
+    .await;
+    let of = |id: Uuid| -> Vec<&Result<RecordOutcome, StoreError>> {
+        ids.iter()
+            .zip(&outcomes)
+            .filter(|(sent, _)| **sent == id)
+            .map(|(_, outcome)| outcome)
+            .collect()
+    };
+    // The same id and body twice: one recorded, the other a duplicate
+    // answered with the recorded one's time.
+    let pair: Vec<RecordOutcome> = of(ids[0])
+        .into_iter()
+        .map(|outcome| *outcome.as_ref().unwrap())
+        .collect();
+    match pair[..] {
+        [RecordOutcome::Recorded { recorded_at }, RecordOutcome::Duplicate { recorded_at: first }]
+        | [RecordOutcome::Duplicate { recorded_at: first }, RecordOutcome::Recorded { recorded_at }] =>
+        {
+            assert_eq!(first, recorded_at)
+        }
+        ref other => panic!("{other:?}"),
+    }
+    // The same id with two bodies, and an id shared by an impression and a
+    // consent: one recorded, the other a conflict.
+    for id in [ids[1], ids[2]] {
+        let outcomes = of(id);
+        assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+        let recorded = outcomes
+            .iter()
+            .filter(|o| matches!(o, Ok(RecordOutcome::Recorded { .. })))
+            .count();
+        let conflicts = outcomes
+            .iter()
+            .filter(|o| matches!(o, Ok(RecordOutcome::Conflict)))
+            .count();
+        assert_eq!((recorded, conflicts), (1, 1), "{outcomes:?}");
+    }
+    let refused = outcomes.iter().filter(|o| o.is_err()).count();
+    assert_eq!(refused, 1, "{outcomes:?}");
+    let impressions = impressions_of(store.as_ref(), &site, Environment::Production, &[ids[2]])
+        .await
+        .len();
+    let consents = store
+        .count_consents(site.id, Environment::Production)
+        .await
+        .unwrap();
+    // 29 others, the same id once, the reused id once, and the shared id
+    // once as whichever kind came first.
+    assert_eq!(consents + impressions as u64, 29 + 3);
+    assert_eq!(store.pending_writes(), 0);
+    store.close().await;
+}
+
 async fn concurrent_records_are_all_committed(harness: &dyn Harness) {
     let store = harness.open().await;
     let site = tenant_and_site(store.as_ref()).await;
@@ -1123,6 +1363,8 @@ macro_rules! store_tests {
             duplicates_within_one_batch,
             conflicts_within_one_batch,
             a_refused_event_fails_only_itself,
+            a_batch_with_one_bad_event_fails_only_that_event,
+            ids_sent_twice_in_one_burst_are_settled_like_retries,
             concurrent_records_are_all_committed,
             latest_consent_is_scoped,
             retention_deletes_before_the_cutoff,
