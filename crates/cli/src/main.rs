@@ -7,6 +7,13 @@ mod commands;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: the consent server allocates
+/// and frees small buffers on every request from several threads, and
+/// glibc's malloc spent about 14% of a durable consent's CPU on it
+/// (arena locks, free-list consolidation); see docs/benchmarks.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "nexaguard",

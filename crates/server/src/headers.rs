@@ -11,7 +11,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::settings::PublicOrigins;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -26,10 +26,10 @@ img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; f
 /// Everything that is not HTML: nothing may be loaded or framed by it.
 const OTHER_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
-/// Adds HSTS, nosniff, the referrer policy and a Content-Security-Policy.
-pub async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
+/// Adds HSTS, nosniff, the referrer policy and a Content-Security-Policy
+/// to a response's headers (see [`crate::app`]'s `edge`, which calls it
+/// for every response).
+pub fn add_security_headers(headers: &mut HeaderMap) {
     headers.insert(
         header::STRICT_TRANSPORT_SECURITY,
         HeaderValue::from_static(HSTS),
@@ -54,7 +54,6 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     headers
         .entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(csp));
-    response
 }
 
 /// Paths answered whatever host a request names: load balancers and
@@ -62,23 +61,24 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
 /// `Host`), and these answers hold no URL and nothing secret.
 const ANY_HOST: [&str; 2] = ["/healthz", "/readyz"];
 
-/// 421 Misdirected Request for a request that names another host than
-/// this server's own, or none: a forged `Host` must never reach a handler,
-/// whether it would shape a URL, pass for the server's own origin, or
-/// come from a DNS-rebinding page.
-pub async fn own_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if ANY_HOST.contains(&request.uri().path()) || names_this_server(&state.public, &request) {
-        return next.run(request).await;
+/// The 421 Misdirected Request for a request that names another host than
+/// this server's own, or none; `None` for a request meant for this server.
+/// A forged `Host` must never reach a handler, whether it would shape a
+/// URL, pass for the server's own origin, or come from a DNS-rebinding
+/// page.
+pub fn misdirected(public: &PublicOrigins, request: &Request) -> Option<Response> {
+    if ANY_HOST.contains(&request.uri().path()) || names_this_server(public, request) {
+        return None;
     }
-    ApiError::new(
+    Some(ApiError::new(
         StatusCode::MISDIRECTED_REQUEST,
         "misdirected",
         format!(
             "this server answers only as {} (the Host header or request authority names another host)",
-            state.public.base_url()
+            public.base_url()
         ),
     )
-    .into_response()
+    .into_response())
 }
 
 /// Whether the request names at least one authority and all it names are
@@ -104,17 +104,17 @@ fn names_this_server(public: &PublicOrigins, request: &Request) -> bool {
 /// headers, and preflights are answered here. Whether the origin belongs to
 /// the site a request names is checked by the handler, which has the site.
 pub async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let origin = request
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    // The header value itself (a shared buffer), not a copy of its text:
+    // it goes back unchanged as Access-Control-Allow-Origin.
+    let origin = request.headers().get(header::ORIGIN).cloned();
     let allowed = origin
-        .as_deref()
+        .as_ref()
+        .and_then(|o| o.to_str().ok())
         .is_some_and(|o| state.registry().any_site_allows(o));
+    let origin = origin.filter(|_| allowed);
     if request.method() == Method::OPTIONS {
         let mut response = StatusCode::NO_CONTENT.into_response();
-        if allowed {
+        if let Some(origin) = origin {
             let h = response.headers_mut();
             h.insert(
                 header::ACCESS_CONTROL_ALLOW_METHODS,
@@ -128,21 +128,19 @@ pub async fn cors(State(state): State<AppState>, request: Request, next: Next) -
                 header::ACCESS_CONTROL_MAX_AGE,
                 HeaderValue::from_static("600"),
             );
-            allow_origin(&mut response, origin.as_deref());
+            allow_origin(&mut response, origin);
         }
         return response;
     }
     let mut response = next.run(request).await;
-    if allowed {
-        allow_origin(&mut response, origin.as_deref());
+    if let Some(origin) = origin {
+        allow_origin(&mut response, origin);
     }
     response
 }
 
-fn allow_origin(response: &mut Response, origin: Option<&str>) {
+fn allow_origin(response: &mut Response, origin: HeaderValue) {
     let h = response.headers_mut();
-    if let Some(value) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
-    }
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     h.append(header::VARY, HeaderValue::from_static("Origin"));
 }

@@ -10,15 +10,16 @@
 use crate::error::ApiError;
 use crate::settings::MetricsToken;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use nexaguard_store::Store;
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
 /// Request latency histogram.
@@ -56,22 +57,79 @@ pub fn handle() -> Option<PrometheusHandle> {
         .clone()
 }
 
-/// Counts and times every request under its route pattern (never the raw
-/// path, which holds site keys and tokens).
-pub async fn track(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = request.method().as_str().to_owned();
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    let labels = [("route", route), ("method", method), ("status", status)];
-    metrics::counter!(REQUESTS, &labels).increment(1);
-    metrics::histogram!(REQUEST_SECONDS, &labels).record(started.elapsed().as_secs_f64());
-    response
+/// Counts and times one request under its route pattern (never the raw
+/// path, which holds site keys and tokens): started before the handler,
+/// finished with its response (see [`crate::app`]'s `edge`).
+pub struct RequestTimer {
+    route: Option<MatchedPath>,
+    method: Method,
+    started: Instant,
+}
+
+impl RequestTimer {
+    /// Starts timing `request`.
+    pub fn start(request: &Request) -> Self {
+        RequestTimer {
+            route: request.extensions().get::<MatchedPath>().cloned(),
+            method: request.method().clone(),
+            started: Instant::now(),
+        }
+    }
+
+    /// Counts the request with `response`'s status and records its time.
+    pub fn finish(self, response: &Response) {
+        let route = self.route.as_ref().map_or("unmatched", MatchedPath::as_str);
+        let handles = request_handles(route, &self.method, response.status());
+        handles.count.increment(1);
+        handles.latency.record(self.started.elapsed().as_secs_f64());
+    }
+}
+
+/// The counter and histogram of one route, method and status.
+#[derive(Clone)]
+struct RequestHandles {
+    count: Counter,
+    latency: Histogram,
+}
+
+/// Handles by route pattern, then method and status.
+type HandleCache = HashMap<String, HashMap<(Method, StatusCode), RequestHandles>>;
+
+/// The handles of a route, method and status, registered on first use.
+///
+/// Registering with the recorder builds a key from three label strings and
+/// looks it up in the recorder's registry; cached, a request costs a read
+/// lock and two map lookups instead (docs/benchmarks.md: "Where a consent's
+/// CPU goes"). The cache is bounded: route patterns come from the route
+/// table, methods and statuses from small sets.
+fn request_handles(route: &str, method: &Method, status: StatusCode) -> RequestHandles {
+    static CACHE: OnceLock<RwLock<HandleCache>> = OnceLock::new();
+    let cache = CACHE.get_or_init(RwLock::default);
+    let key = (method.clone(), status);
+    if let Some(handles) = cache
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(route)
+        .and_then(|by_status| by_status.get(&key))
+    {
+        return handles.clone();
+    }
+    let labels = [
+        ("route", route.to_owned()),
+        ("method", method.as_str().to_owned()),
+        ("status", status.as_u16().to_string()),
+    ];
+    let handles = RequestHandles {
+        count: metrics::counter!(REQUESTS, &labels),
+        latency: metrics::histogram!(REQUEST_SECONDS, &labels),
+    };
+    cache
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(route.to_owned())
+        .or_default()
+        .insert(key, handles.clone());
+    handles
 }
 
 /// Times one store operation.

@@ -4,8 +4,8 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::PathParams;
 use crate::registry::accept_language;
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap};
+use axum::extract::{Query, Request, State};
+use axum::http::header;
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -31,8 +31,10 @@ pub async fn site_config(
     State(state): State<AppState>,
     PathParams(site_key): PathParams<String>,
     query: Result<Query<ConfigQuery>, axum::extract::rejection::QueryRejection>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Result<Response, ApiError> {
+    // Borrowed from the request: the `HeaderMap` extractor would copy them.
+    let headers = request.headers();
     let Query(query) = query.map_err(ApiError::from)?;
     let site = super::site_env(&state, &site_key)?;
     let published = super::published(&site)?;
@@ -50,7 +52,7 @@ pub async fn site_config(
         .responses
         .get(language)
         .ok_or_else(|| ApiError::not_found("not_published", "no texts for any language"))?;
-    Ok(response.respond(&headers))
+    Ok(response.respond(headers))
 }
 
 /// `GET /v1/gvl/vendor-list.json`: the Global Vendor List the server holds.
@@ -58,6 +60,6 @@ pub async fn site_config(
     (status = 200, description = "vendor-list.json, GVL format v3"),
     (status = 304, description = "not modified"),
 ))]
-pub async fn vendor_list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    state.gvl_response.respond(&headers)
+pub async fn vendor_list(State(state): State<AppState>, request: Request) -> Response {
+    state.gvl_response.respond(request.headers())
 }

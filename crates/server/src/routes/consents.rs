@@ -12,7 +12,7 @@ use crate::extract::PathParams;
 use crate::metrics;
 use crate::registry::SiteEnv;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -73,13 +73,16 @@ pub enum RecordAnswer {
 pub async fn record(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    rate_limit(&state, &headers, peer).await?;
-    match parse_posted(&headers, body).await? {
-        Posted::Choice(input) => record_choice(&state, peer, &headers, *input).await,
-        Posted::Impression(input) => record_impression(&state, &headers, input).await,
+    // The request's own headers, borrowed: axum's `HeaderMap` extractor
+    // would copy them for every event.
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
+    rate_limit(&state, headers, peer).await?;
+    match parse_posted(headers, body).await? {
+        Posted::Choice(input) => record_choice(&state, peer, headers, *input).await,
+        Posted::Impression(input) => record_impression(&state, headers, input).await,
     }
 }
 
@@ -240,20 +243,27 @@ struct KindOnly<'a> {
 }
 
 /// Parses the body as the kind of event its `kind` names. The body is read
-/// (and its size and media type checked) once; the kind is peeked at and
-/// the typed parse runs on the same bytes through the body module's
-/// parser, so each kind's shape errors name its own fields, and broken
-/// JSON gets the same 400 whichever kind it was meant to be.
+/// (and its size and media type checked) once, and parsed through the body
+/// module's parser, so each kind's shape errors name its own fields, and
+/// broken JSON gets the same 400 whichever kind it was meant to be.
+///
+/// A choice (the event that is recorded as evidence, and the one load
+/// tests post) is parsed once: only a body that does not parse as a
+/// choice is peeked at for `"kind": "impression"`, and then parsed as an
+/// impression. A choice's errors are the choice parser's, as before.
 async fn parse_posted(headers: &HeaderMap, body: Body) -> Result<Posted, ApiError> {
     let bytes = crate::body::json_bytes(headers, body, MAX_EVENT_BYTES, "the event").await?;
+    let choice_error = match crate::body::parse(&bytes, "the event", "invalid_event") {
+        Ok(input) => return Ok(Posted::Choice(Box::new(input))),
+        Err(error) => error,
+    };
     let impression = serde_json::from_slice::<KindOnly<'_>>(&bytes)
         .is_ok_and(|peek| peek.kind.as_deref() == Some("impression"));
     if impression {
         let input = crate::body::parse(&bytes, "the event", "invalid_event")?;
         Ok(Posted::Impression(input))
     } else {
-        let input = crate::body::parse(&bytes, "the event", "invalid_event")?;
-        Ok(Posted::Choice(Box::new(input)))
+        Err(choice_error)
     }
 }
 

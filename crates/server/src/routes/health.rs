@@ -1,5 +1,5 @@
 //! Liveness and readiness. Both answer whatever `Host` a probe sends
-//! (see `headers::own_host`); metrics are on their own listener
+//! (see `headers::misdirected`); metrics are on their own listener
 //! ([`crate::metrics`]).
 
 use crate::app::AppState;

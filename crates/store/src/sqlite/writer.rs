@@ -205,7 +205,8 @@ impl WriterThread {
 }
 
 /// The write connection, set up like the sqlx ones (see
-/// `super::connect_options`): WAL, `synchronous = FULL`, foreign keys.
+/// `super::connect_options`): WAL, `synchronous = FULL`, foreign keys,
+/// the same checkpoint interval.
 fn open(path: &std::path::Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -220,6 +221,9 @@ fn open(path: &std::path::Path) -> Result<Connection, StoreError> {
     // fsyncs the WAL on every commit, which group commit makes cheap.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // The writer commits almost every checkpoint (see the constant).
+    conn.pragma_update(None, "wal_autocheckpoint", super::WAL_AUTOCHECKPOINT_PAGES)?;
+    conn.pragma_update(None, "journal_size_limit", super::WAL_SIZE_LIMIT_BYTES)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
