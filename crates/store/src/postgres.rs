@@ -2,14 +2,15 @@
 //! database, or a database operated elsewhere.
 //!
 //! - Consents and impressions are written in batches (group commit per
-//!   node; see `batcher`): callers queue their event, a few worker tasks
-//!   write whatever is queued with one statement, so one commit and one WAL
+//!   node; see `batcher`): callers queue their event, a worker task
+//!   writes whatever is queued with one statement, so one commit and one WAL
 //!   flush per batch, and every caller of a batch is answered only after
 //!   that commit. With `synchronous_commit` on (the default;
 //!   [`PostgresStore::open`] refuses a server where it is off) the commit
-//!   is in the flushed WAL. Concurrent batches of several nodes are
-//!   serialised by PostgreSQL itself, which also flushes their WAL records
-//!   together. Every other write is one short transaction, most often one
+//!   is in the flushed WAL. The nodes' batches run side by side:
+//!   PostgreSQL settles an id two nodes write at once (one inserts it, the
+//!   other finds it taken) and flushes their WAL records together. Every
+//!   other write is one short transaction, most often one
 //!   statement, on a pooled connection.
 //! - Consents are kept in a table partitioned by calendar month (UTC);
 //!   the store creates the partitions it needs, and retention drops whole

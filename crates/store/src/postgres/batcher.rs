@@ -21,8 +21,8 @@
 //! Why: every commit waits for a WAL flush, and one transaction per event
 //! made each request pay for a commit of its own. Here callers turn their
 //! event into column values on their own task and hand it to a bounded
-//! queue; a few worker tasks each take whatever is queued (up to
-//! [`MAX_BATCH`]) and write it with ONE statement, so in one implicit
+//! queue; a worker task takes whatever is queued (up to [`MAX_BATCH`])
+//! and writes it with ONE statement, so in one implicit
 //! transaction with one commit: the ids go into `consent_ids` from bound
 //! arrays (`unnest`), and only the new ones into `consents` (with their
 //! webhook deliveries) or `impressions`. Only when some ids were not new
@@ -32,7 +32,7 @@
 //!
 //! The queue is a Tokio channel shared by the workers behind a Tokio
 //! mutex: one worker at a time waits on it (`recv_many`), the others
-//! commit meanwhile.
+//! commit meanwhile (there is one worker now; see [`WORKERS`]).
 
 use super::partitions::{self, MonthPartition};
 use super::{codec, is_missing_partition};
@@ -53,13 +53,18 @@ use uuid::Uuid;
 /// first event of a batch.
 pub(super) const MAX_BATCH: usize = 256;
 
-/// Worker tasks per store. More than one, so that a batch gathers while
-/// the previous one waits for its commit (the WAL flush is most of a
-/// batch's time) and PostgreSQL can flush the commits in flight together;
-/// few, because each worker holds a pooled connection while it writes, and
-/// because more workers split the same arrivals into smaller batches, that
-/// is more commits for the same events.
-pub(super) const WORKERS: usize = 2;
+/// Worker tasks per store: batches of one node written at the same time.
+/// One, measured: on the two-node bench (bench/ingest/postgres.sh, 16
+/// connections per node) one worker commits ~7.5 events per statement and
+/// two split the same arrivals into ~4 per statement, which costs more CPU
+/// in PostgreSQL per event (54 against 77 us: each statement has a fixed
+/// cost of ~0.2 ms, its executor start-up and commit) and in the node, and
+/// gave 14,400-14,600 consents/s against 10,900-11,700. Concurrency comes
+/// from the nodes and from batching itself: events that arrive during a
+/// commit share the next one. More workers only pay where a statement's
+/// round trip, not its CPU, is the bottleneck (a distant database); the
+/// queue is shared behind a mutex so that this number can be raised.
+pub(super) const WORKERS: usize = 1;
 
 /// Events the queue holds before callers wait for room.
 const QUEUE_CAPACITY: usize = 8 * MAX_BATCH;
