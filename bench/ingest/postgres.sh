@@ -18,6 +18,17 @@
 #   OVERLOAD=10      connection multiplier of the overload run
 #   PORT=18443       node A; node B listens on PORT+1
 #   ECHO_PORT=18445  the baseline
+#   SERVER_BIN=target/release/nexaguard   the server binary (with SKIP_BUILD=1,
+#                    one built elsewhere, e.g. in another CARGO_TARGET_DIR)
+#
+# Each run also reports the CPU time the two nodes and their PostgreSQL
+# server processes used meanwhile (nodes_cpu_ms, pg_cpu_ms; the latter
+# counts the connections open when the run starts), and `commits`: how much pg_stat_database.xact_commit of
+# the bench database grew meanwhile (every transaction, reads included).
+# An idle server process reports its statistics up to 10 s late, so the
+# results add each echo run's count (the nodes are idle then) to the
+# consents run before it, and count the overload run's until the nodes
+# have stopped.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -37,7 +48,7 @@ PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 SKIP_BUILD=${SKIP_BUILD:-0}
 KEEP=${KEEP:-0}
 
-SERVER_BIN="$ROOT/target/release/nexaguard"
+SERVER_BIN=${SERVER_BIN:-$ROOT/target/release/nexaguard}
 ECHO_TARGET="$ROOT/target/bench-echo"
 ECHO_BIN="$ECHO_TARGET/release/nexaguard-bench-echo"
 ORIGIN="https://localhost:$PORT"
@@ -69,8 +80,15 @@ TIMESTAMP=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 # the connections each; NAME.log gets one RESULT line for the pair (counts and
 # rates summed, latencies the worse of the two).
 pair_run() {
-    local name=$1 conns=$2 url_a=$3 url_b=$4 half id_a
+    local name=$1 conns=$2 url_a=$3 url_b=$4 half id_a commits_before commits_after
+    local backends nodes_before nodes_after pg_before pg_after
     half=$((conns / 2))
+    commits_before=$(xact_commits)
+    backends=$(pg_backends)
+    # shellcheck disable=SC2086 # one pid per word
+    nodes_before=$(cpu_ticks ${node_a:-} ${node_b:-})
+    # shellcheck disable=SC2086
+    pg_before=$(cpu_ticks $backends)
     next_run_id; id_a=$RUN_ID
     next_run_id
     wrk -t1 -c"$half" -d"$DURATION" --latency -s "$HERE/post.lua" "$url_a" \
@@ -80,19 +98,50 @@ pair_run() {
         -- "$WORK/events.txt" "$ORIGIN" "$RUN_ID" >"$WORK/$name.b.log" 2>&1 &
     local b=$!
     wait "$a" "$b" || true
+    commits_after=$(xact_commits)
+    # shellcheck disable=SC2086
+    nodes_after=$(cpu_ticks ${node_a:-} ${node_b:-})
+    # shellcheck disable=SC2086
+    pg_after=$(cpu_ticks $backends)
     for side in a b; do
         grep -q '^RESULT' "$WORK/$name.$side.log" || { cat "$WORK/$name.$side.log" >&2; exit 1; }
     done
-    awk '/^RESULT/ {
+    awk -v commits=$((commits_after - commits_before)) \
+        -v nodes_ms=$(( (nodes_after - nodes_before) * 1000 / CLK_TCK )) \
+        -v pg_ms=$(( (pg_after - pg_before) * 1000 / CLK_TCK )) '/^RESULT/ {
             for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
             ok += v["ok"]; others += v["others"]; errors += v["errors"]; rate += v["ok_per_s"]
             if (v["p50_ms"] > p50) p50 = v["p50_ms"]
             if (v["p99_ms"] > p99) p99 = v["p99_ms"]
             statuses = statuses " " v["statuses"]
          }
-         END { printf "RESULT ok=%d others=%d errors=%d ok_per_s=%.1f p50_ms=%.3f p99_ms=%.3f statuses=%s\n",
-               ok, others, errors, rate, p50, p99, statuses }' \
+         END { printf "RESULT ok=%d others=%d errors=%d ok_per_s=%.1f p50_ms=%.3f p99_ms=%.3f commits=%d nodes_cpu_ms=%d pg_cpu_ms=%d statuses=%s\n",
+               ok, others, errors, rate, p50, p99, commits, nodes_ms, pg_ms, statuses }' \
         "$WORK/$name.a.log" "$WORK/$name.b.log" >"$WORK/$name.log"
+}
+
+# cpu_ticks PID...: the user and system CPU time of the processes so far,
+# in clock ticks (gone processes count 0).
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() {
+    local total=0 pid
+    for pid in "$@"; do
+        if [ -r "/proc/$pid/stat" ]; then
+            total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+        fi
+    done
+    echo "$total"
+}
+
+# pg_backends: the server processes of the nodes' connections.
+pg_backends() {
+    psql -tA "$PG_URL/postgres" -c \
+        "SELECT pid FROM pg_stat_activity WHERE datname = '$DB' AND application_name = 'nexaguard'"
+}
+
+# xact_commits: transactions committed in the bench database so far.
+xact_commits() {
+    psql -tA "$PG_URL/postgres" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = '$DB'"
 }
 
 # pair_measure NAME ROUND URL_A URL_B: warm-up in round 1, then the measured run.
@@ -146,6 +195,7 @@ for round in $(seq 1 "$ROUNDS"); do
     pair_measure echo-post "$round" "$echo_url" "$echo_url"
 done
 
+overload_from=$(xact_commits)
 before_a=$(kib "$node_a" VmHWM)
 before_b=$(kib "$node_b" VmHWM)
 over=$((CONNECTIONS * OVERLOAD))
@@ -159,6 +209,7 @@ rss_b=$(kib "$node_b" VmRSS)
 stop "$echo_pid"
 stop "$node_a"
 stop "$node_b"
+overload_commits=$(( $(xact_commits) - overload_from ))
 
 created=0
 for log in "$WORK"/consents.*.log "$WORK"/overload.log; do
@@ -174,6 +225,20 @@ for name in consents echo-post; do
     printf '%-10s %10s %9s %9s\n' "$name" "$(med "$name" ok_per_s)" "$(med "$name" p50_ms)" "$(med "$name" p99_ms)"
 done
 echo "two nodes: consents/s / echo POST = $(ratios consents echo-post)"
+seconds=${DURATION%s}
+per_round=()
+for r in $(seq 1 "$ROUNDS"); do
+    per_round+=("$(( $(field "$WORK/consents.r$r.log" commits) + $(field "$WORK/echo-post.r$r.log" commits) ))")
+done
+commits=$(median "${per_round[@]}")
+echo "two nodes: $(awk -v c="$commits" -v s="$seconds" 'BEGIN { printf "%.0f", c / s }') transactions committed/s" \
+    "(median round: $commits; $(awk -v c="$commits" -v n="$(med consents ok)" 'BEGIN { if (c > 0) printf "%.1f", n / c; else print "n/a" }') 201s per transaction)"
+echo "two nodes: CPU per 201, median round: nodes $(awk -v c="$(med consents nodes_cpu_ms)" -v n="$(med consents ok)" 'BEGIN { if (n > 0) printf "%.0f", 1000 * c / n; else print "n/a" }') us," \
+    "PostgreSQL server processes $(awk -v c="$(med consents pg_cpu_ms)" -v n="$(med consents ok)" 'BEGIN { if (n > 0) printf "%.0f", 1000 * c / n; else print "n/a" }') us"
+echo "overload ${OVERLOAD}x: $overload_commits transactions committed" \
+    "($(awk -v c="$overload_commits" -v n="$(field "$WORK/overload.log" ok)" 'BEGIN { if (c > 0) printf "%.1f", n / c; else print "n/a" }') 201s per transaction;" \
+    "CPU per 201: nodes $(awk -v c="$(field "$WORK/overload.log" nodes_cpu_ms)" -v n="$(field "$WORK/overload.log" ok)" 'BEGIN { if (n > 0) printf "%.0f", 1000 * c / n; else print "n/a" }') us," \
+    "PostgreSQL $(awk -v c="$(field "$WORK/overload.log" pg_cpu_ms)" -v n="$(field "$WORK/overload.log" ok)" 'BEGIN { if (n > 0) printf "%.0f", 1000 * c / n; else print "n/a" }') us)"
 echo "overload ${OVERLOAD}x: $(field "$WORK/overload.log" ok_per_s) consents/s," \
     "p99 $(field "$WORK/overload.log" p99_ms) ms, statuses$(sed -n 's/.*statuses=//p' "$WORK/overload.log")," \
     "transport errors $(field "$WORK/overload.log" errors)"
