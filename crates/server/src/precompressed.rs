@@ -104,10 +104,20 @@ fn gzip(body: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap_or_default()
 }
 
+/// The largest brotli window (4 MiB), and the smallest the format allows.
+const BROTLI_MAX_WINDOW_BITS: u32 = 22;
+const BROTLI_MIN_WINDOW_BITS: u32 = 10;
+
 fn brotli(body: &[u8]) -> Vec<u8> {
+    // A window larger than the body finds no more matches, but the encoder
+    // at quality 11 allocates several times the window: a 4 MiB window for
+    // a 10 KB config.json made every published configuration a transient
+    // allocation of tens of MiB, the server's peak memory at start-up.
+    let fits = usize::BITS - body.len().max(1).leading_zeros();
+    let window = fits.clamp(BROTLI_MIN_WINDOW_BITS, BROTLI_MAX_WINDOW_BITS);
     let mut out = Vec::new();
     {
-        let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 11, 22);
+        let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 11, window);
         let _ = writer.write_all(body);
     }
     out
