@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { REPO, repoJson, setup, withContext } from './lib/harness.mjs';
+import { SCREENSHOTS, repoJson, setup, withContext } from './lib/harness.mjs';
 import { assertNoAxeViolations, assertNoHorizontalOverflow, tableMap } from './lib/console-checks.mjs';
 import { totp } from './lib/totp.mjs';
 
@@ -193,7 +193,7 @@ describe('the consent dashboard', () => {
       assert.ok(exported.text.includes(wanted.eventId));
 
       await assertNoAxeViolations(page, 'the consent dashboard');
-      await page.screenshot({ path: path.join(REPO, 'docs/images/dashboard-consents.png'), fullPage: true });
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-consents.png'), fullPage: true });
     });
   });
 
@@ -202,7 +202,7 @@ describe('the consent dashboard', () => {
       const page = await ctx.context.newPage();
       await page.goto(dashboardUrl());
       await assertNoHorizontalOverflow(page, 'the dashboard on a phone');
-      await page.screenshot({ path: path.join(REPO, 'docs/images/dashboard-phone.png') });
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-phone.png') });
     }, { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
   });
 });
@@ -238,7 +238,7 @@ describe('the audit viewer', () => {
 
       await page.goto(`${env.server.origin}/admin/audit`);
       await assertNoAxeViolations(page, 'the audit viewer');
-      await page.screenshot({ path: path.join(REPO, 'docs/images/audit-viewer.png'), fullPage: true });
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'audit-viewer.png'), fullPage: true });
     });
   });
 

@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { REPO, setup, withContext } from './lib/harness.mjs';
+import { SCREENSHOTS, setup, withContext } from './lib/harness.mjs';
 import { assertNoAxeViolations, assertNoHorizontalOverflow, tableMap } from './lib/console-checks.mjs';
 
 /** From docs/debug-tool.md: cmpId 300, purposes 1 2 3 4 7, vendors 2 and 755. */
@@ -94,7 +94,7 @@ describe('the public debug tool', () => {
       assert.ok(!env.server.stdout.includes(TC.slice(0, 30)), 'the TC string appears in the server output');
 
       await assertNoAxeViolations(page, 'the decoded TC string');
-      await page.screenshot({ path: path.join(REPO, 'docs/images/debug-tool.png'), fullPage: true });
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'debug-tool.png'), fullPage: true });
     });
   });
 
@@ -186,7 +186,7 @@ describe('the public debug tool', () => {
     await withContext(env.browser, env.server, async (ctx) => {
       const { page } = await decode(ctx, TC);
       await assertNoHorizontalOverflow(page, 'the decoded TC string on a phone');
-      await page.screenshot({ path: path.join(REPO, 'docs/images/debug-tool-phone.png') });
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'debug-tool-phone.png') });
     }, { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
   });
 

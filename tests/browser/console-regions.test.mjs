@@ -6,18 +6,16 @@
 // is saved, Enter in the preview field previews rather than saves, and
 // Save draft keeps the rule. A rule after `everywhere` gets its finding
 // next to it and is not saved. axe-core is clean on the editor with rules,
-// a preview and a finding. The screenshot goes to
-// docs/images/console-regions.png for docs/regions.md.
+// a preview and a finding. The screenshot goes to SCREENSHOTS (harness.mjs):
+// docs/images/console-regions.png for docs/regions.md when regenerated.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { REPO, demoOwner, newContext, setup } from './lib/harness.mjs';
+import { SCREENSHOTS, demoOwner, newContext, setup } from './lib/harness.mjs';
 import { assertNoAxeViolations } from './lib/console-checks.mjs';
 import { Authenticator } from './lib/totp.mjs';
 
-const IMAGES = path.join(REPO, 'docs', 'images');
 
 let env;
 let ctx;
@@ -26,7 +24,6 @@ let editPath;
 
 before(async () => {
   env = await setup();
-  mkdirSync(IMAGES, { recursive: true });
 });
 
 after(async () => {
@@ -106,7 +103,7 @@ describe('regional rules in the editor', () => {
     assert.equal((await page.locator('#preview-gpp').textContent()).trim(), '8 (usca)');
     assert.deepEqual(await savedDraft(page), before, 'previewing saves nothing');
     await assertNoAxeViolations(page, 'the editor with regional rules and a preview');
-    await page.locator('#f-regions').screenshot({ path: path.join(IMAGES, 'console-regions.png') });
+    await page.locator('#f-regions').screenshot({ path: path.join(SCREENSHOTS, 'console-regions.png') });
 
     await page.getByRole('button', { name: 'Save draft' }).click();
     await page.getByText('Draft saved.').waitFor();

@@ -7,18 +7,17 @@
 // forged post gets 403); API tokens (step-up, scopes off unless ticked,
 // secret once, Bearer, revoke); the operator's keys and tenants; no
 // sideways scrolling on a phone; and axe-core on every page visited.
-// Screenshots go to docs/images/console-*.png for docs/admin-console.md.
+// Screenshots go to SCREENSHOTS (harness.mjs): docs/images/console-*.png for
+// docs/admin-console.md when regenerated with `npm --prefix tests/browser run screenshots`.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { REPO, demoOwner, newContext, setup, sleep } from './lib/harness.mjs';
+import { SCREENSHOTS, demoOwner, newContext, setup, sleep } from './lib/harness.mjs';
 import { assertNoAxeViolations, assertNoHorizontalOverflow } from './lib/console-checks.mjs';
 import { Authenticator, totp } from './lib/totp.mjs';
 
-const IMAGES = path.join(REPO, 'docs', 'images');
 
 let env;
 let owner;
@@ -29,7 +28,6 @@ let totpSecret;
 before(async () => {
   env = await setup();
   owner = demoOwner(env.server);
-  mkdirSync(IMAGES, { recursive: true });
 });
 
 after(async () => {
@@ -41,7 +39,7 @@ after(async () => {
 const url = (p) => `${env.server.origin}${p}`;
 
 async function shot(page, name) {
-  await page.screenshot({ path: path.join(IMAGES, `console-${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `console-${name}.png`), fullPage: true });
 }
 
 /** Signs in on `page`; returns the page after the redirect. */

@@ -12,9 +12,12 @@
 //   NEXAGUARD_BIN   the binary (default target/debug/nexaguard)
 //   CHROMIUM_PATH   the browser (default /usr/bin/chromium)
 //   NEXAGUARD_TEST_SERVER_LOG=1   echo the server's standard error
+//   NEXAGUARD_DOCS_SCREENSHOTS=1  write screenshots into docs/images (the
+//                   documentation's own), not target/browser-screenshots:
+//                   `npm --prefix tests/browser run screenshots` sets it
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,6 +27,16 @@ import { chromium } from 'playwright-core';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BROWSER_TESTS = path.join(REPO, 'tests', 'browser');
+
+/**
+ * Where tests write their screenshots. A test run leaves the tree as it
+ * found it: screenshots go under target/ unless the docs' images are being
+ * regenerated on purpose (NEXAGUARD_DOCS_SCREENSHOTS=1).
+ */
+export const SCREENSHOTS = process.env.NEXAGUARD_DOCS_SCREENSHOTS === '1'
+  ? path.join(REPO, 'docs', 'images')
+  : path.join(REPO, 'target', 'browser-screenshots');
+mkdirSync(SCREENSHOTS, { recursive: true });
 
 /** How long a wait for the browser or the server may take before failing. */
 export const WAIT_MS = 15_000;
