@@ -137,6 +137,14 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         Transport::Tls(_) => None,
         Transport::PlainHttpBehindProxy => Some(local_addr),
     };
+    // The certificate the server made itself is renewed by the server; a
+    // configured one by whoever issued it.
+    let renewer = match &transport {
+        Transport::Tls(files) if crate::tls::is_generated(files, &settings.data_dir) => Some(
+            crate::tls::spawn_renewer(files.clone(), crate::tls::RENEW_CHECK_INTERVAL),
+        ),
+        _ => None,
+    };
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let banner = Banner {
         public,
@@ -156,6 +164,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .await;
     background.abort();
     if let Some(task) = geoip_reloader {
+        task.abort();
+    }
+    if let Some(task) = renewer {
         task.abort();
     }
     if let Some((_, task)) = metrics {

@@ -3,10 +3,13 @@
 //!
 //! * [`ensure_certificate`] returns the configured certificate/key pair, or
 //!   generates a self-signed one under `<data_dir>/tls/` at first start so the
-//!   server is never started without encryption by accident.
+//!   server is never started without encryption by accident. It is valid for
+//!   a year and renewed with the same key 30 days before it expires, at start
+//!   or by [`spawn_renewer`] while the server runs.
 //! * [`server_config`] builds the rustls configuration: *ring* provider passed
 //!   explicitly (no process-wide default is needed), TLS 1.3 and 1.2 only,
-//!   AEAD cipher suites only, ALPN `h2` and `http/1.1`.
+//!   AEAD cipher suites only in the server's order of preference, ALPN `h2`
+//!   and `http/1.1`.
 //! * [`spawn_reloader`] polls the files and swaps the configuration in place
 //!   when they change (certificate renewal by certbot, cert-manager, ...).
 
@@ -22,6 +25,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{CipherSuite, ServerConfig};
 use sha2::{Digest as _, Sha256};
+use time::OffsetDateTime;
 
 /// How often [`spawn_reloader`] looks at the certificate files in production.
 ///
@@ -35,6 +39,20 @@ const GENERATED_DIR: &str = "tls";
 const GENERATED_CERT: &str = "cert.pem";
 /// File name of the generated private key (PEM, PKCS#8).
 const GENERATED_KEY: &str = "key.pem";
+
+/// How long a generated self-signed certificate is valid: a year, like the
+/// certificates of public CAs used to be, so that one that leaks with a
+/// copy of the data directory does not stay usable for ever.
+const SELF_SIGNED_VALIDITY: time::Duration = time::Duration::days(365);
+
+/// How long before its expiry a generated certificate is renewed, at start
+/// or by [`spawn_renewer`]. The key is kept, so clients that pin the public
+/// key (SPKI) keep working across renewals; clients that pin the whole
+/// certificate must pin again once a year.
+const RENEW_BEFORE: time::Duration = time::Duration::days(30);
+
+/// How often [`spawn_renewer`] checks the generated certificate's expiry.
+pub const RENEW_CHECK_INTERVAL: Duration = Duration::from_secs(6 * 60 * 60);
 
 /// Names the self-signed certificate is valid for: the ways a local client
 /// reaches the server before a real certificate is configured.
@@ -130,6 +148,15 @@ pub enum TlsError {
     /// The self-signed certificate could not be generated.
     #[error("cannot generate the self-signed certificate: {0}")]
     Generate(#[from] rcgen::Error),
+
+    /// The generated certificate's expiry could not be read.
+    #[error("cannot read the expiry of {path}: {reason}")]
+    Expiry {
+        /// The certificate file.
+        path: PathBuf,
+        /// What the X.509 parser said.
+        reason: String,
+    },
 }
 
 /// Returns the certificate/key pair to serve.
@@ -137,8 +164,9 @@ pub enum TlsError {
 /// With a configured pair, checks both files can be read and returns them
 /// unchanged. Without one, uses `<data_dir>/tls/cert.pem` and
 /// `<data_dir>/tls/key.pem`, generating a self-signed certificate for
-/// `localhost`, `127.0.0.1` and `::1` there on first start (key mode 0600) and
-/// reusing it on later starts so clients that pinned it keep working.
+/// `localhost`, `127.0.0.1` and `::1` there on first start (key mode 0600),
+/// valid for a year. Later starts reuse it, renewed first (same key) if it
+/// expires within 30 days.
 ///
 /// # Errors
 ///
@@ -171,6 +199,7 @@ pub fn ensure_certificate(
     if files.cert.is_file() && files.key.is_file() {
         check_readable(&files.cert)?;
         check_readable(&files.key)?;
+        renew_if_due(&files, OffsetDateTime::now_utc())?;
         tracing::info!(
             cert = %files.cert.display(),
             key = %files.key.display(),
@@ -208,19 +237,8 @@ fn generate_self_signed(dir: &Path, files: &TlsFiles) -> Result<(), TlsError> {
         let path = path.to_path_buf();
         move |source| TlsError::Write { path, source }
     };
-
-    let mut params = rcgen::CertificateParams::new(SELF_SIGNED_NAMES.map(String::from).to_vec())?;
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    params.distinguished_name.push(
-        rcgen::DnType::CommonName,
-        "NexaGuard self-signed certificate",
-    );
-    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-    // rcgen's default validity (1975 to 4096) is kept on purpose: trust in a
-    // self-signed certificate comes from pinning it, so an expiry date would
-    // only break pinned clients one day without adding any security.
     let key_pair = rcgen::KeyPair::generate()?;
-    let cert = params.self_signed(&key_pair)?;
+    let cert = self_signed_certificate(&key_pair, OffsetDateTime::now_utc())?;
 
     create_private_dir(dir).map_err(write_err(dir))?;
     // The key is written first and the certificate last: the certificate's
@@ -230,6 +248,112 @@ fn generate_self_signed(dir: &Path, files: &TlsFiles) -> Result<(), TlsError> {
         .map_err(write_err(&files.key))?;
     write_new_file(&files.cert, cert.pem().as_bytes(), false).map_err(write_err(&files.cert))?;
     Ok(())
+}
+
+/// A certificate for [`SELF_SIGNED_NAMES`] signed by `key_pair`, valid from
+/// a day before `now` (clocks of clients differ) for [`SELF_SIGNED_VALIDITY`].
+fn self_signed_certificate(
+    key_pair: &rcgen::KeyPair,
+    now: OffsetDateTime,
+) -> Result<rcgen::Certificate, TlsError> {
+    let mut params = rcgen::CertificateParams::new(SELF_SIGNED_NAMES.map(String::from).to_vec())?;
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        "NexaGuard self-signed certificate",
+    );
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + SELF_SIGNED_VALIDITY;
+    Ok(params.self_signed(key_pair)?)
+}
+
+/// When the first certificate in the PEM file at `path` expires.
+fn expiry(path: &Path) -> Result<OffsetDateTime, TlsError> {
+    let failed = |reason: String| TlsError::Expiry {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let pem = fs::read(path).map_err(|source| TlsError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let (_, pem) = x509_parser::pem::parse_x509_pem(&pem).map_err(|e| failed(e.to_string()))?;
+    let cert = pem.parse_x509().map_err(|e| failed(e.to_string()))?;
+    Ok(cert.validity().not_after.to_datetime())
+}
+
+/// Renews the generated certificate in `files` if it expires within
+/// [`RENEW_BEFORE`] of `now` (or has expired): a new certificate for the
+/// same key, written over the old one in one rename, so the reloader never
+/// sees a half-written file. Returns whether it renewed.
+fn renew_if_due(files: &TlsFiles, now: OffsetDateTime) -> Result<bool, TlsError> {
+    let expires = expiry(&files.cert)?;
+    if expires - now > RENEW_BEFORE {
+        return Ok(false);
+    }
+    let key_pem = fs::read_to_string(&files.key).map_err(|source| TlsError::Read {
+        path: files.key.clone(),
+        source,
+    })?;
+    let key_pair = rcgen::KeyPair::from_pem(&key_pem)?;
+    let cert = self_signed_certificate(&key_pair, now)?;
+    replace_file(&files.cert, cert.pem().as_bytes()).map_err(|source| TlsError::Write {
+        path: files.cert.clone(),
+        source,
+    })?;
+    tracing::info!(
+        cert = %files.cert.display(),
+        expired_at = %expires,
+        "renewed the self-signed TLS certificate (same key) for another year"
+    );
+    Ok(true)
+}
+
+/// Checks the generated certificate in `files` every `every` and renews it
+/// before it expires ([`RENEW_BEFORE`]); the reloader then serves it. Only
+/// for the certificate the server generated: a configured one is renewed by
+/// whoever issued it. Runs until aborted.
+pub fn spawn_renewer(files: TlsFiles, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let files = Arc::new(files);
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let files = Arc::clone(&files);
+            let renewed = tokio::task::spawn_blocking(move || {
+                renew_if_due(&files, OffsetDateTime::now_utc())
+            })
+            .await;
+            match renewed {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => {
+                    tracing::error!(%error, "renewing the self-signed TLS certificate failed")
+                }
+                Err(error) => {
+                    tracing::error!(%error, "the certificate renewal check did not finish")
+                }
+            }
+        }
+    })
+}
+
+/// Whether `files` is the pair [`ensure_certificate`] generates in
+/// `data_dir`, as opposed to a configured one.
+pub fn is_generated(files: &TlsFiles, data_dir: &Path) -> bool {
+    let dir = data_dir.join(GENERATED_DIR);
+    files.cert == dir.join(GENERATED_CERT) && files.key == dir.join(GENERATED_KEY)
+}
+
+/// Writes `contents` to a temporary file beside `path` and renames it over
+/// `path`: readers see the old file or the new one, never a part.
+fn replace_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".new");
+    let temporary = PathBuf::from(temporary);
+    write_new_file(&temporary, contents, false)?;
+    fs::rename(&temporary, path)
 }
 
 /// Creates `dir` (and parents); on Unix the leaf is created mode 0700 because
@@ -361,6 +485,10 @@ fn server_config_from_pem(files: &TlsFiles, pem: &PemPair) -> Result<Arc<ServerC
             source,
         })?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // The server's order (AES-256-GCM first, see ALLOWED_CIPHER_SUITES), not
+    // the client's, picks the suite: every allowed suite is strong, and
+    // this keeps the choice the operator reviewed.
+    config.ignore_client_order = true;
     Ok(Arc::new(config))
 }
 
@@ -525,4 +653,71 @@ pub fn spawn_reloader(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The public key (SPKI) of the first certificate in `path`.
+    fn public_key(path: &Path) -> Vec<u8> {
+        let pem = fs::read(path).unwrap();
+        let (_, pem) = x509_parser::pem::parse_x509_pem(&pem).unwrap();
+        pem.parse_x509().unwrap().public_key().raw.to_vec()
+    }
+
+    fn generated() -> (tempfile::TempDir, TlsFiles) {
+        let dir = tempfile::tempdir().unwrap();
+        let files = ensure_certificate(None, dir.path()).unwrap();
+        assert!(is_generated(&files, dir.path()));
+        (dir, files)
+    }
+
+    #[test]
+    fn a_generated_certificate_is_valid_for_a_year_from_its_creation() {
+        let (_dir, files) = generated();
+        let now = OffsetDateTime::now_utc();
+        let left = expiry(&files.cert).unwrap() - now;
+        assert!(
+            left > time::Duration::days(364) && left <= time::Duration::days(365),
+            "valid for {left} more"
+        );
+    }
+
+    #[test]
+    fn a_certificate_far_from_expiry_is_left_alone() {
+        let (_dir, files) = generated();
+        let before = fs::read(&files.cert).unwrap();
+        let in_300_days = OffsetDateTime::now_utc() + time::Duration::days(300);
+        assert!(!renew_if_due(&files, in_300_days).unwrap());
+        assert_eq!(fs::read(&files.cert).unwrap(), before);
+    }
+
+    #[test]
+    fn a_certificate_near_expiry_is_renewed_for_a_year_with_the_same_key() {
+        let (_dir, files) = generated();
+        let (cert, key) = (
+            fs::read(&files.cert).unwrap(),
+            fs::read(&files.key).unwrap(),
+        );
+        let spki = public_key(&files.cert);
+        let in_340_days = OffsetDateTime::now_utc() + time::Duration::days(340);
+
+        assert!(renew_if_due(&files, in_340_days).unwrap());
+
+        assert_ne!(fs::read(&files.cert).unwrap(), cert);
+        assert_eq!(fs::read(&files.key).unwrap(), key, "the key is kept");
+        assert_eq!(
+            public_key(&files.cert),
+            spki,
+            "pinned public keys still match"
+        );
+        let left = expiry(&files.cert).unwrap() - in_340_days;
+        assert!(left > time::Duration::days(364), "renewed for {left}");
+        // The renewed pair is one rustls serves.
+        server_config(&files).unwrap();
+        // And a start with it in place reuses it as it is.
+        assert!(!renew_if_due(&files, in_340_days).unwrap());
+    }
 }

@@ -365,6 +365,34 @@ async fn tls_1_2_negotiates_an_aead_suite() {
     server.stop().await.unwrap();
 }
 
+/// The server's order of cipher suites wins over the client's: a client
+/// that prefers ChaCha20 and AES-128 still gets AES-256-GCM, the server's
+/// first choice.
+#[tokio::test]
+async fn the_server_picks_the_cipher_suite_in_its_own_order() {
+    let server = TestServer::start().await;
+
+    let run = s_client(
+        server.addr,
+        &[
+            "-tls1_2",
+            "-brief",
+            "-cipher",
+            "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384",
+        ],
+    )
+    .await;
+    assert!(run.success, "{}", run.output);
+    assert_eq!(
+        run.field("Ciphersuite"),
+        Some("ECDHE-ECDSA-AES256-GCM-SHA384"),
+        "{}",
+        run.output
+    );
+
+    server.stop().await.unwrap();
+}
+
 /// A TLS 1.2 client offering only CBC (non-AEAD) suites is refused, so the
 /// previous test's AEAD result is the server's policy, not OpenSSL's
 /// preference order.
