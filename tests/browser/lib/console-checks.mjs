@@ -12,6 +12,11 @@ const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag2
 
 /** axe-core's WCAG 2.x A/AA violations on the page. */
 export async function axeViolations(page) {
+  // Layout rules (target size, contrast) judge the styled page: after a form
+  // post the new page's stylesheet and fonts may still be loading when the
+  // test goes on, and on a loaded machine axe then saw unstyled links.
+  await page.waitForLoadState('load');
+  await page.evaluate(() => document.fonts.ready.then(() => undefined));
   if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE_SOURCE);
   return page.evaluate(async (tags) => {
     const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
