@@ -7,7 +7,7 @@
 //! database while its network is far from that budget, nor once it is over
 //! it; only near the budget does a check ask the database. Each node counts
 //! its hits in memory; a reconcile task adds them to the shared count once
-//! a second ([`RECONCILE_EVERY`]), for every network in one write, and
+//! a second (`RECONCILE_EVERY`), for every network in one write, and
 //! learns every node's total in the answer. A check adds the last known
 //! total and the hits not yet sent:
 //!
@@ -22,8 +22,8 @@
 //!   shared count at once, and the answer decides. A network this close
 //!   to its budget is rare, so the database sees few of these.
 //!
-//! A database that fails or does not answer within [`SHARED_TIMEOUT`] is
-//! not asked again for [`SKIP_AFTER_FAILURE_MS`]: meanwhile each node
+//! A database that fails or does not answer within `SHARED_TIMEOUT` is
+//! not asked again for `SKIP_AFTER_FAILURE_MS`: meanwhile each node
 //! decides from what it knows, and its own limit still holds.
 
 use governor::clock::{Clock, DefaultClock};
@@ -221,7 +221,7 @@ impl Limiter {
 
     /// `Ok` when the network may go on now, else how long to wait. Waits
     /// for the database only when the network is near its shared budget
-    /// (see the module's header), and then at most [`SHARED_TIMEOUT`].
+    /// (see the module's header), and then at most `SHARED_TIMEOUT`.
     pub async fn check(&self, ip: IpAddr) -> Result<(), Duration> {
         let network = Network::of(ip);
         self.inner
@@ -251,7 +251,7 @@ impl Limiter {
     }
 }
 
-/// Sends the hits counted in memory every [`RECONCILE_EVERY`], until the
+/// Sends the hits counted in memory every `RECONCILE_EVERY`, until the
 /// counter's store is closed (the server is stopping) or the task is
 /// aborted (its limiter was dropped).
 async fn reconcile_every(counts: Arc<SharedCounts>) {

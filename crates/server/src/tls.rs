@@ -311,7 +311,7 @@ fn renew_if_due(files: &TlsFiles, now: OffsetDateTime) -> Result<bool, TlsError>
 }
 
 /// Checks the generated certificate in `files` every `every` and renews it
-/// before it expires ([`RENEW_BEFORE`]); the reloader then serves it. Only
+/// before it expires (`RENEW_BEFORE`); the reloader then serves it. Only
 /// for the certificate the server generated: a configured one is renewed by
 /// whoever issued it. Runs until aborted.
 pub fn spawn_renewer(files: TlsFiles, every: Duration) -> tokio::task::JoinHandle<()> {
