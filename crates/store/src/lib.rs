@@ -30,6 +30,7 @@
 
 pub mod admin;
 pub mod counters;
+mod pending;
 pub mod postgres;
 pub mod sqlite;
 pub mod webhooks;

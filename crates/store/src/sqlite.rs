@@ -21,6 +21,7 @@ mod writer;
 
 pub use admin::SqliteAdminStore;
 
+use crate::pending::PendingGuard;
 use crate::{
     NewConsent, NewImpression, PublishedConfig, RecordOutcome, SetupLock, Site, SiteId, Store,
     StoreError, Tenant, TenantId,
@@ -40,9 +41,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
-use writer::{
-    Job, PendingGuard, PreparedConsent, PreparedWrite, RecordJob, Reply, WriterThread, BUSY_TIMEOUT,
-};
+use writer::{Job, PreparedConsent, PreparedWrite, RecordJob, Reply, WriterThread, BUSY_TIMEOUT};
 
 /// The schema, embedded at build time.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");

@@ -36,6 +36,7 @@
 
 use super::partitions::{self, MonthPartition};
 use super::{codec, is_missing_partition};
+use crate::pending::PendingGuard;
 use crate::{RecordOutcome, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres};
@@ -179,25 +180,6 @@ pub(super) enum EventKind {
 
 /// How a worker answers a caller.
 type Reply = oneshot::Sender<Result<RecordOutcome, StoreError>>;
-
-/// Counts an event for `pending_writes` for as long as its job exists, so
-/// the count is right whichever way the job ends (answered, refused by a
-/// closed queue, or abandoned).
-#[derive(Debug)]
-struct PendingGuard(Arc<AtomicUsize>);
-
-impl PendingGuard {
-    fn new(pending: &Arc<AtomicUsize>) -> Self {
-        pending.fetch_add(1, Ordering::Relaxed);
-        PendingGuard(Arc::clone(pending))
-    }
-}
-
-impl Drop for PendingGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
 
 /// An event waiting for a commit.
 #[derive(Debug)]

@@ -20,11 +20,10 @@
 
 use super::codec;
 use super::impressions::{self, PreparedImpression};
+use crate::pending::PendingGuard;
 use crate::{RecordOutcome, StoreError};
 use rusqlite::{params, CachedStatement, Connection, OptionalExtension, TransactionBehavior};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -51,25 +50,6 @@ pub(super) struct PreparedConsent {
     pub(super) recorded_at: OffsetDateTime,
     pub(super) recorded_at_text: String,
     pub(super) body: String,
-}
-
-/// Counts a consent in the write queue for as long as it exists. Tying the
-/// count to the job's lifetime keeps `pending_writes` right on every path:
-/// answered, refused by a closed queue, or abandoned.
-#[derive(Debug)]
-pub(super) struct PendingGuard(Arc<AtomicUsize>);
-
-impl PendingGuard {
-    pub(super) fn new(pending: &Arc<AtomicUsize>) -> Self {
-        pending.fetch_add(1, Ordering::Relaxed);
-        PendingGuard(Arc::clone(pending))
-    }
-}
-
-impl Drop for PendingGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
 }
 
 /// An event the writer records: a consent or an impression.
