@@ -656,6 +656,16 @@ pub struct ConsentModeDefault {
 }
 
 impl SiteConfig {
+    /// Whether some visitor may get the TCF experience (the site's
+    /// `regulation`, or a region rule's), and so read the IAB's texts.
+    pub fn shows_tcf(&self) -> bool {
+        self.regulation == Regulation::Tcf
+            || self
+                .regions
+                .iter()
+                .any(|rule| rule.experience == Experience::Tcf)
+    }
+
     /// The experience for a visitor in `region` (`None`: unknown): the
     /// first rule of `regions` that matches, else the site's
     /// `regulation`.

@@ -6,11 +6,18 @@
 //! of their language only and the SDK stays within its size budget.
 //! Precedence for each key, as the SDK had it: the site's configured text
 //! in the language, else in the site's default language, else the built-in
-//! text of the language's primary subtag, else English.
+//! text of the language's own locale (`pt-br`), else of its primary subtag
+//! (`pt`), else English.
+//!
+//! The built-in texts are data, one JSON file per language under
+//! `crates/consent/locales/` (a translator edits a file, not Rust), embedded
+//! at compile time and parsed once.
 
 use crate::config::{SiteConfig, Texts};
+use nexaguard_tcf::gvl::normalize_language;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 /// The keys of the built-in strings, in the order of every row of the
 /// table (`{n}` in a text is a number the banner fills in).
@@ -43,194 +50,100 @@ pub const KEYS: [&str; 26] = [
     "targeted",
 ];
 
-/// The languages with built-in strings (primary subtags), English first.
-pub const BUILT_IN_LANGUAGES: [&str; 8] = ["en", "de", "fr", "es", "it", "nl", "pl", "pt"];
-
-/// English, the last resort for every key: an array of exactly [`KEYS`]'
-/// length, so a key added without its English text does not compile.
-const ENGLISH: [&str; KEYS.len()] = [
-    "Accept all",
-    "Reject all",
-    "Settings",
-    "Save choices",
-    "Close",
-    "Purposes",
-    "Special purposes",
-    "Features",
-    "Special features",
-    "Purpose groups",
-    "Vendors",
-    "Consent",
-    "Legitimate interest",
-    "Retention: {n} days",
-    "Privacy policy",
-    "Always active",
-    "Categories",
-    "Privacy settings",
-    "Cancel",
-    "Allowed",
-    "Privacy notice",
-    "We and our partners use cookies and similar technologies to run this site, measure its use and personalise content and advertising.",
-    "Do not sell or share my personal information",
-    "Your browser's Global Privacy Control signal was honoured: we do not sell or share your personal information or use it for targeted advertising.",
-    "Sale and sharing of my personal information",
-    "Targeted advertising",
+/// Declares [`BUILT_IN_LANGUAGES`] and embeds `locales/{code}.json` for
+/// each, so the list and the files cannot drift apart: a code without its
+/// file does not compile.
+macro_rules! locales {
+    ($($code:literal),* $(,)?) => {
+        /// The languages with built-in strings, each a file
+        /// `crates/consent/locales/{code}.json` (lowercase tags, sorted):
+        /// the 24 official EU languages, Norwegian, Icelandic, the regional
+        /// variants the region groups need (`pt-br`, `fr-ca`, `es-us`),
+        /// Arabic and Hebrew.
+        pub const BUILT_IN_LANGUAGES: [&str; [$($code),*].len()] = [$($code),*];
+        const LOCALE_FILES: [&str; BUILT_IN_LANGUAGES.len()] =
+            [$(include_str!(concat!("../locales/", $code, ".json"))),*];
+    };
+}
+locales![
+    "ar", "bg", "cs", "da", "de", "el", "en", "es", "es-us", "et", "fi", "fr", "fr-ca", "ga", "he",
+    "hr", "hu", "is", "it", "lt", "lv", "mt", "nl", "no", "pl", "pt", "pt-br", "ro", "sk", "sl",
+    "sv",
 ];
 
-/// The built-in texts of each of [`BUILT_IN_LANGUAGES`], in the same order,
-/// each in [`KEYS`] order. English has every key; the other rows stop before
-/// the US notice keys (`cancel` onwards), which stay English until translated.
-const ROWS: [&[&str]; BUILT_IN_LANGUAGES.len()] = [
-    // en
-    &ENGLISH,
-    // de
-    &[
-        "Alle akzeptieren",
-        "Alle ablehnen",
-        "Einstellungen",
-        "Auswahl speichern",
-        "Schließen",
-        "Zwecke",
-        "Besondere Zwecke",
-        "Funktionen",
-        "Besondere Funktionen",
-        "Zweckgruppen",
-        "Anbieter",
-        "Einwilligung",
-        "Berechtigtes Interesse",
-        "Speicherdauer: {n} Tage",
-        "Datenschutzerklärung",
-        "Immer aktiv",
-        "Kategorien",
-        "Datenschutz-Einstellungen",
-    ],
-    // fr
-    &[
-        "Tout accepter",
-        "Tout refuser",
-        "Paramètres",
-        "Enregistrer mes choix",
-        "Fermer",
-        "Finalités",
-        "Finalités spéciales",
-        "Fonctionnalités",
-        "Fonctionnalités spéciales",
-        "Groupes de finalités",
-        "Partenaires",
-        "Consentement",
-        "Intérêt légitime",
-        "Durée de conservation : {n} jours",
-        "Politique de confidentialité",
-        "Toujours actif",
-        "Catégories",
-        "Paramètres de confidentialité",
-    ],
-    // es
-    &[
-        "Aceptar todo",
-        "Rechazar todo",
-        "Configuración",
-        "Guardar selección",
-        "Cerrar",
-        "Finalidades",
-        "Finalidades especiales",
-        "Características",
-        "Características especiales",
-        "Grupos de finalidades",
-        "Proveedores",
-        "Consentimiento",
-        "Interés legítimo",
-        "Conservación: {n} días",
-        "Política de privacidad",
-        "Siempre activo",
-        "Categorías",
-        "Configuración de privacidad",
-    ],
-    // it
-    &[
-        "Accetta tutto",
-        "Rifiuta tutto",
-        "Impostazioni",
-        "Salva le scelte",
-        "Chiudi",
-        "Finalità",
-        "Finalità speciali",
-        "Funzionalità",
-        "Funzionalità speciali",
-        "Gruppi di finalità",
-        "Fornitori",
-        "Consenso",
-        "Legittimo interesse",
-        "Conservazione: {n} giorni",
-        "Informativa sulla privacy",
-        "Sempre attivo",
-        "Categorie",
-        "Impostazioni privacy",
-    ],
-    // nl
-    &[
-        "Alles accepteren",
-        "Alles weigeren",
-        "Instellingen",
-        "Keuzes opslaan",
-        "Sluiten",
-        "Doeleinden",
-        "Speciale doeleinden",
-        "Functies",
-        "Speciale functies",
-        "Groepen van doeleinden",
-        "Leveranciers",
-        "Toestemming",
-        "Gerechtvaardigd belang",
-        "Bewaartermijn: {n} dagen",
-        "Privacybeleid",
-        "Altijd actief",
-        "Categorieën",
-        "Privacy-instellingen",
-    ],
-    // pl
-    &[
-        "Zaakceptuj wszystko",
-        "Odrzuć wszystko",
-        "Ustawienia",
-        "Zapisz wybór",
-        "Zamknij",
-        "Cele",
-        "Cele specjalne",
-        "Funkcje",
-        "Funkcje specjalne",
-        "Grupy celów",
-        "Dostawcy",
-        "Zgoda",
-        "Prawnie uzasadniony interes",
-        "Okres przechowywania: {n} dni",
-        "Polityka prywatności",
-        "Zawsze aktywne",
-        "Kategorie",
-        "Ustawienia prywatności",
-    ],
-    // pt
-    &[
-        "Aceitar tudo",
-        "Rejeitar tudo",
-        "Definições",
-        "Guardar escolhas",
-        "Fechar",
-        "Finalidades",
-        "Finalidades especiais",
-        "Funcionalidades",
-        "Funcionalidades especiais",
-        "Grupos de finalidades",
-        "Fornecedores",
-        "Consentimento",
-        "Interesse legítimo",
-        "Conservação: {n} dias",
-        "Política de privacidade",
-        "Sempre ativo",
-        "Categorias",
-        "Definições de privacidade",
-    ],
-];
+/// The key of a locale file that names its language in that language
+/// (`Deutsch`): the language switcher's label, never shown as a UI string.
+const LANGUAGE_NAME: &str = "languageName";
+
+/// The languages written right to left, by primary subtag.
+const RIGHT_TO_LEFT: [&str; 10] = ["ar", "ckb", "dv", "fa", "he", "ps", "sd", "ug", "ur", "yi"];
+
+/// Each built-in language's file, parsed once. A file that does not parse
+/// counts as empty, so each of its keys falls back to English like a
+/// missing key; `every_locale_file_has_every_key` keeps that from shipping.
+static LOCALES: LazyLock<BTreeMap<&'static str, BTreeMap<String, String>>> = LazyLock::new(|| {
+    BUILT_IN_LANGUAGES
+        .iter()
+        .zip(LOCALE_FILES)
+        .map(|(code, text)| (*code, serde_json::from_str(text).unwrap_or_default()))
+        .collect()
+});
+
+/// The built-in locales that serve `language`, most specific first: the
+/// tag's own file (`pt-br`), then its primary subtag's (`pt`), then English.
+fn locale_chain(language: &str) -> Vec<&'static BTreeMap<String, String>> {
+    let tag = normalize_language(language);
+    let primary = primary(&tag);
+    let mut chain: Vec<_> = [tag.as_str(), primary.as_str(), "en"]
+        .into_iter()
+        .filter_map(|code| LOCALES.get(code))
+        .collect();
+    chain.dedup_by(|a, b| std::ptr::eq(*a, *b));
+    chain
+}
+
+/// The built-in language that serves `language` (`de-at` → `de`, `pt-BR`
+/// → `pt-br`, `nb` → `no`), or `None` when its texts would be English's
+/// for want of a file.
+pub fn built_in_language(language: &str) -> Option<&'static str> {
+    let tag = normalize_language(language);
+    let primary = primary(&tag);
+    BUILT_IN_LANGUAGES
+        .iter()
+        .find(|code| **code == tag)
+        .or_else(|| BUILT_IN_LANGUAGES.iter().find(|code| **code == primary))
+        .copied()
+}
+
+/// The name of `language` in that language (`Deutsch`, `العربية`), for a
+/// built-in language; `None` otherwise.
+pub fn language_name(language: &str) -> Option<&'static str> {
+    let code = built_in_language(language)?;
+    LOCALES
+        .get(code)?
+        .get(LANGUAGE_NAME)
+        .map(String::as_str)
+        .filter(|name| !name.is_empty())
+}
+
+/// How a language is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Left to right.
+    Ltr,
+    /// Right to left (Arabic, Hebrew, Persian, Urdu, ...).
+    Rtl,
+}
+
+/// The direction `language` is written in, by its primary subtag.
+pub fn direction(language: &str) -> Direction {
+    if RIGHT_TO_LEFT.contains(&primary(language).as_str()) {
+        Direction::Rtl
+    } else {
+        Direction::Ltr
+    }
+}
 
 /// The finished UI strings of one language: every one of [`KEYS`] plus
 /// `title` and `description`, key → text. Serialises as a JSON object.
@@ -253,30 +166,11 @@ impl UiStrings {
 /// The primary subtag of a language code, lowercase (`pt-BR` → `pt`).
 pub fn primary(language: &str) -> String {
     language
+        .trim()
         .split(['-', '_'])
         .next()
         .unwrap_or_default()
         .to_ascii_lowercase()
-}
-
-/// The built-in row of `language`'s primary subtag, English for a
-/// language without one.
-fn built_in_row(language: &str) -> &'static [&'static str] {
-    let wanted = primary(language);
-    BUILT_IN_LANGUAGES
-        .iter()
-        .zip(ROWS)
-        .find(|(code, _)| **code == wanted)
-        .map_or(&ENGLISH, |(_, row)| row)
-}
-
-/// The built-in text of `key` (an index into [`KEYS`]) in `row`, English
-/// where the row stops early.
-fn built_in(row: &[&'static str], index: usize) -> &'static str {
-    row.get(index)
-        .or_else(|| ENGLISH.get(index))
-        .copied()
-        .unwrap_or_default()
 }
 
 /// The configured text of `key`, if `texts` has a field for it and the
@@ -302,7 +196,13 @@ fn configured<'t>(texts: Option<&'t Texts>, key: &str) -> Option<&'t str> {
 /// `title` and `description` have no built-in text: they are empty when
 /// neither `texts` nor `fallback` has them.
 pub fn ui_strings(language: &str, texts: Option<&Texts>, fallback: Option<&Texts>) -> UiStrings {
-    let row = built_in_row(language);
+    let chain = locale_chain(language);
+    let built_in = |key: &str| {
+        chain
+            .iter()
+            .find_map(|locale| locale.get(key).filter(|t| !t.is_empty()))
+            .map_or("", String::as_str)
+    };
     let pick = |key: &str, built_in: &str| {
         configured(texts, key)
             .or_else(|| configured(fallback, key))
@@ -312,8 +212,8 @@ pub fn ui_strings(language: &str, texts: Option<&Texts>, fallback: Option<&Texts
     let mut strings = BTreeMap::new();
     strings.insert("title", pick("title", ""));
     strings.insert("description", pick("description", ""));
-    for (index, key) in KEYS.iter().enumerate() {
-        strings.insert(*key, pick(key, built_in(row, index)));
+    for key in KEYS {
+        strings.insert(key, pick(key, built_in(key)));
     }
     UiStrings(strings)
 }
@@ -365,14 +265,83 @@ mod tests {
     }
 
     #[test]
-    fn the_table_has_a_row_per_built_in_language_and_english_is_complete() {
-        assert_eq!(
-            BUILT_IN_LANGUAGES,
-            ["en", "de", "fr", "es", "it", "nl", "pl", "pt"]
-        );
-        assert_eq!(ROWS.len(), BUILT_IN_LANGUAGES.len());
-        assert_eq!(ROWS.first(), Some(&&ENGLISH[..]));
-        assert!(ROWS.iter().all(|row| row.len() <= KEYS.len()));
+    fn every_locale_file_has_every_key_and_its_name_and_nothing_else() {
+        let mut expected: Vec<&str> = KEYS.to_vec();
+        expected.push(LANGUAGE_NAME);
+        expected.sort_unstable();
+        for (code, text) in BUILT_IN_LANGUAGES.iter().zip(LOCALE_FILES) {
+            let parsed: BTreeMap<String, String> = serde_json::from_str(text)
+                .unwrap_or_else(|e| panic!("locales/{code}.json does not parse: {e}"));
+            let keys: Vec<&str> = parsed.keys().map(String::as_str).collect();
+            assert_eq!(keys, expected, "locales/{code}.json");
+            for (key, value) in &parsed {
+                assert!(!value.trim().is_empty(), "{code}.{key} is empty");
+            }
+            assert!(
+                parsed["retention"].contains("{n}"),
+                "{code}.retention keeps {{n}}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_built_in_languages_are_sorted_normalised_and_include_the_eu_ones() {
+        let mut sorted = BUILT_IN_LANGUAGES.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted, BUILT_IN_LANGUAGES);
+        for code in BUILT_IN_LANGUAGES {
+            assert_eq!(normalize_language(code), code);
+        }
+        let eu = [
+            "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it",
+            "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv",
+        ];
+        for code in eu
+            .iter()
+            .chain(&["no", "is", "pt-br", "fr-ca", "es-us", "ar", "he"])
+        {
+            assert!(BUILT_IN_LANGUAGES.contains(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn every_language_but_english_translates_the_banner_and_the_us_notice() {
+        let en = ui_strings("en", None, None);
+        for language in BUILT_IN_LANGUAGES.iter().filter(|l| **l != "en") {
+            let strings = ui_strings(language, None, None);
+            for key in [
+                "acceptAll",
+                "rejectAll",
+                "save",
+                "notice",
+                "dns",
+                "gpc",
+                "noticeTitle",
+            ] {
+                assert_ne!(
+                    strings.get(key),
+                    en.get(key),
+                    "{language}.{key} is still English"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn languages_have_their_own_names_and_direction() {
+        assert_eq!(language_name("de-AT"), Some("Deutsch"));
+        assert_eq!(language_name("en"), Some("English"));
+        assert_eq!(language_name("nb-NO").map(str::is_empty), Some(false));
+        assert_eq!(language_name("ja"), None);
+        assert_eq!(direction("ar"), Direction::Rtl);
+        assert_eq!(direction("he-IL"), Direction::Rtl);
+        assert_eq!(direction("de"), Direction::Ltr);
+        assert_eq!(direction(""), Direction::Ltr);
+        assert_eq!(built_in_language("pt-BR"), Some("pt-br"));
+        assert_eq!(built_in_language("pt-AO"), Some("pt"));
+        assert_eq!(built_in_language("nn"), Some("no"));
+        assert_eq!(built_in_language("ja"), None);
     }
 
     #[test]
@@ -398,7 +367,7 @@ mod tests {
     #[test]
     fn a_regional_code_uses_its_primary_subtag() {
         assert_eq!(
-            text(&ui_strings("pt-BR", None, None), "acceptAll"),
+            text(&ui_strings("pt-PT", None, None), "acceptAll"),
             "Aceitar tudo"
         );
         assert_eq!(
@@ -406,6 +375,7 @@ mod tests {
             "Alle akzeptieren"
         );
         assert_eq!(primary("pt-BR"), "pt");
+        assert_eq!(primary(" de_AT"), "de");
     }
 
     #[test]
@@ -449,27 +419,23 @@ mod tests {
     }
 
     #[test]
-    fn a_short_row_falls_back_to_english_key_by_key() {
-        let es = ui_strings("es", None, None);
-        assert_eq!(text(&es, "reopen"), "Configuración de privacidad");
-        assert_eq!(text(&es, "cancel"), "Cancel");
-        assert_eq!(text(&es, "targeted"), "Targeted advertising");
-    }
-
-    #[test]
-    fn the_us_notice_strings_are_english_in_every_language() {
-        let en = ui_strings("en", None, None);
-        let us_keys = &KEYS[KEYS
-            .iter()
-            .position(|k| *k == "cancel")
-            .unwrap_or(KEYS.len())..];
-        assert_eq!(us_keys.len(), 8);
-        for language in BUILT_IN_LANGUAGES {
-            let strings = ui_strings(language, None, None);
-            for key in us_keys {
-                assert_eq!(strings.get(key), en.get(key), "{language}.{key}");
-            }
-        }
+    fn a_regional_locale_is_used_before_its_primary_subtags() {
+        let br = ui_strings("pt-BR", None, None);
+        let pt = ui_strings("pt", None, None);
+        assert_ne!(
+            br.get("reopen"),
+            pt.get("reopen"),
+            "Brazilian Portuguese has its own texts"
+        );
+        assert_eq!(
+            ui_strings("pt-AO", None, None),
+            pt,
+            "a region without a file reads pt"
+        );
+        assert_eq!(
+            ui_strings("nb-NO", None, None),
+            ui_strings("no", None, None)
+        );
     }
 
     #[test]

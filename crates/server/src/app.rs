@@ -6,6 +6,7 @@
 //! and metrics are not on this router (see [`crate::metrics`]).
 
 use crate::admin::AdminHttp;
+use crate::gvl_source::LoadedGvl;
 use crate::precompressed::Precompressed;
 use crate::ratelimit::Limiter;
 use crate::region::RegionResolver;
@@ -18,7 +19,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use nexaguard_consent::token::TokenKeys;
 use nexaguard_store::Store;
-use nexaguard_tcf::gvl::Gvl;
+use nexaguard_tcf::gvl::{Gvl, Translations};
 use std::sync::{Arc, RwLock};
 
 /// What every handler shares. Cheap to clone.
@@ -31,6 +32,8 @@ pub struct Inner {
     pub store: Arc<dyn Store>,
     /// The Global Vendor List the server checks TC strings against.
     pub gvl: Arc<Gvl>,
+    /// The GVL's translations, for `config.json` in each language.
+    pub translations: Translations,
     /// Token issuing and hashing keys.
     pub keys: TokenKeys,
     /// Consent post rate limits.
@@ -58,8 +61,8 @@ pub struct Inner {
 pub struct StateParts {
     /// The store.
     pub store: Arc<dyn Store>,
-    /// The GVL.
-    pub gvl: Gvl,
+    /// The GVL and its translations.
+    pub gvl: LoadedGvl,
     /// Token keys.
     pub keys: TokenKeys,
     /// Rate limiter.
@@ -93,12 +96,14 @@ impl AppState {
     ) -> Result<Self, nexaguard_store::StoreError> {
         // Metrics recorded before the recorder exists are lost; install it first.
         crate::metrics::handle();
-        let registry = Registry::load(parts.store.as_ref(), &parts.gvl).await?;
-        let gvl_json = serde_json::to_vec(&parts.gvl).unwrap_or_default();
+        let LoadedGvl { gvl, translations } = parts.gvl;
+        let registry = Registry::load(parts.store.as_ref(), &gvl, &translations).await?;
+        let gvl_json = serde_json::to_vec(&gvl).unwrap_or_default();
         let assets = routes::assets::Assets::new(parts.demo_site_key.clone());
         Ok(AppState(Arc::new(Inner {
             store: parts.store,
-            gvl: Arc::new(parts.gvl),
+            gvl: Arc::new(gvl),
+            translations,
             keys: parts.keys,
             limiter: parts.limiter,
             debug_limiter: crate::console::debug_limiter(),
@@ -127,7 +132,7 @@ impl AppState {
     pub async fn refresh_sites(&self) -> Result<bool, nexaguard_store::StoreError> {
         let current = self.registry();
         let Some(fresh) = current
-            .reload_if_changed(self.store.as_ref(), &self.gvl)
+            .reload_if_changed(self.store.as_ref(), &self.gvl, &self.translations)
             .await?
         else {
             return Ok(false);

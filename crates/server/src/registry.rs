@@ -2,17 +2,24 @@
 //! environment's published configuration and its `config.json` answers
 //! prebuilt per language. Rebuilt from the store when something changes;
 //! requests read an immutable snapshot.
+//!
+//! Invariant: an answer is in one language throughout. The IAB's texts
+//! (purposes, features, stacks) come from the GVL translation of the
+//! answer's language; a site that may show the TCF and has a language the
+//! IAB texts are not held in answers that language in English, whole, and
+//! says `"language": "en"` so the TC string's consent language is `EN`.
 
 use crate::precompressed::Precompressed;
 use nexaguard_consent::check::SiteEnvironment;
 use nexaguard_consent::config::SiteConfig;
 use nexaguard_consent::regions::{notice_version, ConsentModeDefault, ResolvedExperience};
 use nexaguard_consent::theme::Theme;
-use nexaguard_consent::ui_strings::{site_strings, UiStrings};
+use nexaguard_consent::ui_strings::{direction, language_name, site_strings, Direction, UiStrings};
 use nexaguard_consent::Environment;
 use nexaguard_store::{PublishedConfig, Site, SiteId, Store, StoreError};
-use nexaguard_tcf::gvl::Gvl;
+use nexaguard_tcf::gvl::{Gvl, Translation, Translations, BASE_LANGUAGE};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -99,6 +106,11 @@ struct ConfigAnswer<'a> {
     /// The banner's finished UI strings in `language`: the SDK carries no
     /// built-in texts (they would cost every visitor every language's).
     strings: &'a UiStrings,
+    /// How `language` is written: the SDK sets `dir` from it.
+    dir: Direction,
+    /// The site's languages with their own names, for the preference
+    /// center's language switcher.
+    languages: Vec<LanguageOption<'a>>,
     /// The banner's colours with readable text, computed here once so the
     /// SDK carries no colour arithmetic.
     theme: Theme,
@@ -108,37 +120,92 @@ struct ConfigAnswer<'a> {
     consent_defaults: Vec<ConsentModeDefault>,
 }
 
-/// The `config.json` body of `config` in `language`, with `vendor_list`
-/// (the GVL trimmed to the site's vendors).
+/// A language a visitor can switch to.
+#[derive(Serialize)]
+struct LanguageOption<'a> {
+    /// The site's language code.
+    code: &'a str,
+    /// Its name in itself (`Deutsch`), or the code for a language without
+    /// built-in texts.
+    name: &'a str,
+}
+
+/// The `config.json` body of `config` for a visitor asking for `requested`
+/// (one of the site's languages), with `vendor_list` (the GVL trimmed to
+/// the site's vendors, in English) translated to the language shown.
 fn answer_body(
     site_key: &str,
     environment: Environment,
     version: u32,
     config: &SiteConfig,
-    language: &str,
+    requested: &str,
     vendor_list: &Gvl,
+    translations: &Translations,
 ) -> Result<Vec<u8>, serde_json::Error> {
+    let (language, translation) = shown_language(config, requested, translations);
+    let vendor_list = match translation {
+        Some(t) => {
+            let mut translated = vendor_list.clone();
+            translated.apply_translation(t);
+            Cow::Owned(translated)
+        }
+        None => Cow::Borrowed(vendor_list),
+    };
     serde_json::to_vec(&ConfigAnswer {
         site_key,
         environment,
         config_version: version,
         language,
         config: &only_language(config, language),
-        vendor_list,
+        vendor_list: &vendor_list,
         // From the whole configuration: the default language's texts are
         // the fallback, and only_language drops them.
         strings: &site_strings(config, language),
+        dir: direction(language),
+        languages: config
+            .languages
+            .keys()
+            .map(|code| LanguageOption {
+                code,
+                name: language_name(code).unwrap_or(code),
+            })
+            .collect(),
         theme: Theme::of(&config.banner),
         consent_defaults: config.consent_mode_defaults(),
     })
 }
 
+/// The language a visitor asking for `requested` is shown, and the IAB
+/// translation that goes with it: `requested` when the site shows no TCF
+/// texts, when it is English, or when its translation is held; otherwise
+/// English, for the whole view.
+fn shown_language<'a, 't>(
+    config: &SiteConfig,
+    requested: &'a str,
+    translations: &'t Translations,
+) -> (&'a str, Option<&'t Translation>) {
+    if !config.shows_tcf() {
+        return (requested, None);
+    }
+    match translations.find(requested) {
+        Some((_, translation)) => (requested, Some(translation)),
+        None if nexaguard_consent::ui_strings::primary(requested) == BASE_LANGUAGE => {
+            (requested, None)
+        }
+        None => (BASE_LANGUAGE, None),
+    }
+}
+
 impl Registry {
     /// Reads every site and newest configuration from the store.
-    pub async fn load(store: &dyn Store, gvl: &Gvl) -> Result<Registry, StoreError> {
+    pub async fn load(
+        store: &dyn Store,
+        gvl: &Gvl,
+        translations: &Translations,
+    ) -> Result<Registry, StoreError> {
         let sites = store.sites().await?;
         let configs = store.latest_configs().await?;
-        Ok(Registry::build(sites, configs, gvl, None))
+        Ok(Registry::build(sites, configs, (gvl, translations), None))
     }
 
     /// A new snapshot if the store holds something this one lacks (a site
@@ -148,13 +215,19 @@ impl Registry {
         &self,
         store: &dyn Store,
         gvl: &Gvl,
+        translations: &Translations,
     ) -> Result<Option<Registry>, StoreError> {
         let sites = store.sites().await?;
         let configs = store.latest_configs().await?;
         if sites.len() == self.site_count && fingerprint(&configs) == self.fingerprint {
             return Ok(None);
         }
-        Ok(Some(Registry::build(sites, configs, gvl, Some(self))))
+        Ok(Some(Registry::build(
+            sites,
+            configs,
+            (gvl, translations),
+            Some(self),
+        )))
     }
 
     /// Indexes `sites` with their newest `configs`. Answers of a version
@@ -163,7 +236,7 @@ impl Registry {
     fn build(
         sites: Vec<Site>,
         configs: Vec<PublishedConfig>,
-        gvl: &Gvl,
+        gvl: (&Gvl, &Translations),
         previous: Option<&Registry>,
     ) -> Registry {
         let site_count = sites.len();
@@ -228,7 +301,11 @@ fn fingerprint(configs: &[PublishedConfig]) -> Vec<(SiteId, Environment, u32)> {
 /// Parses a stored configuration and prebuilds its answers. A stored
 /// configuration that no longer parses is logged and skipped rather than
 /// taking the whole server down.
-fn publish(site_key: &str, stored: PublishedConfig, gvl: &Gvl) -> Option<Published> {
+fn publish(
+    site_key: &str,
+    stored: PublishedConfig,
+    (gvl, translations): (&Gvl, &Translations),
+) -> Option<Published> {
     let config: SiteConfig = match serde_json::from_str(&stored.config_json) {
         Ok(c) => c,
         Err(e) => {
@@ -239,6 +316,12 @@ fn publish(site_key: &str, stored: PublishedConfig, gvl: &Gvl) -> Option<Publish
     let vendor_list = gvl.trim(config.vendors.iter().copied()).gvl;
     let mut responses = BTreeMap::new();
     for language in config.languages.keys() {
+        if shown_language(&config, language, translations).0 != language {
+            tracing::info!(
+                language = %language,
+                "the IAB's texts are not held in a site language; its visitors see the banner in English"
+            );
+        }
         match answer_body(
             site_key,
             stored.environment,
@@ -246,6 +329,7 @@ fn publish(site_key: &str, stored: PublishedConfig, gvl: &Gvl) -> Option<Publish
             &config,
             language,
             &vendor_list,
+            translations,
         ) {
             Ok(body) => {
                 responses.insert(
@@ -274,6 +358,7 @@ pub fn config_answer(
     config: &SiteConfig,
     language: &str,
     gvl: &Gvl,
+    translations: &Translations,
 ) -> Result<Vec<u8>, serde_json::Error> {
     let vendor_list = gvl.trim(config.vendors.iter().copied()).gvl;
     answer_body(
@@ -283,6 +368,7 @@ pub fn config_answer(
         config,
         language,
         &vendor_list,
+        translations,
     )
 }
 

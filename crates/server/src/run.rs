@@ -63,7 +63,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let public = PublicOrigins::for_listener(settings.public_url.as_ref(), local_addr);
     warn_about_public_url(&settings, local_addr, &public);
     let demo_site = if settings.demo {
-        demo::ensure(store.as_ref(), &gvl, &public).await?
+        demo::ensure(store.as_ref(), &gvl.gvl, &public).await?
     } else {
         None
     };
@@ -77,7 +77,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         &settings.data_dir,
         Arc::clone(&stores.admin),
         Arc::clone(&store),
-        Arc::new(gvl.clone()),
+        Arc::new(gvl.gvl.clone()),
         keys.clone(),
     )
     .await?;

@@ -95,7 +95,7 @@ async fn demo_app(public: PublicOrigins) -> (Router, tempfile::TempDir) {
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
     let gvl = nexaguard_server::gvl_source::sample().unwrap();
-    let site = nexaguard_server::demo::ensure(store.as_ref(), &gvl, &public)
+    let site = nexaguard_server::demo::ensure(store.as_ref(), &gvl.gvl, &public)
         .await
         .unwrap()
         .unwrap();

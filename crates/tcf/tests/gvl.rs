@@ -8,7 +8,9 @@
     clippy::panic
 )]
 
-use nexaguard_tcf::gvl::{Gvl, GvlError, Translation};
+use nexaguard_tcf::gvl::{
+    normalize_language, Gvl, GvlError, Translation, Translations, IAB_LANGUAGES,
+};
 use serde_json::{json, Value};
 
 const FIXTURE: &str = include_str!("fixtures/gvl/vendor-list.json");
@@ -208,6 +210,64 @@ fn translation_language_from_file_name() {
     assert_eq!(lang("purposes-.json"), None);
     assert_eq!(lang("vendor-list.json"), None);
     assert_eq!(lang("purposes-d e.json"), None);
+}
+
+#[test]
+fn language_tags_are_normalised_and_norwegian_is_no() {
+    assert_eq!(normalize_language("de_AT"), "de-at");
+    assert_eq!(normalize_language(" PT-BR "), "pt-br");
+    assert_eq!(normalize_language("nb-NO"), "no-no");
+    assert_eq!(normalize_language("nn"), "no");
+    assert_eq!(normalize_language(""), "");
+}
+
+#[test]
+fn a_visitors_language_finds_its_translation_as_the_iab_resolves_it() {
+    let mut held = Translations::default();
+    for code in ["de", "pt-BR", "pt-pt", "sr-latn", "sr-cyrl", "no"] {
+        held.insert(code, Translation::default());
+    }
+    let find = |l: &str| held.find(l).map(|(code, _)| code.to_owned());
+    assert_eq!(find("de").as_deref(), Some("de"));
+    assert_eq!(
+        find("de-AT").as_deref(),
+        Some("de"),
+        "a region reads its language"
+    );
+    assert_eq!(find("pt-br").as_deref(), Some("pt-br"));
+    assert_eq!(find("pt").as_deref(), Some("pt-pt"), "pt is pt-pt");
+    assert_eq!(find("pt-AO").as_deref(), Some("pt-pt"));
+    assert_eq!(
+        find("sr").as_deref(),
+        Some("sr-cyrl"),
+        "the first variant held"
+    );
+    assert_eq!(find("nb-NO").as_deref(), Some("no"));
+    assert_eq!(find("fr"), None, "not held");
+    assert_eq!(find("en"), None, "English is the list itself");
+    assert_eq!(find("s"), None);
+    assert_eq!(held.len(), 6);
+    assert_eq!(
+        held.languages().collect::<Vec<_>>(),
+        ["de", "no", "pt-br", "pt-pt", "sr-cyrl", "sr-latn"]
+    );
+}
+
+#[test]
+fn the_iab_languages_are_lowercase_sorted_and_named_like_their_files() {
+    let mut sorted = IAB_LANGUAGES.to_vec();
+    sorted.sort_unstable();
+    assert_eq!(sorted, IAB_LANGUAGES, "sorted, no duplicates");
+    sorted.dedup();
+    assert_eq!(sorted.len(), IAB_LANGUAGES.len());
+    for code in IAB_LANGUAGES {
+        assert_eq!(normalize_language(code), code);
+        let file = format!("purposes-{code}.json");
+        assert_eq!(
+            Translation::language_from_file_name(&file).as_deref(),
+            Some(code)
+        );
+    }
 }
 
 #[test]

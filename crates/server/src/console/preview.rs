@@ -205,6 +205,7 @@ async fn draft_config(
         &config,
         language,
         &state.gvl,
+        &state.translations,
     )
     .map_err(|e| Refusal::Page(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     Ok((

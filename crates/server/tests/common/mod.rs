@@ -130,7 +130,7 @@ pub async fn env_with(options: Options) -> Env {
         dir.path(),
         Arc::new(nexaguard_store::SqliteAdminStore::open(&db).await.unwrap()),
         Arc::clone(&store),
-        Arc::new(gvl.clone()),
+        Arc::new(gvl.gvl.clone()),
         keys.clone(),
     )
     .await

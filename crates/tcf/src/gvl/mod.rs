@@ -20,7 +20,9 @@ mod trim;
 pub use model::{
     DataCategory, DataRetention, Declaration, Extra, Overflow, Stack, Vendor, VendorUrl,
 };
-pub use translation::{TextEntry, Translation, UNDETERMINED_LANGUAGE};
+pub use translation::{
+    normalize_language, TextEntry, Translation, Translations, IAB_LANGUAGES, UNDETERMINED_LANGUAGE,
+};
 pub use trim::Trimmed;
 
 pub(crate) use dates::format as format_date;
