@@ -59,21 +59,28 @@ const common = {
   write: true,
 };
 
-// The GVL is always built from the vendor list in config.json; it is never
-// fetched (GVL.baseUrl stays unset, so the IAB library refuses to load one).
-// The library's GVL class is mostly fetching, caching and translation
-// loading, and it imports the XMLHttpRequest helper (Json.js): load
-// shims/gvl.js in its place, a GVL that takes a vendor list object only and
-// gives the encoder and the CMP API what they read from the reference class
-// (TC strings stay byte-identical). The TC strings are still encoded by the
-// IAB library.
-const gvlShim = {
-  name: "nexaguard-gvl",
+// Files of @iabtechlabtcf/core replaced by smaller ones under shims/, each
+// giving the encoder and the CMP API what they read from the reference
+// (TC strings stay byte-identical; test/unit/iab-shims.test.mjs compares
+// them with the reference library's). The TC strings are still encoded by
+// the IAB library.
+// - GVL.js: the GVL is always built from the vendor list in config.json;
+//   it is never fetched (GVL.baseUrl stays unset, so the IAB library
+//   refuses to load one). The library's class is mostly fetching, caching
+//   and translation loading, and it imports the XMLHttpRequest helper.
+// - PurposeRestrictionVector.js and its encoder: NexaGuard sets no
+//   publisher restrictions, so the vector is always empty.
+const SHIMS = [
+  [/@iabtechlabtcf[\\/]core[\\/]lib[\\/]mjs[\\/]GVL\.js$/, "gvl.js"],
+  [/@iabtechlabtcf[\\/]core[\\/]lib[\\/]mjs[\\/]model[\\/]PurposeRestrictionVector\.js$/, "purpose-restrictions.js"],
+  [/@iabtechlabtcf[\\/]core[\\/]lib[\\/]mjs[\\/]encoder[\\/]field[\\/]PurposeRestrictionVectorEncoder\.js$/, "purpose-restrictions-encoder.js"],
+];
+const iabShims = {
+  name: "nexaguard-shims",
   setup(b) {
-    b.onLoad({ filter: /@iabtechlabtcf[\\/]core[\\/]lib[\\/]mjs[\\/]GVL\.js$/ }, () => ({
-      contents: readFileSync(join(here, "shims", "gvl.js"), "utf8"),
-      loader: "js",
-    }));
+    for (const [filter, file] of SHIMS) {
+      b.onLoad({ filter }, () => ({ contents: readFileSync(join(here, "shims", file), "utf8"), loader: "js" }));
+    }
   },
 };
 
@@ -89,7 +96,7 @@ async function build(out) {
       ...common,
       entryPoints: [entry],
       outfile: join(out, file),
-      plugins: [gvlShim],
+      plugins: [iabShims],
       mangleCache,
       banner: { js: `/*! NexaGuard SDK ${pkg.version} ${name} | Apache-2.0${name === "tcf" ? " | includes @iabtechlabtcf/core, @iabtechlabtcf/cmpapi (Apache-2.0)" : ""} */` },
     });
@@ -106,7 +113,7 @@ async function build(out) {
     ...common,
     entryPoints: ["src/index.ts"],
     outfile: join(out, "nexaguard.js"),
-    plugins: [gvlShim],
+    plugins: [iabShims],
     mangleCache,
     define: { __SDK_VERSION__: JSON.stringify(pkg.version), __CHUNKS__: JSON.stringify(chunks) },
     banner: {
@@ -186,14 +193,14 @@ async function testBundle() {
     platform: "neutral",
     minify: false,
   });
-  // The TC string encoder twice, with shims/gvl.js and with the IAB
-  // library's own GVL class: test/unit/gvl-shim.test.mjs compares them.
-  for (const [name, plugins] of [["tcf.mjs", [gvlShim]], ["tcf-reference.mjs", []]]) {
+  // The TC string encoder twice, with shims/ and with the IAB library's
+  // own classes: test/unit/iab-shims.test.mjs compares them.
+  for (const [name, plugins] of [["tcf.mjs", [iabShims]], ["tcf-reference.mjs", []]]) {
     await esbuild.build({
       ...common,
       entryPoints: undefined,
       stdin: {
-        contents: 'export { TcEncoder, decodeTc } from "./src/tcf"; export { GVL } from "@iabtechlabtcf/core";',
+        contents: 'export { TcEncoder, decodeTc } from "./src/tcf"; export { GVL, TCModel, TCString, PurposeRestriction } from "@iabtechlabtcf/core";',
         resolveDir: here,
         loader: "ts",
       },

@@ -4,7 +4,7 @@
 // reference class's fetching, caching and language switching never run.
 // What the library uses (TCModel, the encoder, PurposeRestrictionVector, the
 // CMP API's getVendorList) behaves as in the reference class, so the TC
-// strings are byte-identical; test/unit/gvl-shim.test.mjs compares the two.
+// strings are byte-identical; test/unit/iab-shims.test.mjs compares the two.
 // One difference: getVendorList given a malformed vendor list object answers
 // (null, false) where the reference class, when it has cached that list
 // version, never calls back.

@@ -2,10 +2,17 @@
 // starts the requests early, in parallel with the SDK's download) and by
 // the SDK.
 
-export function configUrl(base: string, siteKey: string, nav: { languages?: readonly string[]; language?: string }): string {
-  // Language tags are letters, digits and hyphens: nothing to escape.
-  const lang = ((nav.languages && nav.languages[0]) || nav.language || "").toLowerCase();
-  return base + "/v1/sites/" + encodeURIComponent(siteKey) + "/config.json" + (lang ? "?lang=" + lang : "");
+export function configUrl(base: string, siteKey: string, lang: string): string {
+  return base + "/v1/sites/" + encodeURIComponent(siteKey) + "/config.json" + (lang ? "?lang=" + encodeURIComponent(lang.toLowerCase()) : "");
+}
+
+/**
+ * The language to ask for: the page's <html lang>, else the browser's
+ * first. The server picks among the site's languages, trying this one and
+ * then Accept-Language (the browser's list), else the site's default.
+ */
+export function pageLanguage(d: Document, nav: { languages?: readonly string[]; language?: string }): string {
+  return d.documentElement.lang || (nav.languages && nav.languages[0]) || nav.language || "";
 }
 
 /**

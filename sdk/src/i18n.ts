@@ -32,17 +32,11 @@ export type StringKey =
   | "dns"
   | "gpc"
   | "sale"
-  | "targeted";
+  | "targeted"
+  | "language";
 
 /** The UI strings, and the banner's title and description (always configured). */
 export type Strings = Record<StringKey | "title" | "description", string>;
-
-/**
- * The languages with built-in strings on the server
- * (crates/consent/src/ui_strings.rs `BUILT_IN_LANGUAGES`; a unit test keeps
- * the two lists equal). Not used by the banner, so not in its bundle.
- */
-export const BUILT_IN_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pl", "pt"];
 
 /** The primary subtag of a language code, lowercase ("pt-BR" -> "pt"). */
 export function primary(lang: string): string {

@@ -2,8 +2,8 @@
 // (test/.build/logic.mjs). Not part of dist/.
 export { consentModeFor, hasConsentDefault, usCategories, usConsentMode } from "./consent-mode";
 export { cookieString, deletionDomains, matchCookieNames, parseCookies } from "./cookies";
-export { localized, primary, uiStrings, BUILT_IN_LANGUAGES } from "./i18n";
-export { configUrl, regionQuery, regionUrl } from "./configurl";
+export { localized, primary, uiStrings } from "./i18n";
+export { configUrl, pageLanguage, regionQuery, regionUrl } from "./configurl";
 export { reconsentReason } from "./reconsent";
 export { decodeStored, encodeStored } from "./stored";
 export {

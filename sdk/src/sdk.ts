@@ -12,7 +12,7 @@
 import type { NexaGuardApi, NexaGuardEvent, NexaGuardEventMap, UiEvent } from "../types/nexaguard";
 import { ScriptGate } from "./blocking";
 import { type Chunks, loadChunk } from "./chunk";
-import { configUrl, type EarlyConfig, regionQuery, regionUrl } from "./configurl";
+import { configUrl, type EarlyConfig, pageLanguage, regionQuery, regionUrl } from "./configurl";
 import { consentModeFor, hasConsentDefault, type UsOptOuts, usConsentMode } from "./consent-mode";
 import { CookieJar, GPP_COOKIE, STATE_COOKIE, TC_COOKIE, TOKEN_COOKIE } from "./cookies";
 import { GppApi } from "./gpp/api";
@@ -34,8 +34,8 @@ import {
   siteVendors,
 } from "./tcf-rules";
 import { installTcfStub, removeTcfStub } from "./tcfstub";
-import type { Action, Choice, ConfigAnswer, ConsentState, ExperienceKind, RegionAnswer, SiteConfig, Source } from "./types";
-import { Ui } from "./ui";
+import type { Action, Choice, ConfigAnswer, ConsentState, ExperienceKind, RegionAnswer, SiteConfig, Source, VendorListJson } from "./types";
+import { Ui, type UiModel } from "./ui";
 
 declare const __SDK_VERSION__: string;
 export const SDK_VERSION = __SDK_VERSION__;
@@ -60,6 +60,9 @@ function readSettings(d: Document): Settings {
 }
 
 const copy = <T>(x: T): T => JSON.parse(JSON.stringify(x));
+
+/** localStorage key of the language the visitor chose in the preference center (a preference they asked to keep: no consent needed). */
+const LANGUAGE_KEY = "nexaguard-language";
 
 export class NexaGuard {
   readonly api: NexaGuardApi;
@@ -195,7 +198,7 @@ export class NexaGuard {
       return e && e.u === url ? e.p.catch(load) : load();
     };
     const get = (url: string) => () => fetch(url, { credentials: "omit" });
-    const url = configUrl(this._base, this._siteKey, w.navigator || {});
+    const url = configUrl(this._base, this._siteKey, this._storedLanguage() || pageLanguage(this._d, w.navigator || {}));
     const rurl = regionUrl(this._base, this._siteKey, regionQuery(this._declaredRegion, (w.location && w.location.search) || ""));
     const region: Promise<RegionAnswer | null> = early("__nexaguardRegion", rurl, get(rurl))
       .then((r) => (r.ok ? r.json() : null))
@@ -217,6 +220,50 @@ export class NexaGuard {
         console.error("NexaGuard: could not load the site configuration", e);
         this._markReady();
       });
+  }
+
+  /** What the UI shows of answer `a`. */
+  private _model(a: ConfigAnswer): UiModel {
+    const config = a.config;
+    const vendors = siteVendors(config, a.vendorList);
+    return { answer: a, strings: uiStrings(a.strings), vendors, liPurposes: liPurposes(config, vendors), stacks: pickStacks(config, a.vendorList), nonce: this._nonce };
+  }
+
+  /** The language the visitor chose in the preference center on an earlier page, if any. */
+  private _storedLanguage(): string | null {
+    try {
+      return this._w.localStorage.getItem(LANGUAGE_KEY);
+    } catch (_) {
+      return null;
+    }
+  }
+
+  /**
+   * Another of the site's languages, chosen in the preference center: its
+   * config.json replaces the texts (ours, the site's, the IAB's) and the TC
+   * string's consent language; the choice is remembered for later pages.
+   */
+  private _setLanguage(code: string): void {
+    try {
+      this._w.localStorage.setItem(LANGUAGE_KEY, code);
+    } catch (_) {
+      // storage blocked: this page only
+    }
+    fetch(configUrl(this._base, this._siteKey, code), { credentials: "omit" })
+      .then((r) => r.json())
+      .then((n: ConfigAnswer) => {
+        const a = this._answer as ConfigAnswer;
+        const config = this._config;
+        config.languages = n.config.languages;
+        config.customPurposes = n.config.customPurposes;
+        a.language = n.language;
+        a.strings = n.strings;
+        a.dir = n.dir;
+        a.vendorList = n.vendorList;
+        if (this._encoder) this._encoder = new (this._tcfMod as Chunks["tcf"]).TcEncoder(config, n.vendorList as VendorListJson, a.language);
+        this._ui._relang(this._model(a));
+      })
+      .catch((e) => console.error("NexaGuard: could not load the language", e));
   }
 
   /** Loads what experience `kind` needs beyond this file. */
@@ -294,11 +341,9 @@ export class NexaGuard {
     // __gpp in every region: where no section applies it says so ([-1]).
     const gppIds = r ? r.experience.gppSectionIds : kind === "tcf" ? [2] : [];
     this._gppApi = new GppApi(w, this._d, config.cmpId || 1, gppIds.map((id) => sectionName(id) as string).filter(Boolean));
-    const vendors = siteVendors(config, a.vendorList);
-    const strings = uiStrings(a.strings);
     this._ui = new Ui(
       this._d,
-      { answer: a, strings, vendors, liPurposes: liPurposes(config, vendors), stacks: pickStacks(config, a.vendorList), nonce: this._nonce },
+      this._model(a),
       {
         acceptAll: (source) => this._choose(acceptAllChoice(config, a.vendorList), "accept_all", source),
         rejectAll: (source) => this._choose(rejectAllChoice(config), "reject_all", source),
@@ -311,6 +356,7 @@ export class NexaGuard {
         },
         usChoice: (o, source) => this._chooseUs(o, source),
         noticeClosed: () => this._noticeClosed(),
+        language: (code) => this._setLanguage(code),
       },
     );
     this._proof = new ProofQueue(

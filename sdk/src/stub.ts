@@ -5,7 +5,7 @@
 // the SDK asynchronously. Budget: 1 KB gzipped.
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { configUrl, regionUrl } from "./configurl";
+import { configUrl, pageLanguage, regionUrl } from "./configurl";
 import { installStubs as installTcfStub } from "./tcfstub";
 
 const w = window as any;
@@ -42,7 +42,7 @@ if (s.sdkUrl) {
   try {
     const o = new URL(s.sdkUrl).origin;
     const get = (u: string) => ({ u, p: fetch(u, { credentials: "omit" }) });
-    w.__nexaguardConfig = get(configUrl(o, s.siteKey, navigator));
+    w.__nexaguardConfig = get(configUrl(o, s.siteKey, pageLanguage(d, navigator)));
     w.__nexaguardRegion = get(regionUrl(o, s.siteKey, s.region ? "?region=" + encodeURIComponent(s.region) : ""));
   } catch (_) {
     // the SDK fetches them itself

@@ -163,6 +163,10 @@ export interface ConfigAnswer {
   vendorList?: VendorListJson;
   /** The UI strings in `language`, key -> text, finished by the server (built in, configured texts first). */
   strings: Record<string, string>;
+  /** How `language` is written. */
+  dir: "ltr" | "rtl";
+  /** The site's languages with their own names, for the preference center's switcher. */
+  languages: { code: string; name: string }[];
 }
 
 /** The experience kinds a region can get (crates/consent/src/regions.rs). */

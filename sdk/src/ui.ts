@@ -4,7 +4,7 @@
 // data-nexaguard / data-action / data-purpose... attributes) is documented
 // in docs/js-api.md; the browser tests rely on it.
 
-import { fill, localized, primary, type Strings } from "./i18n";
+import { fill, localized, type Strings } from "./i18n";
 import { css } from "./styles";
 import { hasConsentBasis, hasLiBasis } from "./tcf-rules";
 import type { Choice, ConfigAnswer, GvlItem, GvlVendor, SiteConfig, VendorListJson } from "./types";
@@ -43,7 +43,7 @@ const link = (href: string, text: string, label?: string) =>
 
 const safeUrl = (u: string | null | undefined) => (u && /^https?:\/\//i.test(u) ? u : null);
 
-const FOCUSABLE = 'button:not([disabled]),input:not([disabled]),a[href],summary,[tabindex]:not([tabindex="-1"])';
+const FOCUSABLE = 'button:not([disabled]),input:not([disabled]),select,a[href],summary,[tabindex]:not([tabindex="-1"])';
 
 type UiType = UiEvent["type"];
 
@@ -92,6 +92,8 @@ export interface UiHandlers {
   usChoice(optedOut: UsOptOut, source: "banner" | "preference_center"): void;
   /** The notice bar's close button: the notice is closed already (the floating button shown for `us`). */
   noticeClosed(): void;
+  /** The visitor chose another of the site's languages in the preference center. */
+  language(code: string): void;
 }
 
 export class Ui {
@@ -103,12 +105,10 @@ export class Ui {
   private _fab: HTMLElement | null = null;
   /** Where focus was when the UI opened (null: nowhere); undefined: nothing to restore. */
   private _returnFocus: HTMLElement | null | undefined;
-  private _config: SiteConfig;
+  private _config!: SiteConfig;
   private _vl: VendorListJson | undefined;
-  _lang: string;
-  _s: Strings;
-  /** lang="en" for the vendor list's texts (English) when the UI is in another language. */
-  private _en: string | null;
+  _lang!: string;
+  _s!: Strings;
 
   constructor(
     d: Document,
@@ -116,17 +116,36 @@ export class Ui {
     readonly _on: UiHandlers,
   ) {
     doc = d;
-    this._config = _m.answer.config;
-    this._vl = _m.answer.vendorList;
-    this._lang = _m.answer.language;
-    this._s = _m.strings;
-    this._en = primary(this._lang) === "en" ? null : "en";
+    this._setModel(_m);
+  }
+
+  /**
+   * Takes the texts of a language: the server answers config.json in one
+   * language throughout (its strings, the IAB's texts, `dir`), so a view
+   * never mixes two.
+   */
+  private _setModel(m: UiModel): void {
+    this._m = m;
+    this._config = m.answer.config;
+    this._vl = m.answer.vendorList;
+    this._lang = m.answer.language;
+    this._s = m.strings;
+    if (this._host) this._host.dir = m.answer.dir;
+  }
+
+  /** Shows the open preference center again in the language of `m`, keeping what the visitor ticked. */
+  _relang(m: UiModel): void {
+    const c = this._readChoice();
+    this._setModel(m);
+    this._showPreferences(c, true);
+    (this._root.querySelector("select") as HTMLElement).focus();
   }
 
   private _mount(): ShadowRoot {
     if (this._host && this._host.isConnected) return this._root;
     const host = (this._host = doc.createElement("div"));
     host.id = "nexaguard-host";
+    host.dir = this._m.answer.dir;
     // Styles go through the CSSOM (style property, constructed style sheet),
     // which a Content-Security-Policy without 'unsafe-inline' allows.
     host.style.cssText = "position:fixed;top:0;left:0;width:0;height:0;z-index:2147483647;display:block";
@@ -195,23 +214,25 @@ export class Ui {
   /** Shows `e` as the open layer, in place of any other, with a backdrop when `modal`; focuses it. */
   _show(t: UiType, e: HTMLElement, modal: boolean, x?: boolean): void {
     this._rememberFocus();
-    this._hide();
+    // The same layer shown again (in another language) stays open for the listeners.
+    const again = this._is(t);
+    this._hide(again);
     const root = this._mount();
     const d = modal ? root.appendChild(h("div", { class: "dim" })) : null;
     root.appendChild(e);
     this._cur = { e, t, d, x };
     this._setFab(false);
     e.focus();
-    this._on.ui(t, true);
+    if (!again) this._on.ui(t, true);
   }
 
-  private _hide(): void {
+  private _hide(quiet?: boolean): void {
     const c = this._cur;
     if (!c) return;
     this._cur = null;
     c.e.remove();
     if (c.d) c.d.remove();
-    this._on.ui(c.t, false);
+    if (!quiet) this._on.ui(c.t, false);
   }
 
   /** Close button, Cancel or Escape in a panel: closed without a choice. */
@@ -239,7 +260,7 @@ export class Ui {
           tabindex: -1,
           lang: this._lang,
         },
-        h("div", { class: "ph" }, h("h2", { id: "ng-pt" }, title)),
+        h("div", { class: "ph" }, h("h2", { id: "ng-pt" }, title), t === "preferences" && this._languages()),
         x,
         h("div", { class: "pb" }, body),
         h("div", { class: "pf act" }, foot),
@@ -288,8 +309,8 @@ export class Ui {
       (this._config.purposes || []).forEach((p) => covered.indexOf(p) < 0 && names.push(this._name(vl.purposes, p)));
       const sf = (this._config.specialFeatures || []).filter((f) => coveredF.indexOf(f) < 0).map((f) => this._name(vl.specialFeatures, f));
       scope = [
-        sm(h("strong", null, s.purposes + ": "), h("span", { lang: this._en }, names.join("; "))),
-        sf.length ? sm(h("strong", null, s.specialFeatures + ": "), h("span", { lang: this._en }, sf.join("; "))) : null,
+        sm(h("strong", null, s.purposes + ": "), names.join("; ")),
+        sf.length ? sm(h("strong", null, s.specialFeatures + ": "), sf.join("; ")) : null,
         sm(h("strong", null, s.vendors + ": "), String(this._m.vendors.length + (this._config.customVendors || []).length)),
       ].filter(Boolean) as HTMLElement[];
     }
@@ -324,9 +345,22 @@ export class Ui {
     this._show("banner", dialog, modal);
   }
 
-  /** The preference center, with `current` (or the defaults: no consent, no objection) checked. */
-  _showPreferences(current: Choice | null): void {
-    if (this._is("preferences")) return;
+  /** The site's languages to switch to, when it has more than one. */
+  private _languages(): HTMLElement | null {
+    const all = this._m.answer.languages || [];
+    if (all.length < 2) return null;
+    const sel = h(
+      "select",
+      { "aria-label": this._s.language, "data-action": "language" },
+      all.map((l) => h("option", { value: l.code, lang: l.code, selected: l.code === this._lang }, l.name)),
+    ) as HTMLSelectElement;
+    sel.onchange = () => this._on.language(sel.value);
+    return sel;
+  }
+
+  /** The preference center, with `current` (or the defaults: no consent, no objection) checked; `again`: redrawn in place. */
+  _showPreferences(current: Choice | null, again?: boolean): void {
+    if (this._is("preferences") && !again) return;
     const s = this._s;
     const tcf = this._config.regulation === "tcf";
     const c: Choice = current || {
@@ -391,14 +425,12 @@ export class Ui {
     title: string,
     details: Child[],
     controls?: HTMLElement[],
-    gvl?: boolean,
   ): HTMLElement {
     const id = "ng-n-" + key;
-    const lang = gvl ? this._en : null;
     const hasDetails = details.some((d) => (Array.isArray(d) ? d.length : !!d));
     const head = hasDetails
-      ? h("details", { lang }, h("summary", { id }, title), details)
-      : h("span", { id, class: "sm", lang }, h("strong", null, title));
+      ? h("details", null, h("summary", { id }, title), details)
+      : h("span", { id, class: "sm" }, h("strong", null, title));
     return h("div", { class: "it" }, head, controls && controls.length ? h("div", { class: "ctl" }, controls) : null);
   }
 
@@ -436,7 +468,7 @@ export class Ui {
         const it = gvlItem(vl.purposes, id);
         const controls = [this._box("p" + id, "data-purpose", id, has(c.purposes, id), s.consent)];
         if (has(this._m.liPurposes, id)) controls.push(this._box("p" + id, "data-purpose-li", id, has(c.li, id), s.li));
-        out.push(this._item("p" + id, it.name, describe(it), controls, true));
+        out.push(this._item("p" + id, it.name, describe(it), controls));
       }
     }
     const sfs = cfg.specialFeatures || [];
@@ -444,7 +476,7 @@ export class Ui {
       out.push(h("h3", null, s.specialFeatures));
       for (const id of sfs) {
         const it = gvlItem(vl.specialFeatures, id);
-        out.push(this._item("f" + id, it.name, describe(it), [this._box("f" + id, "data-special-feature", id, has(c.specialFeatures, id), s.consent)], true));
+        out.push(this._item("f" + id, it.name, describe(it), [this._box("f" + id, "data-special-feature", id, has(c.specialFeatures, id), s.consent)]));
       }
     }
     if (this._m.stacks.length) {
@@ -453,7 +485,7 @@ export class Ui {
         const st = vl.stacks[String(id)];
         const inc = st.purposes.map((p) => this._name(vl.purposes, p)).concat(st.specialFeatures.map((f) => this._name(vl.specialFeatures, f)));
         out.push(
-          this._item("s" + id, st.name, [st.description ? sm(st.description) : null, h("ul", { class: "sm" }, inc.map((x) => h("li", null, x)))], undefined, true),
+          this._item("s" + id, st.name, [st.description ? sm(st.description) : null, h("ul", { class: "sm" }, inc.map((x) => h("li", null, x)))]),
         );
       }
     }
@@ -463,7 +495,7 @@ export class Ui {
       if (ids.length) out.push(h("h3", null, s[k]));
       ids.forEach((id) => {
         const it = gvlItem(vl[k], id);
-        out.push(this._item(k + id, it.name, describe(it), undefined, true));
+        out.push(this._item(k + id, it.name, describe(it)));
       });
     });
     const vendors = this._m.vendors;
@@ -480,7 +512,7 @@ export class Ui {
     const s = this._s;
     const names = (map: Record<string, GvlItem>, xs: number[]) => xs.map((x) => this._name(map, x)).join("; ");
     const line = (label: string, text: string) =>
-      text ? sm(h("strong", null, label + ": "), h("span", { lang: this._en }, text)) : null;
+      text ? sm(h("strong", null, label + ": "), text) : null;
     const r = v.dataRetention || {};
     const retention: HTMLElement[] = [];
     if (typeof r.stdRetention === "number") retention.push(sm(fill(s.retention, r.stdRetention)));

@@ -21,7 +21,7 @@ use std::sync::LazyLock;
 
 /// The keys of the built-in strings, in the order of every row of the
 /// table (`{n}` in a text is a number the banner fills in).
-pub const KEYS: [&str; 26] = [
+pub const KEYS: [&str; 27] = [
     "acceptAll",
     "rejectAll",
     "manage",
@@ -48,6 +48,7 @@ pub const KEYS: [&str; 26] = [
     "gpc",
     "sale",
     "targeted",
+    "language",
 ];
 
 /// Declares [`BUILT_IN_LANGUAGES`] and embeds `locales/{code}.json` for

@@ -1,17 +1,10 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { BUILT_IN_LANGUAGES, configUrl, localized, primary, uiStrings } from "../.build/logic.mjs";
+import { configUrl, localized, pageLanguage, primary, uiStrings } from "../.build/logic.mjs";
 
 // The built-in strings themselves live on the server and are tested there
-// (crates/consent/src/ui_strings.rs); the SDK takes them from config.json.
-
-test("the SDK's list of built-in languages is the server's", () => {
-  const rust = readFileSync(new URL("../../../crates/consent/src/ui_strings.rs", import.meta.url), "utf8");
-  const list = rust.match(/pub const BUILT_IN_LANGUAGES: \[&str; \d+\] = \[([^\]]*)\]/);
-  assert.ok(list, "BUILT_IN_LANGUAGES in ui_strings.rs");
-  assert.deepEqual(BUILT_IN_LANGUAGES, [...list[1].matchAll(/"([^"]+)"/g)].map((m) => m[1]));
-});
+// (crates/consent/src/ui_strings.rs and crates/consent/locales/); the SDK
+// takes them from config.json, in the language the server picked.
 
 test("the answer's strings are used as the server finished them", () => {
   const s = uiStrings({ title: "Titel", description: "Text", acceptAll: "Ja", close: "Schließen", retention: "Speicherdauer: {n} Tage" });
@@ -33,11 +26,16 @@ test("localized texts: exact, primary subtag, default language, English", () => 
   assert.equal(primary("pt_BR"), "pt");
 });
 
-test("config.json URL asks for the browser's first language", () => {
-  assert.equal(
-    configUrl("https://cmp.example", "ngp_1", { languages: ["de-AT", "en"] }),
-    "https://cmp.example/v1/sites/ngp_1/config.json?lang=de-at",
-  );
-  assert.equal(configUrl("https://cmp.example", "ngp_1", { language: "FR" }), "https://cmp.example/v1/sites/ngp_1/config.json?lang=fr");
-  assert.equal(configUrl("https://cmp.example", "a b", {}), "https://cmp.example/v1/sites/a%20b/config.json");
+test("config.json URL asks for the language given, lowercased", () => {
+  assert.equal(configUrl("https://cmp.example", "ngp_1", "de-AT"), "https://cmp.example/v1/sites/ngp_1/config.json?lang=de-at");
+  assert.equal(configUrl("https://cmp.example", "a b", ""), "https://cmp.example/v1/sites/a%20b/config.json");
+  assert.equal(configUrl("https://cmp.example", "k", "x&y"), "https://cmp.example/v1/sites/k/config.json?lang=x%26y");
+});
+
+test("the language asked for is the page's <html lang>, then the browser's first", () => {
+  const page = (lang) => ({ documentElement: { lang } });
+  assert.equal(pageLanguage(page("fr-CA"), { languages: ["de-AT", "en"], language: "de-AT" }), "fr-CA");
+  assert.equal(pageLanguage(page(""), { languages: ["de-AT", "en"] }), "de-AT");
+  assert.equal(pageLanguage(page(""), { language: "it" }), "it");
+  assert.equal(pageLanguage(page(""), {}), "");
 });

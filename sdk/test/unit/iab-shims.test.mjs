@@ -1,6 +1,7 @@
-// shims/gvl.js stands in for the IAB library's GVL class in the SDK (see
-// build.mjs). The TC strings must not change: encode the same choices with
-// both and compare, and compare what the CMP API's getVendorList returns.
+// shims/ stand in for the IAB library's GVL class and publisher
+// restrictions in the SDK (see build.mjs). The TC strings must not change:
+// encode the same choices with both and compare, and compare what the CMP
+// API's getVendorList returns.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as shim from "../.build/tcf.mjs";
@@ -125,4 +126,20 @@ test("the GVL answers as the IAB library's does", () => {
   ]) {
     assert.deepEqual(summary(shim, copy(args)), summary(ref, copy(args)), JSON.stringify(args).slice(0, 80));
   }
+});
+
+test("a TC string with publisher restrictions, which NexaGuard never writes, is not taken as a stored choice", () => {
+  const m = new ref.TCModel(new ref.GVL(copy(vendorList)));
+  m.cmpId = demoConfig.cmpId;
+  m.cmpVersion = 1;
+  m.isServiceSpecific = true;
+  m.purposeConsents.set([1, 2]);
+  m.vendorConsents.set(ids);
+  m.vendorsDisclosed.set(ids);
+  const vendor = vendorList.vendors[ids[0]];
+  m.publisherRestrictions.add(ids[0], new ref.PurposeRestriction(vendor.purposes[0], 0));
+  assert.equal(m.publisherRestrictions.numRestrictions, 1);
+  const s = ref.TCString.encode(m);
+  assert.ok(ref.decodeTc(s), "the reference decodes it");
+  assert.equal(shim.decodeTc(s), null, "the SDK treats it as no stored choice and asks again");
 });
