@@ -2,7 +2,8 @@
 //! over a real SQLite store, an owner signed in with TOTP, and the editor's
 //! form posted as a browser would post it (every field the page shows, as
 //! it shows it, with the changes a user makes), so that what is tested is
-//! the page and its one save path, not a hand-made request.
+//! the page and its one save path, not a hand-made request. Also what the
+//! editor says of each language's IAB texts.
 
 #![allow(
     clippy::unwrap_used,
@@ -418,6 +419,44 @@ async fn warnings_are_shown_by_their_field_and_do_not_stop_the_save() {
     assert_eq!(
         s.draft().await["config"]["regions"][2]["match"],
         json!(["eea_uk_ch", "FR"])
+    );
+}
+
+#[tokio::test]
+async fn the_editor_says_which_languages_show_the_iab_texts_in_their_own_language() {
+    let s = setup().await;
+    let mut config: Value = serde_json::from_str(TCF_CONFIG).unwrap();
+    let english = config["languages"]["en"].clone();
+    config["languages"]["de"] = english.clone();
+    config["languages"]["it"] = english;
+    let saved = s
+        .owner
+        .call(
+            &s.env,
+            Method::PUT,
+            &format!("/sites/{}/draft", s.site),
+            Some(json!({"revision": 1, "config": config})),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{:?}", saved.json());
+    let page = s.get(&s.edit_path()).await.text();
+    // In code order: de, en, it.
+    let at = |code: &str| {
+        page.find(&format!("Language <code>{code}</code>"))
+            .unwrap_or_else(|| panic!("the {code} texts"))
+    };
+    let (german, english, italian) = (at("de"), at("en"), at("it"));
+    assert!(
+        page[german..english].contains("the <code>de</code> translation of the Global Vendor List"),
+        "German has the sample's translation"
+    );
+    assert!(
+        !page[english..italian].contains("IAB"),
+        "English needs no translation"
+    );
+    assert!(
+        page[italian..].contains("holds no IAB translation for this language"),
+        "Italian has none: its visitors see English"
     );
 }
 

@@ -21,7 +21,7 @@ use maud::{html, Markup};
 use nexaguard_access::Permission;
 use nexaguard_admin::AdminError;
 use nexaguard_consent::config::{ConfigProblem, ConsentModeType};
-use nexaguard_tcf::gvl::Gvl;
+use nexaguard_tcf::gvl::{Gvl, Translations, BASE_LANGUAGE};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 
@@ -68,6 +68,9 @@ struct View<'a> {
     problems: &'a [ConfigProblem],
     warnings: &'a [ConfigProblem],
     gvl: &'a Gvl,
+    /// The GVL translations the server holds: which languages show the
+    /// IAB's texts in their own language.
+    translations: &'a Translations,
     filters: &'a Filters,
     preview: &'a Preview,
     note: Note,
@@ -123,6 +126,7 @@ async fn edit(
         problems: &checks.problems,
         warnings: &checks.warnings,
         gvl: &state.gvl,
+        translations: &state.translations,
         filters: &filters,
         preview: &preview,
         note: if filters.saved.is_some() {
@@ -449,12 +453,28 @@ fn texts(view: &View<'_>) -> Markup {
             }
             @for (code, texts) in &languages {
                 h3 { "Language " code { (code) } }
+                (iab_texts_note(view.translations, code))
                 div.row {
                     @for (key, label) in TEXTS {
                         (text_field(view, &format!("{label} ({code})"), &format!("lang.{code}.{key}"), &format!("languages.{code}.{key}"), text_at(texts, &format!("/{key}"))))
                     }
                 }
             }
+        }
+    }
+}
+
+/// Which IAB texts a language's visitors read: the translation the server
+/// holds for it, or English for the whole banner where the TCF applies
+/// (the registry's rule: one language per view).
+fn iab_texts_note(translations: &Translations, code: &str) -> Markup {
+    if nexaguard_consent::ui_strings::primary(code) == BASE_LANGUAGE {
+        return html! {};
+    }
+    html! {
+        @match translations.find(code) {
+            Some((held, _)) => p.hint { "IAB texts (purposes, features, stacks): the " code { (held) } " translation of the Global Vendor List." },
+            None => p.hint.warning { "The server holds no IAB translation for this language: where the TCF applies, its visitors see the whole banner in English, and the TC string says EN. See docs/localization.md." },
         }
     }
 }
@@ -549,6 +569,7 @@ async fn save(
             problems: &checks.problems,
             warnings: &checks.warnings,
             gvl: &state.gvl,
+            translations: &state.translations,
             filters: &filters,
             preview: &preview,
             note,
