@@ -287,6 +287,29 @@ describe('sites, editor, preview, publish and promote', () => {
     await page.close();
   });
 
+  test('a language added in the editor says whose IAB texts it shows and is previewed in that language', async () => {
+    const page = await ownerCtx.context.newPage();
+    await page.goto(url(`${site.path}/edit`));
+    await page.getByLabel('Add a language (code)').fill('de');
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByText('Draft saved.').waitFor();
+    await page.getByLabel('Title (de)', { exact: true }).fill('Ihre Privatsphäre');
+    await page.getByLabel('Description (de)', { exact: true }).fill('Wir und unsere Partner nutzen Cookies.');
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByText('Draft saved.').waitFor();
+    assert.match(await page.locator('#f-languages').textContent(), /the de translation of the Global Vendor List/);
+    await page.goto(url(`${site.path}/preview`));
+    await page.getByLabel('Language').selectOption('de');
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    const banner = page.frameLocator('#preview-frame').locator('[data-nexaguard="banner"][role="dialog"]');
+    await banner.waitFor({ state: 'visible' });
+    assert.equal(await banner.getAttribute('lang'), 'de');
+    assert.match(await banner.textContent(), /Ihre Privatsphäre/);
+    assert.equal(await page.getByLabel('Language').inputValue(), 'de', 'the field keeps the language shown');
+    await assertNoAxeViolations(page, 'the preview page in German');
+    await page.close();
+  });
+
   test('publish to staging, then promote with the diff and a step-up code', async () => {
     const page = await ownerCtx.context.newPage();
     await page.goto(url(site.path));

@@ -10,14 +10,26 @@
   var preview = document.querySelector('meta[name="nexaguard-preview"]');
   var sdk = document.querySelector('script[data-site-key]');
   if (preview && sdk) {
+    // The language as the SDK picks it: one chosen in its switcher before,
+    // else the page's <html lang> (the preview's Language field), else the
+    // browser's. A language chosen in the Language field wins: the SDK's
+    // remembered one is forgotten.
     var nav = window.navigator || {};
-    var lang = ((nav.languages && nav.languages[0]) || nav.language || '').toLowerCase();
+    var pageLang = document.documentElement.lang;
+    var stored = null;
+    try {
+      if (pageLang) window.localStorage.removeItem('nexaguard-language');
+      stored = window.localStorage.getItem('nexaguard-language');
+    } catch (e) {
+      stored = null;
+    }
+    var lang = (stored || pageLang || (nav.languages && nav.languages[0]) || nav.language || '').toLowerCase();
+    var query = lang ? '?lang=' + encodeURIComponent(lang) : '';
     var base = new URL(sdk.src, window.location.href).origin;
     var key = sdk.getAttribute('data-site-key');
-    var draft = preview.getAttribute('content') + (lang ? '?lang=' + lang : '');
     window.__nexaguardConfig = {
-      u: base + '/v1/sites/' + encodeURIComponent(key) + '/config.json' + (lang ? '?lang=' + lang : ''),
-      p: fetch(draft, { credentials: 'same-origin' }),
+      u: base + '/v1/sites/' + encodeURIComponent(key) + '/config.json' + query,
+      p: fetch(preview.getAttribute('content') + query, { credentials: 'same-origin' }),
     };
   }
 

@@ -7,6 +7,11 @@
 //! console.js starts that request against the preview endpoint here, which
 //! answers only the signed-in user, and the SDK renders what it gets.
 //!
+//! `?lang=` shows the draft in one of its languages: the frame declares it
+//! as its `<html lang>`, which the SDK asks for before the browser's
+//! language (without it, the browser's language decides, as on a page
+//! that declares none).
+//!
 //! `?region=` adds what a visitor from that region gets with the draft's
 //! regional rules (resolved here, as `GET /v1/sites/{key}/region` would),
 //! and hands the region to the frame as `nexaguard_region`, the staging
@@ -60,8 +65,17 @@ fn with_csp(mut response: Response, csp: &str) -> Response {
 }
 
 #[derive(Deserialize, Default)]
-struct RegionQuery {
+struct PreviewQuery {
     region: Option<String>,
+    lang: Option<String>,
+}
+
+/// `lang` if it is a language tag (letters, digits, hyphens), so that it
+/// can go into a URL and an attribute as it is; `None` otherwise.
+fn language_tag(lang: Option<&str>) -> Option<&str> {
+    lang.filter(|l| {
+        !l.is_empty() && l.len() <= 35 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    })
 }
 
 /// `GET /admin/sites/{site}/preview`.
@@ -76,19 +90,31 @@ async fn preview(
         .site(&console.principal, site_id(&site)?)
         .await?;
     let path = site_path(site.id);
-    let query: RegionQuery = super::session::lenient_query(&uri);
+    let query: PreviewQuery = super::session::lenient_query(&uri);
     let draft = console.admin.draft(&console.principal, site.id).await?;
     let config: Value = serde_json::from_str(&draft.config_json).unwrap_or(Value::Null);
     let preview = regions::preview_of(&config, query.region.as_deref());
-    // Region codes and `unknown` are letters, digits and a hyphen: safe
-    // in a query string as they are.
+    let languages: Vec<String> = config
+        .get("languages")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let lang = language_tag(query.lang.as_deref());
+    // Region codes, `unknown` and language tags are letters, digits and
+    // hyphens: safe in a query string as they are.
     let region = match &preview {
         Preview::Shown(p) => Some(regions::region_code(p.region.as_ref())),
         _ => None,
     };
-    let frame = match &region {
-        Some(code) => format!("{path}/preview/frame?nexaguard_region={code}"),
-        None => format!("{path}/preview/frame"),
+    let frame_query: Vec<String> = region
+        .iter()
+        .map(|code| format!("nexaguard_region={code}"))
+        .chain(lang.map(|l| format!("lang={l}")))
+        .collect();
+    let frame = if frame_query.is_empty() {
+        format!("{path}/preview/frame")
+    } else {
+        format!("{path}/preview/frame?{}", frame_query.join("&"))
     };
     let page = layout::console_page(
         &console,
@@ -105,7 +131,16 @@ async fn preview(
                         p.field-error #preview-region-code-error { (message) }
                     }
                 }
-                button type="submit" { "Preview region" }
+                div {
+                    label for="preview-lang" { "Language" }
+                    select #preview-lang name="lang" {
+                        option value="" selected[lang.is_none()] { "The browser's" }
+                        @for code in &languages {
+                            option value=(code) selected[lang == Some(code.as_str())] { (code) }
+                        }
+                    }
+                }
+                button type="submit" { "Preview" }
             }
             @match &preview {
                 Preview::Shown(p) => {
@@ -127,17 +162,20 @@ async fn preview(
     Ok(with_csp(page.into_response(), &page_csp()))
 }
 
-/// `GET /admin/sites/{site}/preview/frame`: a blank page with the SDK.
-async fn frame(console: Console, Path(site): Path<String>) -> Result<Response, Refusal> {
+/// `GET /admin/sites/{site}/preview/frame`: a blank page with the SDK, in
+/// `?lang=` if given.
+async fn frame(console: Console, Path(site): Path<String>, uri: Uri) -> Result<Response, Refusal> {
     console.require(Permission::ViewSites)?;
     let site = console
         .admin
         .site(&console.principal, site_id(&site)?)
         .await?;
     let config = format!("{}/preview/config.json", site_path(site.id));
+    let query: PreviewQuery = super::session::lenient_query(&uri);
+    let lang = language_tag(query.lang.as_deref());
     let page = html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=[lang] {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
