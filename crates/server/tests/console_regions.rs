@@ -45,20 +45,27 @@ async fn setup() -> Setup {
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
     let site = created.json()["id"].as_str().unwrap().to_owned();
-    let config: Value = serde_json::from_str(TCF_CONFIG).unwrap();
-    let saved = owner
-        .call(
-            &env,
-            Method::PUT,
-            &format!("/sites/{site}/draft"),
-            Some(json!({"revision": 0, "config": config})),
-        )
+    let s = Setup { env, owner, site };
+    s.save_draft(0, serde_json::from_str(TCF_CONFIG).unwrap())
         .await;
-    assert_eq!(saved.status, StatusCode::OK, "{:?}", saved.json());
-    Setup { env, owner, site }
+    s
 }
 
 impl Setup {
+    /// Saves `config` as the draft over `revision`, through the admin API.
+    async fn save_draft(&self, revision: u32, config: Value) {
+        let saved = self
+            .owner
+            .call(
+                &self.env,
+                Method::PUT,
+                &format!("/sites/{}/draft", self.site),
+                Some(json!({"revision": revision, "config": config})),
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::OK, "{:?}", saved.json());
+    }
+
     fn edit_path(&self) -> String {
         format!("/admin/sites/{}/edit", self.site)
     }
@@ -429,16 +436,7 @@ async fn the_editor_says_which_languages_show_the_iab_texts_in_their_own_languag
     let english = config["languages"]["en"].clone();
     config["languages"]["de"] = english.clone();
     config["languages"]["it"] = english;
-    let saved = s
-        .owner
-        .call(
-            &s.env,
-            Method::PUT,
-            &format!("/sites/{}/draft", s.site),
-            Some(json!({"revision": 1, "config": config})),
-        )
-        .await;
-    assert_eq!(saved.status, StatusCode::OK, "{:?}", saved.json());
+    s.save_draft(1, config).await;
     let page = s.get(&s.edit_path()).await.text();
     // In code order: de, en, it.
     let at = |code: &str| {
