@@ -7,7 +7,7 @@
 //! those strings to every visitor's browser as link targets.
 
 use crate::regions::{RegionRule, Severity};
-use nexaguard_tcf::gvl::Gvl;
+use nexaguard_tcf::gvl::{normalize_language, Gvl};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -682,9 +682,17 @@ impl SiteConfig {
             if let Some((code, _)) = self.languages.get_key_value(want.as_str()) {
                 return code;
             }
+            // Spelled otherwise: "de_AT" is "de-at", and a browser's "nb"
+            // (Norwegian Bokmål) is the "no" the IAB and the TC string use.
+            let want = normalize_language(&want);
+            let same = |code: &&String| normalize_language(code) == want;
+            if let Some(code) = self.languages.keys().find(same) {
+                return code;
+            }
             // "de-AT" falls back to "de".
             if let Some(primary) = want.split('-').next() {
-                if let Some((code, _)) = self.languages.get_key_value(primary) {
+                let same = |code: &&String| normalize_language(code) == primary;
+                if let Some(code) = self.languages.keys().find(same) {
                     return code;
                 }
             }

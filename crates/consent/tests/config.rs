@@ -33,6 +33,33 @@ fn the_demo_configuration_is_valid_and_gets_defaults() {
 }
 
 #[test]
+fn a_visitors_language_is_matched_however_it_is_spelled() {
+    let mut config = SiteConfig::from_json(DEMO, &gvl()).unwrap();
+    let english = config.languages["en"].clone();
+    for code in ["no", "pt-br"] {
+        config.languages.insert(code.into(), english.clone());
+    }
+    assert_eq!(
+        config.pick_language(["nb-NO"]),
+        "no",
+        "Bokmål is the IAB's no"
+    );
+    assert_eq!(config.pick_language(["nn"]), "no");
+    assert_eq!(config.pick_language(["pt_BR"]), "pt-br");
+    assert_eq!(config.pick_language(["DE_ch"]), "de");
+    assert_eq!(
+        config.pick_language(["ja", "pt-BR"]),
+        "pt-br",
+        "in order of preference"
+    );
+    assert_eq!(
+        config.pick_language(["pt"]),
+        "en",
+        "pt-br does not serve Portugal"
+    );
+}
+
+#[test]
 fn every_problem_is_reported_with_its_path() {
     let json = r##"{
         "regulation": "tcf", "cmpId": 1, "publisherCountry": "de",
