@@ -61,7 +61,8 @@ export class TcEncoder {
   warm(): void {
     if (this._gvl) return;
     // The primary subtag ("pt-BR" -> "PT"); the TC string has two letters.
-    let lang = (this._language || "").split(/[-_]/)[0].toUpperCase();
+    // Norwegian Bokmål and Nynorsk are the IAB's NO.
+    let lang = (this._language || "").split(/[-_]/)[0].toUpperCase().replace(/^N[BN]$/, "NO");
     try {
       GVL.consentLanguages.parseLanguage(lang);
     } catch (_) {

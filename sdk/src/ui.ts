@@ -282,7 +282,8 @@ export class Ui {
   }
 
   _policyLink(): HTMLElement | null {
-    const texts = this._config.languages[this._lang] || this._config.languages[this._config.defaultLanguage];
+    // The server fills in the default language's link where the language has none.
+    const texts = this._config.languages[this._lang];
     const url = safeUrl(texts && texts.privacyPolicyUrl);
     return url ? sm(link(url, this._s.privacy)) : null;
   }

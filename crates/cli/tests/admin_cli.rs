@@ -169,7 +169,7 @@ async fn entry_id(data: &Path, chain: &str, seq: i64) -> String {
 /// Opens the data directory as the server does.
 async fn open_admin(data: &Path) -> (Arc<SqliteStore>, Arc<Admin>) {
     let consents = Arc::new(SqliteStore::open(&database(data)).await.unwrap());
-    let gvl = nexaguard_server::gvl_source::load(None).await.unwrap().gvl;
+    let gvl = nexaguard_server::gvl_source::load_list(None).await.unwrap();
     let admin = nexaguard_server::admin::open(
         data,
         Arc::new(

@@ -42,51 +42,62 @@ pub struct LoadedGvl {
 /// Loads the GVL named by the settings (`None`: the embedded sample), and
 /// its translations.
 pub async fn load(source: Option<&str>) -> anyhow::Result<LoadedGvl> {
-    let loaded = match source {
+    let gvl = load_list(source).await?;
+    let translations = match source {
+        None => sample_translations(&gvl),
+        Some(url) if url.starts_with("https://") => fetch_translations(url, &gvl).await,
+        Some(path) => read_translations(Path::new(path), &gvl).await,
+    };
+    tracing::info!(
+        translations = translations.len(),
+        "Global Vendor List translations loaded"
+    );
+    Ok(LoadedGvl { gvl, translations })
+}
+
+/// Loads the GVL named by the settings (`None`: the embedded sample)
+/// without its translations: what checking a configuration needs.
+pub async fn load_list(source: Option<&str>) -> anyhow::Result<Gvl> {
+    let gvl = match source {
         None => {
             tracing::info!(
                 "using the embedded sample Global Vendor List (demo only; set gvl for production)"
             );
-            sample()?
+            parse(SAMPLE)?
         }
-        Some(url) if url.starts_with("https://") => {
-            let gvl = parse(&fetch(url).await?)?;
-            LoadedGvl {
-                translations: fetch_translations(url, &gvl).await,
-                gvl,
-            }
-        }
+        Some(url) if url.starts_with("https://") => parse(&fetch(url).await?)?,
         Some(url) if url.starts_with("http://") => {
             anyhow::bail!("gvl {url}: only https:// URLs are fetched")
         }
-        Some(path) => {
-            let text = tokio::fs::read_to_string(path)
+        Some(path) => parse(
+            &tokio::fs::read_to_string(path)
                 .await
-                .with_context(|| format!("reading gvl {path}"))?;
-            let gvl = parse(&text)?;
-            LoadedGvl {
-                translations: read_translations(Path::new(path), &gvl).await,
-                gvl,
-            }
-        }
+                .with_context(|| format!("reading gvl {path}"))?,
+        )?,
     };
     tracing::info!(
-        vendor_list_version = loaded.gvl.vendor_list_version,
-        vendors = loaded.gvl.vendors.len(),
-        translations = loaded.translations.len(),
+        vendor_list_version = gvl.vendor_list_version,
+        vendors = gvl.vendors.len(),
         "Global Vendor List loaded"
     );
-    Ok(loaded)
+    Ok(gvl)
 }
 
 /// The embedded sample and its translations, for tests and the demo.
 pub fn sample() -> anyhow::Result<LoadedGvl> {
-    let gvl = Gvl::from_json(SAMPLE).context("parsing the embedded sample GVL")?;
+    let gvl = parse(SAMPLE)?;
+    Ok(LoadedGvl {
+        translations: sample_translations(&gvl),
+        gvl,
+    })
+}
+
+fn sample_translations(gvl: &Gvl) -> Translations {
     let mut translations = Translations::default();
     for (file, text) in SAMPLE_TRANSLATIONS {
-        add(&mut translations, &gvl, file, text.as_bytes());
+        add(&mut translations, gvl, file, text.as_bytes());
     }
-    Ok(LoadedGvl { gvl, translations })
+    translations
 }
 
 fn parse(text: &str) -> anyhow::Result<Gvl> {

@@ -317,7 +317,7 @@ fn publish(
     let mut responses = BTreeMap::new();
     for language in config.languages.keys() {
         if shown_language(&config, language, translations).0 != language {
-            tracing::info!(
+            tracing::warn!(
                 language = %language,
                 "the IAB's texts are not held in a site language; its visitors see the banner in English"
             );
@@ -373,10 +373,24 @@ pub fn config_answer(
 }
 
 /// The configuration with the texts of one language only: the banner needs
-/// no others, and they are most of the bytes.
+/// no others, and they are most of the bytes. The language's privacy policy
+/// link, where it has none, is the default language's (the SDK reads the
+/// link from these texts).
 fn only_language(config: &SiteConfig, language: &str) -> SiteConfig {
     let mut c = config.clone();
     c.languages.retain(|code, _| code == language);
+    let default_texts = config.languages.get(&config.default_language);
+    if let Some(default_texts) = default_texts {
+        let texts = c
+            .languages
+            .entry(language.to_owned())
+            .or_insert_with(|| default_texts.clone());
+        if texts.privacy_policy_url.is_none() {
+            texts
+                .privacy_policy_url
+                .clone_from(&default_texts.privacy_policy_url);
+        }
+    }
     for p in &mut c.custom_purposes {
         p.name
             .retain(|code, _| code == language || code == &config.default_language);

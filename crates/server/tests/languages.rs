@@ -299,6 +299,38 @@ async fn a_site_without_the_tcf_keeps_a_language_the_iab_has_no_texts_in() {
 }
 
 #[tokio::test]
+async fn a_language_without_its_own_privacy_policy_link_gets_the_default_languages() {
+    let mut config = tcf_config(&["de", "fr", "it"]);
+    config["languages"]["en"]["privacyPolicyUrl"] = json!("https://shop.example/privacy");
+    config["languages"]["fr"]["privacyPolicyUrl"] = json!("https://shop.example/fr/vie-privee");
+    let (app, key, _dir) = serve(&config).await;
+    let link = |answer: &Value| {
+        answer["config"]["languages"][answer["language"].as_str().unwrap()]["privacyPolicyUrl"]
+            .clone()
+    };
+    let german = config_json(&app, &key, "?lang=de").await;
+    assert_eq!(link(&german), "https://shop.example/privacy");
+    let french = config_json(&app, &key, "?lang=fr").await;
+    assert_eq!(link(&french), "https://shop.example/fr/vie-privee");
+    assert_eq!(
+        french["config"]["languages"].as_object().unwrap().len(),
+        1,
+        "one language's texts only"
+    );
+
+    // A TCF site without English texts, answered in English: the default
+    // language's texts stand in, link included.
+    let mut config = tcf_config(&["de", "it"]);
+    config["defaultLanguage"] = json!("de");
+    config["languages"]["de"]["privacyPolicyUrl"] = json!("https://shop.example/datenschutz");
+    config["languages"].as_object_mut().unwrap().remove("en");
+    let (app, key, _dir) = serve(&config).await;
+    let italian = config_json(&app, &key, "?lang=it").await;
+    assert_eq!(italian["language"], "en");
+    assert_eq!(link(&italian), "https://shop.example/datenschutz");
+}
+
+#[tokio::test]
 async fn the_languages_to_switch_to_are_named_in_themselves() {
     let (app, key, _dir) = serve(&tcf_config(&["de", "ar", "ja"])).await;
     let answer = config_json(&app, &key, "").await;

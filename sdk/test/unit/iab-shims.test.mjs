@@ -143,3 +143,18 @@ test("a TC string with publisher restrictions, which NexaGuard never writes, is 
   assert.ok(ref.decodeTc(s), "the reference decodes it");
   assert.equal(shim.decodeTc(s), null, "the SDK treats it as no stored choice and asks again");
 });
+
+test("the TC string's consent language is the primary subtag shown, Norwegian as NO, unknown ones as EN", () => {
+  const config = { ...demoConfig, vendors: ids };
+  const consentLanguage = (lang) => {
+    const s = new shim.TcEncoder(config, copy(vendorList), lang).encode(rejectAllChoice(config));
+    return ref.TCString.decode(s).consentLanguage;
+  };
+  assert.equal(consentLanguage("de"), "DE");
+  assert.equal(consentLanguage("pt-br"), "PT");
+  assert.equal(consentLanguage("ar"), "AR");
+  assert.equal(consentLanguage("nb"), "NO");
+  assert.equal(consentLanguage("nn-NO"), "NO");
+  assert.equal(consentLanguage("xx"), "EN");
+  assert.equal(consentLanguage(""), "EN");
+});

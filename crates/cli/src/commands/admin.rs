@@ -64,7 +64,7 @@ impl Opened {
         let tokens = nexaguard_server::secrets::token_keys(&store.data_dir)?;
         // The GVL only matters for configuration checks, which these
         // commands do not make: the embedded one spares a download.
-        let gvl = nexaguard_server::gvl_source::load(None).await?.gvl;
+        let gvl = nexaguard_server::gvl_source::load_list(None).await?;
         let admin_store = SqliteAdminStore::open(&store.database_path()).await?;
         // A server starting on the same data directory may be making the
         // first keys right now.

@@ -198,7 +198,7 @@ pub struct ConfigPublishArgs {
 
 async fn read_config(file: &std::path::Path, gvl: Option<&str>) -> anyhow::Result<String> {
     let text = super::read_file(file)?;
-    let gvl = nexaguard_server::gvl_source::load(gvl).await?.gvl;
+    let gvl = nexaguard_server::gvl_source::load_list(gvl).await?;
     SiteConfig::from_json(&text, &gvl).with_context(|| format!("{}", file.display()))?;
     Ok(text)
 }
