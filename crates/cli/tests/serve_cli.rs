@@ -100,6 +100,20 @@ fn client(data_dir: &Path) -> reqwest::Client {
         .unwrap()
 }
 
+/// [`client`] speaking only HTTP/1.1, or only HTTP/2 (negotiated by ALPN).
+fn client_for(data_dir: &Path, version: reqwest::Version) -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let pem = std::fs::read(data_dir.join("tls/cert.pem")).unwrap();
+    let builder = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap());
+    let builder = if version == reqwest::Version::HTTP_2 {
+        builder.http2_prior_knowledge()
+    } else {
+        builder.http1_only()
+    };
+    builder.build().unwrap()
+}
+
 async fn demo_site_key(client: &reqwest::Client, base: &str) -> String {
     let html = client
         .get(format!("{base}/demo/"))
@@ -276,6 +290,59 @@ fn wait_with_timeout(mut child: Child, limit: Duration) -> std::process::ExitSta
             panic!("the server did not exit within {limit:?} of SIGTERM");
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A body past the size limit, or of the wrong media type, is answered
+/// while the client is still sending: the answer must reach the client
+/// (not a connection reset), again and again, over both protocols, and the
+/// connection must stay usable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_or_mistyped_body_always_gets_its_error_over_http1_and_http2() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, base) = start_on(dir.path(), "127.0.0.1:0");
+    let key = demo_site_key(&client(dir.path()), &base).await;
+    // 200 KB of an event, sent while the server has long decided.
+    let oversized = format!(
+        r#"{{"siteKey":"{key}","padding":"{}"}}"#,
+        "x".repeat(200_000)
+    );
+    for version in [reqwest::Version::HTTP_11, reqwest::Version::HTTP_2] {
+        let client = client_for(dir.path(), version);
+        for attempt in 0..25 {
+            for (content_type, status, code) in [
+                ("application/json", 413, "body_too_large"),
+                ("text/plain", 415, "unsupported_media_type"),
+            ] {
+                let response = client
+                    .post(format!("{base}/v1/consents"))
+                    .header("content-type", content_type)
+                    .header("origin", base.as_str())
+                    .body(oversized.clone())
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!("{version:?}, attempt {attempt}: no answer to a 200 KB {content_type} body: {e:?}")
+                    });
+                assert_eq!(response.version(), version);
+                assert_eq!(
+                    response.status().as_u16(),
+                    status,
+                    "{version:?}, attempt {attempt}"
+                );
+                let body: Value = response.json().await.unwrap();
+                assert_eq!(body["error"]["code"], code, "{body}");
+            }
+        }
+        // The connection is still good for a consent after all that.
+        let response = client
+            .post(format!("{base}/v1/consents"))
+            .header("origin", base.as_str())
+            .json(&event(&key))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 201, "{version:?}");
     }
 }
 

@@ -2,15 +2,33 @@
 //! another media type, 413 past the size limit, 400 for broken JSON, 422
 //! for JSON of the wrong shape (unknown fields included).
 //!
+//! Invariant: the client receives the 413. A server that answers while the
+//! client is still sending and then closes the connection makes the
+//! client's TCP stack see a reset before it reads the answer (curl: code
+//! 000); so the rest of an oversized body is read and thrown away, up to
+//! [`DRAIN_BYTES`] and [`DRAIN_TIME`], before the answer goes out, and the
+//! connection stays usable (HTTP/1.1 keep-alive, the HTTP/2 stream ends
+//! normally).
+//!
 //! Invariant: an error message says what is wrong in the request's own
 //! terms (the field by its JSON path, the kind of value expected) and
 //! never carries the parser's internals: no Rust type names, and a line
 //! and column only for broken JSON, where they help find the mistake.
 
 use crate::error::ApiError;
-use axum::body::{to_bytes, Body};
+use axum::body::{Body, BodyDataStream, Bytes};
 use axum::http::{header, HeaderMap, StatusCode};
+use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+/// How much of an oversized body is still read, past the limit, so that
+/// the client gets its 413: more than any client sends by mistake, little
+/// enough that a client cannot keep a worker reading for long.
+pub const DRAIN_BYTES: usize = 4 * 1024 * 1024;
+
+/// How long an oversized body is still read at most.
+pub const DRAIN_TIME: Duration = Duration::from_secs(10);
 
 /// Parses an `application/json` body of at most `max` bytes. `what` names
 /// the thing for the 415 message ("the event"); `invalid` is the code of a
@@ -35,7 +53,12 @@ pub async fn json_bytes(
     max: usize,
     what: &str,
 ) -> Result<axum::body::Bytes, ApiError> {
-    check_json(headers, what)?;
+    if let Err(refused) = check_json(headers, what) {
+        // Refused before reading: the body is read away all the same, so
+        // that the client gets the 415 (see the module's invariant).
+        drain(body.into_data_stream()).await;
+        return Err(refused);
+    }
     read(body, max, what).await
 }
 
@@ -74,15 +97,55 @@ fn check_json(headers: &HeaderMap, what: &str) -> Result<(), ApiError> {
     }
 }
 
-/// The whole body, or 413 past `max` bytes.
-async fn read(body: Body, max: usize, what: &str) -> Result<axum::body::Bytes, ApiError> {
-    to_bytes(body, max).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("{what} must be at most {max} bytes"),
-        )
+/// The whole body, or 413 past `max` bytes (after reading the rest, see
+/// the module's invariant).
+async fn read(body: Body, max: usize, what: &str) -> Result<Bytes, ApiError> {
+    let mut stream = body.into_data_stream();
+    // Most bodies arrive in one chunk: kept as it came, without a copy.
+    let mut first: Option<Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    let mut len = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::bad_request(
+                "body_unreadable",
+                format!("{what} could not be read to its end"),
+            )
+        })?;
+        len = len.saturating_add(chunk.len());
+        if len > max {
+            drain(stream).await;
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("{what} must be at most {max} bytes"),
+            ));
+        }
+        match first.take() {
+            None if joined.is_empty() => first = Some(chunk),
+            Some(earlier) => {
+                joined.extend_from_slice(&earlier);
+                joined.extend_from_slice(&chunk);
+            }
+            None => joined.extend_from_slice(&chunk),
+        }
+    }
+    Ok(first.unwrap_or_else(|| Bytes::from(joined)))
+}
+
+/// Reads and throws away what is left of a body, within [`DRAIN_BYTES`]
+/// and [`DRAIN_TIME`].
+async fn drain(mut stream: BodyDataStream) {
+    let mut drained = 0usize;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            drained = drained.saturating_add(chunk.len());
+            if drained > DRAIN_BYTES {
+                break;
+            }
+        }
     })
+    .await;
 }
 
 /// [`json`] past the headers and the size limit: the bytes as `T`, with
