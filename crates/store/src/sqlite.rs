@@ -4,10 +4,12 @@
 //!   fsynced) before anyone is told it happened, so an acknowledged consent
 //!   survives the process being killed or the machine losing power; readers
 //!   never wait for the writer.
-//! - All writes go through one writer thread on one connection, which
+//! - Consent writes go through one writer thread on one connection, which
 //!   commits queued consents together (group commit); see `writer`.
+//!   Admin and webhook changes, which are rare, take their own connection
+//!   with `BEGIN IMMEDIATE` (see `admin`); SQLite serialises the two.
 //! - Reads use a small pool of their own whose connections refuse to write
-//!   (`query_only`), so no write can bypass the writer.
+//!   (`query_only`).
 //!
 //! The schema lives in `migrations/`, embedded in the binary and applied on
 //! every open.

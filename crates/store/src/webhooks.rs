@@ -2,7 +2,7 @@
 //!
 //! Delivery rows are not made here: the consent store writes one per
 //! enabled webhook of the site in the transaction that records the consent
-//! (see `sqlite::writer` and `postgres::INSERT_CONSENT`), so an
+//! (see `sqlite::writer` and `postgres::batcher`), so an
 //! acknowledged consent always has its deliveries, and an idempotent replay
 //! of an event id, which records nothing, enqueues nothing.
 //!

@@ -1,4 +1,6 @@
-//! The writer thread: the only code that writes to the database.
+//! The writer thread: the only code that writes consents, impressions and
+//! their webhook deliveries (admin and webhook changes take their own
+//! connection, see `sqlite::admin`).
 //!
 //! SQLite allows one writer at a time, and a durable commit costs an fsync.
 //! Funnelling every write through one thread on one connection means
