@@ -19,10 +19,15 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo deny (licences, bans, sources)"
-if ! command -v cargo-deny >/dev/null 2>&1; then
-  cargo install --locked cargo-deny
+# Pinned: scripts/advisories.sh lays the advisory snapshot out where this
+# version looks for it.
+if ! cargo deny --version 2>/dev/null | grep -qx "cargo-deny 0.20.2"; then
+  cargo install --locked cargo-deny@0.20.2
 fi
 cargo deny --log-level error check licenses bans sources
+
+step "advisories: every lockfile against the RustSec snapshot, offline"
+bash scripts/advisories.sh
 
 step "agreement with the IAB reference library (@iabtechlabtcf/core)"
 cargo build --locked -p nexaguard-cli

@@ -186,7 +186,9 @@ impl Server {
             Some((config, files)) => {
                 let reloader = tls::spawn_reloader(config.clone(), files, self.reload_interval);
                 tracing::info!(address = %local_addr, "serving HTTPS");
-                let server = axum_server::from_tcp_rustls(listener, config).handle(handle.clone());
+                let server = axum_server::from_tcp_rustls(listener, config)
+                    .context("cannot serve HTTPS on the listener")?
+                    .handle(handle.clone());
                 (Box::pin(server.serve(app)), Some(AbortOnDrop(reloader)))
             }
             None => {
@@ -195,7 +197,9 @@ impl Server {
                     "serving plain HTTP: traffic is unencrypted; only use this behind a \
                      TLS-terminating reverse proxy, and make sure only that proxy can reach this address"
                 );
-                let server = axum_server::from_tcp(listener).handle(handle.clone());
+                let server = axum_server::from_tcp(listener)
+                    .context("cannot serve HTTP on the listener")?
+                    .handle(handle.clone());
                 (Box::pin(server.serve(app)), None)
             }
         };
