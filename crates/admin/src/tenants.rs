@@ -6,8 +6,9 @@ use crate::users::{check_email, NewInvitation};
 use crate::Admin;
 use nexaguard_access::{Permission, Role};
 use nexaguard_audit::Action;
-use nexaguard_store::Tenant;
+use nexaguard_store::{Tenant, TenantId};
 use serde_json::json;
+use uuid::Uuid;
 
 /// Longest tenant name, in characters.
 const MAX_NAME_CHARS: usize = 200;
@@ -38,14 +39,11 @@ impl Admin {
         if let Some(email) = owner_email {
             check_email(email)?;
         }
-        let tenant = self.consents.create_tenant(name).await?;
-        self.store
-            .append_audit(principal.audit(
-                Action::TenantCreated,
-                format!("tenant:{}", tenant.id.0),
-                json!({}),
-            ))
-            .await?;
+        // The id is chosen here so that the audit entry, which commits in
+        // the tenant's own transaction, can name it.
+        let id = TenantId(Uuid::new_v4());
+        let audit = principal.audit(Action::TenantCreated, format!("tenant:{}", id.0), json!({}));
+        let tenant = self.store.create_tenant_audited(id, name, audit).await?;
         let invitation = match owner_email {
             Some(email) => Some(
                 self.create_invitation(principal, tenant.id, email, Role::Owner)

@@ -11,7 +11,7 @@
 //!   id finds nothing.
 
 use crate::webhooks::WebhookStore;
-use crate::{PublishedConfig, Site, SiteId, StoreError, TenantId};
+use crate::{PublishedConfig, Site, SiteId, StoreError, Tenant, TenantId};
 use async_trait::async_trait;
 use nexaguard_access::{Permission, Role, Throttle};
 use nexaguard_audit::{AuditEntry, AuditEvent, ChainId, Checkpoint, CheckpointSigner};
@@ -423,6 +423,15 @@ pub trait AdminStore: WebhookStore + Send + Sync + 'static {
         user: NewUser,
         audit: AuditAppend,
     ) -> Result<Option<User>, StoreError>;
+
+    /// Creates a tenant with its audit entry. The caller chooses the id so
+    /// that the entry, made before the tenant exists, can name it.
+    async fn create_tenant_audited(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        audit: AuditAppend,
+    ) -> Result<Tenant, StoreError>;
 
     /// Creates a site of `tenant`, with its audit entry.
     async fn create_tenant_site(

@@ -952,6 +952,69 @@ async fn invitations(harness: &dyn Harness) {
     stores.store.close().await;
 }
 
+async fn tenants_commit_with_their_audit_entry(harness: &dyn Harness) {
+    let stores = harness.open().await;
+    let admin = stores.admin.as_ref();
+    let id = TenantId(Uuid::new_v4());
+    let target = format!("tenant:{}", id.0);
+    let tenant = admin
+        .create_tenant_audited(
+            id,
+            "Acme",
+            audit(ChainId::Platform, Action::TenantCreated, &target),
+        )
+        .await
+        .unwrap();
+    assert_eq!((tenant.id, tenant.name.as_str()), (id, "Acme"));
+    // The consent side sees the tenant the admin side created.
+    let tenants = stores.store.tenants().await.unwrap();
+    assert_eq!(tenants.iter().map(|t| t.id).collect::<Vec<_>>(), vec![id]);
+    let platform = entries(admin, ChainId::Platform).await;
+    assert_eq!(platform.len(), 1);
+    assert_eq!(platform[0].event.action, Action::TenantCreated);
+    assert_eq!(platform[0].event.target, target);
+
+    // An entry that cannot be appended takes the tenant with it: with the
+    // audit table out of the way, the insert of the tenant is rolled back.
+    harness
+        .execute_raw("ALTER TABLE audit_log RENAME TO audit_log_away")
+        .await
+        .unwrap();
+    let lost = TenantId(Uuid::new_v4());
+    let refused = admin
+        .create_tenant_audited(
+            lost,
+            "Lost",
+            audit(ChainId::Platform, Action::TenantCreated, "tenant:lost"),
+        )
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+    harness
+        .execute_raw("ALTER TABLE audit_log_away RENAME TO audit_log")
+        .await
+        .unwrap();
+    let tenants = stores.store.tenants().await.unwrap();
+    assert!(tenants.iter().all(|t| t.id != lost), "{tenants:?}");
+
+    // And the chain goes on from where it was, unbroken.
+    admin
+        .create_tenant_audited(
+            TenantId(Uuid::new_v4()),
+            "Globex",
+            audit(ChainId::Platform, Action::TenantCreated, "tenant:globex"),
+        )
+        .await
+        .unwrap();
+    let platform = entries(admin, ChainId::Platform).await;
+    assert_eq!(
+        platform.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert!(verify_chain(ChainId::Platform, platform, &[], |_| None).is_ok());
+    assert_eq!(stores.store.tenants().await.unwrap().len(), 2);
+    stores.store.close().await;
+}
+
 async fn drafts_and_publishing(harness: &dyn Harness) {
     let stores = harness.open().await;
     let admin = Arc::clone(&stores.admin);
@@ -2010,6 +2073,7 @@ macro_rules! admin_tests {
             revoking_a_token_revokes_every_token_it_made,
             confirming_a_second_factor_ends_every_session_of_the_user,
             invitations,
+            tenants_commit_with_their_audit_entry,
             drafts_and_publishing,
             data_and_signing_keys,
             audit_chain_under_concurrency,

@@ -30,7 +30,7 @@ use crate::admin::{
     AdminStore, ApiToken, ApiTokenId, AuditAppend, ConsentQuery, Draft, DraftSave, Invitation,
     NewUser, SessionRecord, StoredDataKey, StoredSigningKey, User, UserChange, UserId,
 };
-use crate::{PublishedConfig, Site, SiteId, StoreError, TenantId};
+use crate::{PublishedConfig, Site, SiteId, StoreError, Tenant, TenantId};
 use async_trait::async_trait;
 use nexaguard_access::{Role, Throttle};
 use nexaguard_audit::{
@@ -497,6 +497,16 @@ const SITE_SELECT: &str = "SELECT s.id, s.tenant_id, s.name, s.origins, s.create
      p.key, t.key FROM sites AS s \
      JOIN site_keys AS p ON p.site_id = s.id AND p.environment = 'production' \
      JOIN site_keys AS t ON t.site_id = s.id AND t.environment = 'staging'";
+
+async fn insert_tenant(conn: &mut PgConnection, tenant: &Tenant) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(tenant.id.0)
+        .bind(&tenant.name)
+        .bind(tenant.created_at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
 
 async fn insert_site(conn: &mut PgConnection, site: &Site) -> Result<(), StoreError> {
     // The foreign key would refuse an unknown tenant too, but as a database
@@ -1026,6 +1036,25 @@ impl AdminStore for PostgresAdminStore {
         append(&mut tx, signer.as_deref(), audit).await?;
         tx.commit().await?;
         Ok(Some(created))
+    }
+
+    async fn create_tenant_audited(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        audit: AuditAppend,
+    ) -> Result<Tenant, StoreError> {
+        let signer = self.signer();
+        let tenant = Tenant {
+            id: tenant,
+            name: name.to_owned(),
+            created_at: codec::store_clock()?,
+        };
+        let mut tx = self.begin().await?;
+        insert_tenant(&mut tx, &tenant).await?;
+        append(&mut tx, signer.as_deref(), audit).await?;
+        tx.commit().await?;
+        Ok(tenant)
     }
 
     async fn create_tenant_site(

@@ -13,7 +13,7 @@ use crate::admin::{
     AdminStore, ApiToken, ApiTokenId, AuditAppend, ConsentQuery, Draft, DraftSave, Invitation,
     NewUser, SessionRecord, StoredDataKey, StoredSigningKey, User, UserChange, UserId,
 };
-use crate::{PublishedConfig, Site, SiteId, StoreError, TenantId};
+use crate::{PublishedConfig, Site, SiteId, StoreError, Tenant, TenantId};
 use async_trait::async_trait;
 use nexaguard_access::{Role, Throttle};
 use nexaguard_audit::{
@@ -490,6 +490,16 @@ fn site_from_row(row: &SqliteRow) -> Result<Site, StoreError> {
         staging_key: row.try_get("staging_key")?,
         created_at: codec::timestamp_from_db(row.try_get("created_at")?)?,
     })
+}
+
+async fn insert_tenant(conn: &mut SqliteConnection, tenant: &Tenant) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)")
+        .bind(codec::uuid_to_db(tenant.id.0))
+        .bind(&tenant.name)
+        .bind(codec::timestamp_to_db(tenant.created_at)?)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 async fn insert_site(conn: &mut SqliteConnection, site: &Site) -> Result<(), StoreError> {
@@ -982,6 +992,26 @@ impl AdminStore for SqliteAdminStore {
             append(conn, signer.as_deref(), audit).await?;
             Ok(Some(created))
         })
+    }
+
+    async fn create_tenant_audited(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        audit: AuditAppend,
+    ) -> Result<Tenant, StoreError> {
+        let signer = self.signer();
+        let tenant = Tenant {
+            id: tenant,
+            name: name.to_owned(),
+            created_at: OffsetDateTime::now_utc(),
+        };
+        transaction!(self, |conn| async {
+            insert_tenant(conn, &tenant).await?;
+            append(conn, signer.as_deref(), audit).await?;
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(tenant)
     }
 
     async fn create_tenant_site(
