@@ -375,6 +375,9 @@ impl Admin {
             Authentication::Token { .. } => Err(AdminError::Forbidden(
                 "this needs a signed-in user, not an API token".to_owned(),
             )),
+            Authentication::System => Err(AdminError::Forbidden(
+                "this needs a signed-in user".to_owned(),
+            )),
         }
     }
 

@@ -37,6 +37,10 @@ pub enum Authentication {
         /// The step-up permissions it was created to use explicitly.
         step_up_scopes: Vec<Permission>,
     },
+    /// The operator at the machine, through the command line: whoever can
+    /// open the database and its key-encryption key already holds more
+    /// than any sign-in proves, so no second factor or step-up is asked.
+    System,
 }
 
 /// An authenticated caller.
@@ -55,6 +59,24 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The system acting for the operator of the installation (the CLI's
+    /// administrative commands): in `tenant` as its owner, or, without
+    /// one, as the platform operator. Its audit entries name the actor
+    /// `system`.
+    pub fn system(tenant: Option<TenantId>) -> Principal {
+        Principal {
+            actor: Actor::System,
+            tenant,
+            role: if tenant.is_some() {
+                Role::Owner
+            } else {
+                Role::PlatformOperator
+            },
+            auth: Authentication::System,
+            network: None,
+        }
+    }
+
     /// Whether the second factor is settled: given in this session when the
     /// user has one, enrolled when the role requires one. Tokens have no
     /// second factor; their role can never be one that requires it.
@@ -73,7 +95,7 @@ impl Principal {
                     Ok(())
                 }
             }
-            Authentication::Token { .. } => Ok(()),
+            Authentication::Token { .. } | Authentication::System => Ok(()),
         }
     }
 
@@ -114,6 +136,7 @@ impl Principal {
                 }
             }
             Authentication::Session { .. } => self.require_recent_factor(now),
+            Authentication::System => Ok(()),
         }
     }
 
@@ -134,6 +157,9 @@ impl Principal {
             Authentication::Token { .. } => Err(AdminError::Forbidden(
                 "this needs a signed-in user, not an API token".to_owned(),
             )),
+            Authentication::System => Err(AdminError::Forbidden(
+                "this needs a signed-in user".to_owned(),
+            )),
         }
     }
 
@@ -148,7 +174,7 @@ impl Principal {
     pub fn user(&self) -> Option<UserId> {
         match self.auth {
             Authentication::Session { user, .. } => Some(user),
-            Authentication::Token { .. } => None,
+            Authentication::Token { .. } | Authentication::System => None,
         }
     }
 
@@ -284,6 +310,22 @@ mod tests {
         ));
         // And no token changes a password.
         assert!(scoped.require_recent_factor(NOW).is_err());
+    }
+
+    #[test]
+    fn the_system_acts_as_owner_or_operator_without_a_second_factor() {
+        let owner = Principal::system(Some(TenantId(Uuid::nil())));
+        assert_eq!((owner.role, owner.actor), (Role::Owner, Actor::System));
+        assert!(owner
+            .require_step_up(Permission::PromoteProduction, NOW)
+            .is_ok());
+        assert!(owner.require(Permission::ManageTenants).is_err());
+        let operator = Principal::system(None);
+        assert_eq!(operator.role, Role::PlatformOperator);
+        assert!(operator.require(Permission::ManageTenants).is_ok());
+        assert!(operator.tenant().is_err());
+        // It has no password to change.
+        assert!(operator.require_recent_factor(NOW).is_err());
     }
 
     #[test]

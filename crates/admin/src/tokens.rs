@@ -94,7 +94,7 @@ impl Admin {
                 }
                 Some(*id)
             }
-            Authentication::Session { .. } => None,
+            Authentication::Session { .. } | Authentication::System => None,
         };
         let mut step_up_scopes = step_up_scopes.to_vec();
         step_up_scopes.sort();

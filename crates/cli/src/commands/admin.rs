@@ -12,8 +12,9 @@ use nexaguard_admin::users::check_email;
 use nexaguard_admin::Admin;
 use nexaguard_audit::{Action, Actor, ChainId, Outcome};
 use nexaguard_keyring::EnvKey;
-use nexaguard_store::admin::AdminStore;
-use nexaguard_store::{SqliteAdminStore, SqliteStore, Store, TenantId};
+use nexaguard_server::database::Stores;
+use nexaguard_store::{Store, TenantId};
+use nexaguard_tcf::gvl::Gvl;
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -41,17 +42,22 @@ fn parse_role(name: &str) -> Result<Role, String> {
     })
 }
 
-/// The store and the administration service of a data directory, opened as
-/// the server opens them (same key file, same secrets).
-struct Opened {
-    consents: Arc<SqliteStore>,
-    admin: Arc<Admin>,
+/// The store and the administration service of an installation (its data
+/// directory, and its PostgreSQL database if given), opened as the server
+/// opens them (same key file, same secrets). Every administrative command
+/// makes its changes through `admin`, so each has its audit entry.
+pub(super) struct Opened {
+    pub(super) consents: Arc<dyn Store>,
+    pub(super) admin: Arc<Admin>,
 }
 
 impl Opened {
-    async fn open(store: &StoreArgs) -> anyhow::Result<Opened> {
-        let consents = Arc::new(store.open().await?);
-        match Opened::admin(store, Arc::clone(&consents)).await {
+    /// Opens it; `gvl` is the vendor list configurations are checked
+    /// against (the embedded one when `None`).
+    pub(super) async fn open(store: &StoreArgs, gvl: Option<Gvl>) -> anyhow::Result<Opened> {
+        let stores = store.open().await?;
+        let consents = Arc::clone(&stores.consents);
+        match Opened::admin(store, stores, gvl).await {
             Ok(admin) => Ok(Opened { consents, admin }),
             Err(error) => {
                 consents.close().await;
@@ -60,26 +66,32 @@ impl Opened {
         }
     }
 
-    async fn admin(store: &StoreArgs, consents: Arc<SqliteStore>) -> anyhow::Result<Arc<Admin>> {
+    async fn admin(
+        store: &StoreArgs,
+        stores: Stores,
+        gvl: Option<Gvl>,
+    ) -> anyhow::Result<Arc<Admin>> {
         let tokens = nexaguard_server::secrets::token_keys(&store.data_dir)?;
-        // The GVL only matters for configuration checks, which these
-        // commands do not make: the embedded one spares a download.
-        let gvl = nexaguard_server::gvl_source::load_list(None).await?;
-        let admin_store = SqliteAdminStore::open(&store.database_path()).await?;
-        // A server starting on the same data directory may be making the
-        // first keys right now.
-        let _setup = consents.setup_lock().await?;
+        // Only configuration checks need the GVL: without one given, the
+        // embedded one spares a download.
+        let gvl = match gvl {
+            Some(gvl) => gvl,
+            None => nexaguard_server::gvl_source::load_list(None).await?,
+        };
+        // A server starting on the same database may be making the first
+        // keys right now.
+        let _setup = stores.consents.setup_lock().await?;
         nexaguard_server::admin::open(
             &store.data_dir,
-            Arc::new(admin_store),
-            consents,
+            stores.admin,
+            stores.consents,
             Arc::new(gvl),
             tokens,
         )
         .await
     }
 
-    async fn close(self) {
+    pub(super) async fn close(self) {
         self.consents.close().await;
     }
 }
@@ -88,7 +100,7 @@ impl Opened {
 /// must not quietly start a new installation.
 fn require_database(store: &StoreArgs) -> anyhow::Result<()> {
     let path = store.database_path();
-    if path.is_file() {
+    if store.database_url.is_some() || path.is_file() {
         Ok(())
     } else {
         anyhow::bail!(
@@ -162,7 +174,7 @@ pub fn user_create(args: UserCreateArgs) -> anyhow::Result<ExitCode> {
     let password = read_password()?;
     check_password_policy(&password)?;
     runtime()?.block_on(async {
-        let opened = Opened::open(&args.store).await?;
+        let opened = Opened::open(&args.store, None).await?;
         let result = async {
             if let Some(tenant) = args.tenant {
                 let tenants = opened.consents.tenants().await?;
@@ -204,10 +216,6 @@ pub fn user_create(args: UserCreateArgs) -> anyhow::Result<ExitCode> {
 pub struct AuditVerifyArgs {
     #[command(flatten)]
     store: StoreArgs,
-    /// Verify a PostgreSQL database (postgres://...) instead of the SQLite
-    /// file in the data directory.
-    #[arg(long, env = "NEXAGUARD_DATABASE_URL")]
-    database_url: Option<String>,
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -227,11 +235,11 @@ fn chain_name(chain: ChainId) -> String {
 /// Needs only the database: the checkpoint keys' public halves are stored
 /// in it, so an auditor can verify a copy without the key-encryption key.
 pub fn audit_verify(args: AuditVerifyArgs) -> anyhow::Result<ExitCode> {
-    if let Some(url) = &args.database_url {
-        return runtime()?.block_on(async {
-            let stores = nexaguard_server::database::Database::Postgres(url.clone())
-                .open()
-                .await?;
+    require_database(&args.store)?;
+    runtime()?.block_on(async {
+        // Opening the store applies pending migrations first.
+        let stores = args.store.open().await?;
+        let verified = async {
             let keys: HashMap<String, [u8; 32]> = stores
                 .admin
                 .signing_keys()
@@ -239,29 +247,11 @@ pub fn audit_verify(args: AuditVerifyArgs) -> anyhow::Result<ExitCode> {
                 .into_iter()
                 .map(|key| (key.id, key.public_key))
                 .collect();
-            let statuses = verify_all(stores.admin.as_ref(), &keys).await;
-            stores.consents.close().await;
-            let mut statuses = statuses?;
-            statuses.sort_by_key(|s| s.chain != ChainId::Platform);
-            Ok(report(&statuses))
-        });
-    }
-    require_database(&args.store)?;
-    runtime()?.block_on(async {
-        // Opening the consent store applies pending migrations first.
-        let consents = args.store.open().await?;
-        consents.close().await;
-        let path = args.store.database_path();
-        let store = SqliteAdminStore::open(&path)
-            .await
-            .with_context(|| format!("opening {}", path.display()))?;
-        let keys: HashMap<String, [u8; 32]> = store
-            .signing_keys()
-            .await?
-            .into_iter()
-            .map(|key| (key.id, key.public_key))
-            .collect();
-        let mut statuses = verify_all(&store, &keys).await?;
+            anyhow::Ok(verify_all(stores.admin.as_ref(), &keys).await?)
+        }
+        .await;
+        stores.consents.close().await;
+        let mut statuses = verified?;
         statuses.sort_by_key(|s| s.chain != ChainId::Platform);
         Ok(report(&statuses))
     })
@@ -325,7 +315,7 @@ pub fn keys_rotate(args: KeysRotateArgs) -> anyhow::Result<ExitCode> {
     }
     require_database(&args.store)?;
     runtime()?.block_on(async {
-        let opened = Opened::open(&args.store).await?;
+        let opened = Opened::open(&args.store, None).await?;
         let audit = audit_entry(
             ChainId::Platform,
             Actor::System,

@@ -34,6 +34,7 @@ pub struct RestoreArgs {
 /// Runs `nexaguard backup`: an online, consistent copy of the database,
 /// taken while the server runs.
 pub fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
+    args.store.require_sqlite("backup")?;
     let database = args.store.database_path();
     if !database.exists() {
         anyhow::bail!("no NexaGuard database at {}", database.display());
@@ -55,6 +56,7 @@ pub fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs `nexaguard restore`: replaces the database with a checked backup.
 pub fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
+    args.store.require_sqlite("restore")?;
     let database = args.store.database_path();
     std::fs::create_dir_all(&args.store.data_dir)
         .with_context(|| format!("creating {}", args.store.data_dir.display()))?;

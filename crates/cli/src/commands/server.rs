@@ -1,11 +1,18 @@
-//! `nexaguard serve`, `nexaguard migrate`, and the tenant and site commands
-//! that manage the store until the admin API exists.
+//! `nexaguard serve`, `nexaguard migrate`, and the tenant and site
+//! commands, which make their changes through the administration service
+//! as the system, each with its audit entry, like the admin API's.
 
+use super::admin::Opened;
 use anyhow::Context;
+use nexaguard_admin::principal::Principal;
+use nexaguard_admin::sites::check_origins;
+use nexaguard_admin::tenants::check_name;
 use nexaguard_consent::config::SiteConfig;
 use nexaguard_consent::Environment;
+use nexaguard_server::database::{Database, Stores};
 use nexaguard_server::settings::{LogFormat, ServeArgs, Settings, DEFAULT_DATA_DIR};
-use nexaguard_store::{SiteId, SqliteStore, Store, TenantId};
+use nexaguard_store::{SiteId, TenantId};
+use nexaguard_tcf::gvl::Gvl;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use uuid::Uuid;
@@ -13,26 +20,59 @@ use uuid::Uuid;
 /// Where the CLI finds the store.
 #[derive(clap::Args, Debug, Clone)]
 pub struct StoreArgs {
-    /// The server's data directory (the database is nexaguard.db inside).
+    /// The server's data directory (the SQLite database is nexaguard.db
+    /// inside; the key file and the secrets are there with PostgreSQL too).
     #[arg(long, env = "NEXAGUARD_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
     pub(crate) data_dir: PathBuf,
+    /// Use this PostgreSQL database (postgres://...) instead of the SQLite
+    /// file in the data directory, as `serve --database-url` does.
+    #[arg(long, env = "NEXAGUARD_DATABASE_URL")]
+    pub(crate) database_url: Option<String>,
 }
 
 impl StoreArgs {
-    /// The database file in the data directory.
+    /// The SQLite database file in the data directory.
     pub(crate) fn database_path(&self) -> PathBuf {
         self.data_dir.join("nexaguard.db")
     }
 
-    /// Opens the store, creating the data directory and applying the
-    /// migrations as needed.
-    pub(crate) async fn open(&self) -> anyhow::Result<SqliteStore> {
-        std::fs::create_dir_all(&self.data_dir)
-            .with_context(|| format!("creating {}", self.data_dir.display()))?;
-        let path = self.database_path();
-        SqliteStore::open(&path)
-            .await
-            .with_context(|| format!("opening {}", path.display()))
+    /// The database these arguments name, chosen as `serve` chooses it.
+    pub(crate) fn database(&self) -> Database {
+        match &self.database_url {
+            Some(url) => Database::Postgres(url.clone()),
+            None => Database::Sqlite(self.database_path()),
+        }
+    }
+
+    /// Where the data is, for messages; never the URL, which may hold a
+    /// password.
+    pub(crate) fn describe(&self) -> String {
+        match &self.database_url {
+            Some(_) => "the PostgreSQL database".to_owned(),
+            None => self.database_path().display().to_string(),
+        }
+    }
+
+    /// Refuses a PostgreSQL URL for a command that works on the SQLite
+    /// file only, rather than quietly using the file.
+    pub(crate) fn require_sqlite(&self, command: &str) -> anyhow::Result<()> {
+        if self.database_url.is_some() {
+            anyhow::bail!(
+                "{command} works on the SQLite file of --data-dir only; back up PostgreSQL with \
+                 its own tools (docs/deployment.md#postgresql)"
+            );
+        }
+        Ok(())
+    }
+
+    /// Opens both sides of the store, creating the data directory and
+    /// applying the migrations as needed.
+    pub(crate) async fn open(&self) -> anyhow::Result<Stores> {
+        if self.database_url.is_none() {
+            std::fs::create_dir_all(&self.data_dir)
+                .with_context(|| format!("creating {}", self.data_dir.display()))?;
+        }
+        self.database().open().await
     }
 }
 
@@ -66,12 +106,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 /// Runs `nexaguard migrate`.
 pub fn migrate(args: StoreArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let store = args.open().await?;
-        store.close().await;
-        println!(
-            "migrations applied to {}",
-            args.data_dir.join("nexaguard.db").display()
-        );
+        let stores = args.open().await?;
+        stores.consents.close().await;
+        println!("migrations applied to {}", args.describe());
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -87,15 +124,16 @@ pub struct TenantCreateArgs {
 
 /// Runs `nexaguard tenant create`: prints the tenant as JSON.
 pub fn tenant_create(args: TenantCreateArgs) -> anyhow::Result<ExitCode> {
-    let name = args.name.trim();
-    if name.is_empty() || name.len() > 200 {
-        anyhow::bail!("the tenant name must be 1 to 200 characters");
-    }
+    // Input is checked before anything is opened or created.
+    check_name(&args.name, 200)?;
     runtime()?.block_on(async {
-        let store = args.store.open().await?;
-        let tenant = store.create_tenant(name).await;
-        store.close().await;
-        let tenant = tenant?;
+        let opened = Opened::open(&args.store, None).await?;
+        let created = opened
+            .admin
+            .create_tenant(&Principal::system(None), &args.name, None)
+            .await;
+        opened.close().await;
+        let (tenant, _) = created?;
         println!(
             "{}",
             serde_json::json!({ "id": tenant.id.0, "name": tenant.name })
@@ -122,22 +160,25 @@ pub struct SiteCreateArgs {
 
 /// Runs `nexaguard site create`: prints the site and its two keys as JSON.
 pub fn site_create(args: SiteCreateArgs) -> anyhow::Result<ExitCode> {
-    for origin in &args.origins {
-        check_origin(origin)?;
-    }
+    // The admin service checks these again; checking them first means a
+    // mistyped origin opens and creates nothing.
+    check_name(&args.name, 200)?;
+    check_origins(&args.origins)?;
     runtime()?.block_on(async {
-        let store = args.store.open().await?;
+        let opened = Opened::open(&args.store, None).await?;
         let result = async {
-            let tenants = store.tenants().await?;
+            let tenants = opened.consents.tenants().await?;
             if !tenants.iter().any(|t| t.id.0 == args.tenant) {
                 anyhow::bail!("no tenant has id {}", args.tenant);
             }
-            Ok(store
-                .create_site(TenantId(args.tenant), args.name.trim(), &args.origins)
+            let principal = Principal::system(Some(TenantId(args.tenant)));
+            Ok(opened
+                .admin
+                .create_site(&principal, &args.name, &args.origins)
                 .await?)
         }
         .await;
-        store.close().await;
+        opened.close().await;
         let site = result?;
         println!(
             "{}",
@@ -150,22 +191,6 @@ pub fn site_create(args: SiteCreateArgs) -> anyhow::Result<ExitCode> {
         );
         Ok(ExitCode::SUCCESS)
     })
-}
-
-/// An origin is scheme, host and optional port, nothing else.
-fn check_origin(origin: &str) -> anyhow::Result<()> {
-    let rest = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))
-        .with_context(|| format!("origin {origin:?} must start with https:// or http://"))?;
-    let host_ok = !rest.is_empty()
-        && rest
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
-    if !host_ok {
-        anyhow::bail!("origin {origin:?} must be scheme://host[:port] without a path");
-    }
-    Ok(())
 }
 
 /// Arguments of `site config validate`.
@@ -196,40 +221,83 @@ pub struct ConfigPublishArgs {
     store: StoreArgs,
 }
 
-async fn read_config(file: &std::path::Path, gvl: Option<&str>) -> anyhow::Result<String> {
+/// Reads and validates a configuration file against `gvl`.
+fn read_config(file: &std::path::Path, gvl: &Gvl) -> anyhow::Result<String> {
     let text = super::read_file(file)?;
-    let gvl = nexaguard_server::gvl_source::load_list(gvl).await?;
-    SiteConfig::from_json(&text, &gvl).with_context(|| format!("{}", file.display()))?;
+    SiteConfig::from_json(&text, gvl).with_context(|| format!("{}", file.display()))?;
     Ok(text)
 }
 
 /// Runs `nexaguard site config validate`.
 pub fn config_validate(args: ConfigValidateArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        read_config(&args.file, args.gvl.as_deref()).await?;
+        let gvl = nexaguard_server::gvl_source::load_list(args.gvl.as_deref()).await?;
+        read_config(&args.file, &gvl)?;
         println!("{}: valid", args.file.display());
         Ok(ExitCode::SUCCESS)
     })
 }
 
 /// Runs `nexaguard site config publish`: prints the new version.
+///
+/// It takes the console's path, each step audited: the file becomes the
+/// site's draft, the draft is published to staging, and for production
+/// staging is then promoted.
 pub fn config_publish(args: ConfigPublishArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let text = read_config(&args.file, args.gvl.as_deref()).await?;
-        let store = args.store.open().await?;
-        let published = store
-            .publish_config(SiteId(args.site), args.environment, &text)
-            .await;
-        store.close().await;
-        let published = published?;
+        let gvl = nexaguard_server::gvl_source::load_list(args.gvl.as_deref()).await?;
+        // Checked before anything is opened, and the message names the file.
+        let text = read_config(&args.file, &gvl)?;
+        let config: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("{}", args.file.display()))?;
+        let opened = Opened::open(&args.store, Some(gvl)).await?;
+        let result = publish(&opened, SiteId(args.site), args.environment, &config).await;
+        opened.close().await;
+        let version = result?;
         println!(
             "{}",
             serde_json::json!({
                 "site": args.site,
                 "environment": args.environment,
-                "version": published.version,
+                "version": version,
             })
         );
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Saves `config` as the site's draft, publishes it to staging and, for
+/// production, promotes it; returns the environment's version.
+async fn publish(
+    opened: &Opened,
+    site: SiteId,
+    environment: Environment,
+    config: &serde_json::Value,
+) -> anyhow::Result<u32> {
+    let sites = opened.consents.sites().await?;
+    let tenant = sites
+        .iter()
+        .find(|s| s.id == site)
+        .map(|s| s.tenant_id)
+        .with_context(|| format!("no site has id {}", site.0))?;
+    let principal = Principal::system(Some(tenant));
+    let admin = &opened.admin;
+    let base = admin.draft(&principal, site).await?.revision;
+    admin.save_draft(&principal, site, config, base).await?;
+    let staged = admin.publish_staging(&principal, site).await?;
+    if environment == Environment::Staging {
+        return Ok(staged.version);
+    }
+    let preview = admin.promotion_preview(&principal, site).await?;
+    if let (true, Some(version)) = (preview.changes.is_empty(), preview.production_version) {
+        // Promotion refuses to change nothing; publishing what production
+        // already serves succeeds without a new version, so that a
+        // deployment can be run again.
+        eprintln!("note: production already has this configuration (version {version})");
+        return Ok(version);
+    }
+    let promoted = admin.promote(&principal, site).await?;
+    promoted
+        .published_version
+        .context("the promotion made no production version")
 }
