@@ -283,6 +283,8 @@ pub struct ConsentEventInput {
     /// Chosen by the client (UUID); a retry with the same id records nothing new.
     pub event_id: Uuid,
     /// 1 or 2 ([`SCHEMA_VERSION`]); the fields after `sdkVersion` need 2.
+    #[schemars(range(min = 1, max = 2))]
+    #[schema(minimum = 1, maximum = 2)]
     pub schema_version: u32,
     /// Absent or `"choice"`; an impression says `"impression"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -507,6 +509,8 @@ pub struct ImpressionInput {
     /// Chosen by the client (UUID); a retry with the same id records nothing new.
     pub event_id: Uuid,
     /// Must be 2: impressions came with schema version 2.
+    #[schemars(range(min = 2, max = 2))]
+    #[schema(minimum = 2, maximum = 2)]
     pub schema_version: u32,
     /// `"impression"`.
     pub kind: ImpressionKind,

@@ -1303,9 +1303,34 @@ async fn the_openapi_document_lists_every_admin_route() {
     for route in routes() {
         let path = format!("{PREFIX}{}", route.path);
         let method = route.method.as_str().to_lowercase();
-        assert!(
-            doc["paths"][&path][&method].is_object(),
-            "{method} {path} missing"
+        let operation = &doc["paths"][&path][&method];
+        assert!(operation.is_object(), "{method} {path} missing");
+        let names: Vec<&str> = path
+            .split('/')
+            .filter_map(|p| p.strip_prefix('{')?.strip_suffix('}'))
+            .collect();
+        let params = operation["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            params.len(),
+            names.len(),
+            "{method} {path}: one parameter per placeholder"
+        );
+        for param in &params {
+            assert!(
+                names.contains(&param["name"].as_str().unwrap()),
+                "{method} {path}"
+            );
+            assert_eq!(param["schema"]["type"], "string", "{method} {path}");
+            assert_eq!(param["schema"]["format"], "uuid", "{method} {path}");
+        }
+        let takes_body = ["post", "put", "patch"].contains(&method.as_str());
+        assert_eq!(
+            operation["requestBody"]["content"]["application/json"].is_object(),
+            takes_body,
+            "{method} {path}: JSON bodies declared"
         );
     }
 }

@@ -49,7 +49,16 @@ fn add_admin_routes(doc: &mut utoipa::openapi::OpenApi) {
     use crate::admin::{routes, Access, PREFIX};
     use axum::http::Method;
     use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
-    use utoipa::openapi::{Required, ResponseBuilder};
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    use utoipa::openapi::{ContentBuilder, Required, ResponseBuilder};
+    // Every id in an admin path is a UUID; a client fuzzing the document
+    // needs the type to send anything the server could accept.
+    let uuid = || {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+    };
     for route in routes() {
         let method = match route.method {
             Method::GET => HttpMethod::Get,
@@ -85,9 +94,28 @@ fn add_admin_routes(doc: &mut utoipa::openapi::OpenApi) {
                     ParameterBuilder::new()
                         .name(name)
                         .parameter_in(ParameterIn::Path)
-                        .required(Required::True),
+                        .required(Required::True)
+                        .schema(Some(uuid())),
                 );
             }
+        }
+        // Bodies are JSON objects (empty where a route needs none): the
+        // server answers 415 to any other media type.
+        if matches!(
+            method,
+            HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch
+        ) {
+            operation = operation.request_body(Some(
+                RequestBodyBuilder::new()
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(ObjectBuilder::new().schema_type(Type::Object)))
+                            .build(),
+                    )
+                    .required(Some(Required::False))
+                    .build(),
+            ));
         }
         doc.paths
             .add_path_operation(format!("{PREFIX}{}", route.path), vec![method], operation);
