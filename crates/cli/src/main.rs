@@ -43,7 +43,7 @@ enum Command {
     /// Run the consent server (HTTPS) on the embedded store.
     Serve(Box<nexaguard_server::settings::ServeArgs>),
     /// Apply the store's migrations and exit.
-    Migrate(commands::server::StoreArgs),
+    Migrate(commands::store::StoreArgs),
     /// Tenants (customers) of the platform.
     #[command(subcommand)]
     Tenant(TenantCommand),
@@ -69,31 +69,31 @@ enum Command {
 enum UserCommand {
     /// Create an admin user as the system; the password comes from
     /// NEXAGUARD_PASSWORD or one line of standard input. Prints the user as JSON.
-    Create(commands::admin::UserCreateArgs),
+    Create(commands::user::UserCreateArgs),
 }
 
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Verify every audit chain (hashes, links, signed checkpoints); exit 1 on a break.
-    Verify(commands::admin::AuditVerifyArgs),
+    Verify(commands::audit::AuditVerifyArgs),
 }
 
 #[derive(Subcommand)]
 enum KeysCommand {
     /// Make a new key-encryption key in the key file and re-wrap every data key with it.
-    Rotate(commands::admin::KeysRotateArgs),
+    Rotate(commands::keys::KeysRotateArgs),
 }
 
 #[derive(Subcommand)]
 enum TenantCommand {
     /// Create a tenant; prints its id.
-    Create(commands::server::TenantCreateArgs),
+    Create(commands::tenant::TenantCreateArgs),
 }
 
 #[derive(Subcommand)]
 enum SiteCommand {
     /// Create a site with production and staging keys.
-    Create(commands::server::SiteCreateArgs),
+    Create(commands::site::SiteCreateArgs),
     /// Site configurations.
     #[command(subcommand)]
     Config(SiteConfigCommand),
@@ -102,9 +102,9 @@ enum SiteCommand {
 #[derive(Subcommand)]
 enum SiteConfigCommand {
     /// Check a configuration file without publishing it.
-    Validate(commands::server::ConfigValidateArgs),
+    Validate(commands::site::ConfigValidateArgs),
     /// Publish a configuration file as the next version of an environment.
-    Publish(commands::server::ConfigPublishArgs),
+    Publish(commands::site::ConfigPublishArgs),
 }
 
 #[derive(Subcommand)]
@@ -114,9 +114,9 @@ enum TcfCommand {
     /// Encode TC model JSON (one object per line on standard input) to TC strings.
     Encode(commands::tcf::EncodeArgs),
     /// Check a TC string against a Global Vendor List and the TCF policies.
-    Validate(commands::validate::ValidateArgs),
+    Validate(commands::tcf::validate::ValidateArgs),
     /// Google Consent Mode values and IABTCF_* keys implied by a TC string.
-    Signals(commands::signals::SignalsArgs),
+    Signals(commands::tcf::signals::SignalsArgs),
 }
 
 #[derive(Subcommand)]
@@ -150,8 +150,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Tcf(TcfCommand::Decode(args)) => commands::tcf::decode(args),
         Command::Tcf(TcfCommand::Encode(args)) => commands::tcf::encode(args),
-        Command::Tcf(TcfCommand::Validate(args)) => commands::validate::run(args),
-        Command::Tcf(TcfCommand::Signals(args)) => commands::signals::run(args),
+        Command::Tcf(TcfCommand::Validate(args)) => commands::tcf::validate::run(args),
+        Command::Tcf(TcfCommand::Signals(args)) => commands::tcf::signals::run(args),
         Command::Gpp(GppCommand::Decode(args)) => commands::gpp::decode(args),
         Command::Gpp(GppCommand::Encode(args)) => commands::gpp::encode(args),
         Command::Gpp(GppCommand::Validate(args)) => commands::gpp::validate(args),
@@ -159,19 +159,19 @@ fn main() -> ExitCode {
         Command::Ac(AcCommand::Encode(args)) => commands::ac::encode(args),
         Command::Gvl(GvlCommand::Inspect(args)) => commands::gvl::inspect(args),
         Command::Gvl(GvlCommand::Trim(args)) => commands::gvl::trim(args),
-        Command::Serve(args) => commands::server::serve(*args),
-        Command::Migrate(args) => commands::server::migrate(args),
-        Command::Tenant(TenantCommand::Create(args)) => commands::server::tenant_create(args),
-        Command::Site(SiteCommand::Create(args)) => commands::server::site_create(args),
+        Command::Serve(args) => commands::serve::serve(*args),
+        Command::Migrate(args) => commands::serve::migrate(args),
+        Command::Tenant(TenantCommand::Create(args)) => commands::tenant::tenant_create(args),
+        Command::Site(SiteCommand::Create(args)) => commands::site::site_create(args),
         Command::Site(SiteCommand::Config(SiteConfigCommand::Validate(args))) => {
-            commands::server::config_validate(args)
+            commands::site::config_validate(args)
         }
         Command::Site(SiteCommand::Config(SiteConfigCommand::Publish(args))) => {
-            commands::server::config_publish(args)
+            commands::site::config_publish(args)
         }
-        Command::User(UserCommand::Create(args)) => commands::admin::user_create(args),
-        Command::Audit(AuditCommand::Verify(args)) => commands::admin::audit_verify(args),
-        Command::Keys(KeysCommand::Rotate(args)) => commands::admin::keys_rotate(args),
+        Command::User(UserCommand::Create(args)) => commands::user::user_create(args),
+        Command::Audit(AuditCommand::Verify(args)) => commands::audit::audit_verify(args),
+        Command::Keys(KeysCommand::Rotate(args)) => commands::keys::keys_rotate(args),
         Command::Backup(args) => commands::backup::backup(args),
         Command::Restore(args) => commands::backup::restore(args),
     };

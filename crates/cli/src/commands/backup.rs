@@ -1,7 +1,7 @@
 //! `nexaguard backup` and `nexaguard restore`: the SQLite database.
 //! (PostgreSQL has its own tools: docs/deployment.md#postgresql.)
 
-use super::server::{runtime, StoreArgs};
+use super::store::{runtime, StoreArgs};
 use anyhow::Context;
 use nexaguard_store::sqlite::backup;
 use std::path::PathBuf;

@@ -1,15 +1,19 @@
-//! One module per command group. Each command returns the process exit code,
-//! or an error that `main` prints as one line.
+//! One module per command (or command group), named after it; `store`
+//! opens an installation for those that need one. Each command returns the
+//! process exit code, or an error that `main` prints as one line.
 
 pub mod ac;
-pub mod admin;
+pub mod audit;
 pub mod backup;
 pub mod gpp;
 pub mod gvl;
-pub mod server;
-pub mod signals;
+pub mod keys;
+pub mod serve;
+pub mod site;
+pub mod store;
 pub mod tcf;
-pub mod validate;
+pub mod tenant;
+pub mod user;
 
 use anyhow::{bail, Context};
 use std::io::{BufRead, BufWriter, Write};

@@ -6,8 +6,8 @@
 //! Exit code 1 when any finding is an error, or when the input cannot be
 //! read (with `--json`, as an `{"error": ...}` object on standard output).
 
-use super::gvl::write_stdout;
-use super::{one_input, read_file, write_error_line};
+use crate::commands::gvl::write_stdout;
+use crate::commands::{one_input, read_file, write_error_line};
 use nexaguard_tcf::gvl::Gvl;
 use nexaguard_tcf::policy::{validate, Finding};
 use nexaguard_tcf::Timestamp;

@@ -1,7 +1,7 @@
 //! `nexaguard tcf signals`: what a TC string tells consumers that do not
 //! decode it, Google's Consent Mode values and the in-app `IABTCF_*` keys.
 
-use super::one_input;
+use crate::commands::one_input;
 use nexaguard_tcf::signals::{consent_mode, iabtcf_keys};
 use std::io::Write;
 use std::process::ExitCode;

@@ -1,146 +1,19 @@
-//! `nexaguard serve`, `nexaguard migrate`, and the tenant and site
-//! commands, which make their changes through the administration service
-//! as the system, each with its audit entry, like the admin API's.
+//! `nexaguard site create` and `nexaguard site config validate|publish`,
+//! through the administration service as the system, each change with its
+//! audit entry, like the admin API's.
 
-use super::admin::Opened;
+use super::store::{runtime, Opened, StoreArgs};
 use anyhow::Context;
 use nexaguard_admin::principal::Principal;
 use nexaguard_admin::sites::check_origins;
 use nexaguard_admin::tenants::check_name;
 use nexaguard_consent::config::SiteConfig;
 use nexaguard_consent::Environment;
-use nexaguard_server::database::{Database, Stores};
-use nexaguard_server::settings::{LogFormat, ServeArgs, Settings, DEFAULT_DATA_DIR};
 use nexaguard_store::{SiteId, TenantId};
 use nexaguard_tcf::gvl::Gvl;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use uuid::Uuid;
-
-/// Where the CLI finds the store.
-#[derive(clap::Args, Debug, Clone)]
-pub struct StoreArgs {
-    /// The server's data directory (the SQLite database is nexaguard.db
-    /// inside; the key file and the secrets are there with PostgreSQL too).
-    #[arg(long, env = "NEXAGUARD_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
-    pub(crate) data_dir: PathBuf,
-    /// Use this PostgreSQL database (postgres://...) instead of the SQLite
-    /// file in the data directory, as `serve --database-url` does.
-    #[arg(long, env = "NEXAGUARD_DATABASE_URL")]
-    pub(crate) database_url: Option<String>,
-}
-
-impl StoreArgs {
-    /// The SQLite database file in the data directory.
-    pub(crate) fn database_path(&self) -> PathBuf {
-        self.data_dir.join("nexaguard.db")
-    }
-
-    /// The database these arguments name, chosen as `serve` chooses it.
-    pub(crate) fn database(&self) -> Database {
-        match &self.database_url {
-            Some(url) => Database::Postgres(url.clone()),
-            None => Database::Sqlite(self.database_path()),
-        }
-    }
-
-    /// Where the data is, for messages; never the URL, which may hold a
-    /// password.
-    pub(crate) fn describe(&self) -> String {
-        match &self.database_url {
-            Some(_) => "the PostgreSQL database".to_owned(),
-            None => self.database_path().display().to_string(),
-        }
-    }
-
-    /// Refuses a PostgreSQL URL for a command that works on the SQLite
-    /// file only, rather than quietly using the file.
-    pub(crate) fn require_sqlite(&self, command: &str) -> anyhow::Result<()> {
-        if self.database_url.is_some() {
-            anyhow::bail!(
-                "{command} works on the SQLite file of --data-dir only; back up PostgreSQL with \
-                 its own tools (docs/deployment.md#postgresql)"
-            );
-        }
-        Ok(())
-    }
-
-    /// Opens both sides of the store, creating the data directory and
-    /// applying the migrations as needed.
-    pub(crate) async fn open(&self) -> anyhow::Result<Stores> {
-        if self.database_url.is_none() {
-            std::fs::create_dir_all(&self.data_dir)
-                .with_context(|| format!("creating {}", self.data_dir.display()))?;
-        }
-        self.database().open().await
-    }
-}
-
-pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
-}
-
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("NEXAGUARD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
-    };
-}
-
-/// Runs `nexaguard serve`.
-pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let settings = Settings::resolve(args)?;
-    init_logging(settings.log_format);
-    runtime()?.block_on(nexaguard_server::run::run(settings))?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Runs `nexaguard migrate`.
-pub fn migrate(args: StoreArgs) -> anyhow::Result<ExitCode> {
-    runtime()?.block_on(async {
-        let stores = args.open().await?;
-        stores.consents.close().await;
-        println!("migrations applied to {}", args.describe());
-        Ok(ExitCode::SUCCESS)
-    })
-}
-
-/// Arguments of `tenant create`.
-#[derive(clap::Args, Debug)]
-pub struct TenantCreateArgs {
-    /// Display name.
-    name: String,
-    #[command(flatten)]
-    store: StoreArgs,
-}
-
-/// Runs `nexaguard tenant create`: prints the tenant as JSON.
-pub fn tenant_create(args: TenantCreateArgs) -> anyhow::Result<ExitCode> {
-    // Input is checked before anything is opened or created.
-    check_name(&args.name, 200)?;
-    runtime()?.block_on(async {
-        let opened = Opened::open(&args.store, None).await?;
-        let created = opened
-            .admin
-            .create_tenant(&Principal::system(None), &args.name, None)
-            .await;
-        opened.close().await;
-        let (tenant, _) = created?;
-        println!(
-            "{}",
-            serde_json::json!({ "id": tenant.id.0, "name": tenant.name })
-        );
-        Ok(ExitCode::SUCCESS)
-    })
-}
 
 /// Arguments of `site create`.
 #[derive(clap::Args, Debug)]

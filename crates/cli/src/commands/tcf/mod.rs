@@ -5,7 +5,10 @@
 //! a bad line answers `{"error": ...}` on its own line and the run goes on;
 //! the exit code is 1 at the end if any line failed.
 
-use super::{stream_lines, LineResult};
+pub mod signals;
+pub mod validate;
+
+use crate::commands::{stream_lines, LineResult};
 use nexaguard_tcf::json::{from_json, TcModelJson};
 use std::io::Write;
 use std::process::ExitCode;
