@@ -1300,10 +1300,36 @@ async fn the_openapi_document_lists_every_admin_route() {
     )
     .await
     .json();
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["session"]["type"], "apiKey");
+    assert_eq!(schemes["session"]["in"], "cookie");
+    assert_eq!(schemes["session"]["name"], "__Host-nexaguard_session");
+    assert_eq!(schemes["csrf"]["in"], "header");
+    assert_eq!(schemes["csrf"]["name"], "x-csrf-token");
+    assert_eq!(schemes["apiToken"]["type"], "http");
+    assert_eq!(schemes["apiToken"]["scheme"], "bearer");
     for route in routes() {
         let path = format!("{PREFIX}{}", route.path);
         let method = route.method.as_str().to_lowercase();
         let operation = &doc["paths"][&path][&method];
+        let security = operation["security"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if matches!(route.access, nexaguard_server::admin::Access::Public) {
+            assert_eq!(security, vec![json!({})], "{method} {path}: open to anyone");
+        } else {
+            let session = if method == "get" {
+                json!({"session": []})
+            } else {
+                json!({"session": [], "csrf": []})
+            };
+            assert_eq!(
+                security,
+                vec![session, json!({"apiToken": []})],
+                "{method} {path}: a session (with the CSRF header for changes) or a token"
+            );
+        }
         assert!(operation.is_object(), "{method} {path} missing");
         let names: Vec<&str> = path
             .split('/')

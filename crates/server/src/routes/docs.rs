@@ -45,12 +45,20 @@ pub async fn openapi(State(state): State<AppState>) -> Json<utoipa::openapi::Ope
     Json(doc)
 }
 
+/// The admin API's ways to authenticate, by their names in the document.
+const SESSION: &str = "session";
+const CSRF: &str = "csrf";
+const BEARER: &str = "apiToken";
+
 fn add_admin_routes(doc: &mut utoipa::openapi::OpenApi) {
-    use crate::admin::{routes, Access, PREFIX};
+    use crate::admin::{routes, Access, CSRF_HEADER, PREFIX, SESSION_COOKIE};
     use axum::http::Method;
     use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
     use utoipa::openapi::request_body::RequestBodyBuilder;
     use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    use utoipa::openapi::security::{
+        ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+    };
     use utoipa::openapi::{ContentBuilder, Required, ResponseBuilder};
     // Every id in an admin path is a UUID; a client fuzzing the document
     // needs the type to send anything the server could accept.
@@ -59,6 +67,31 @@ fn add_admin_routes(doc: &mut utoipa::openapi::OpenApi) {
             .schema_type(Type::String)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
     };
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        SESSION,
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+            SESSION_COOKIE,
+            "The session cookie `POST /admin/api/v1/session` sets.",
+        ))),
+    );
+    components.add_security_scheme(
+        CSRF,
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+            CSRF_HEADER,
+            "The CSRF token of the session (answered by `POST /session` and `GET /me`); \
+             cookie-authenticated changes need it, with a same-origin `Origin`.",
+        ))),
+    );
+    components.add_security_scheme(
+        BEARER,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("An API token (`Authorization: Bearer ngt_...`)."))
+                .build(),
+        ),
+    );
     for route in routes() {
         let method = match route.method {
             Method::GET => HttpMethod::Get,
@@ -79,8 +112,23 @@ fn add_admin_routes(doc: &mut utoipa::openapi::OpenApi) {
                 p.as_str()
             ),
         };
+        // Either a session (with the CSRF header for changes) or a token.
+        let changes = !matches!(route.method, Method::GET);
+        let security = match route.access {
+            Access::Public => vec![SecurityRequirement::default()],
+            Access::SignedIn | Access::Permission(_) => vec![
+                if changes {
+                    SecurityRequirement::new(SESSION, Vec::<String>::new())
+                        .add(CSRF, Vec::<String>::new())
+                } else {
+                    SecurityRequirement::new(SESSION, Vec::<String>::new())
+                },
+                SecurityRequirement::new(BEARER, Vec::<String>::new()),
+            ],
+        };
         let mut operation = OperationBuilder::new()
             .tag("admin")
+            .securities(Some(security))
             .summary(Some(route.summary))
             .description(Some(access))
             .response("2XX", ResponseBuilder::new().description("success"))
