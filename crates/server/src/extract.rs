@@ -1,15 +1,19 @@
 //! Extractors whose refusals are the error table's JSON answers, never
-//! axum's plain-text rejections.
+//! axum's plain-text rejections; and the client's address, read the same
+//! way by every route that needs it (rate limits, regions, sign-in).
 //!
 //! Invariant: a handler that takes its path parameters through
 //! [`PathParams`] answers a path that cannot be read (a segment that is not
 //! UTF-8 once percent-decoded) like any unknown path: `404 not_found` in
 //! JSON, without the parser's words.
 
+use crate::app::AppState;
 use crate::error::ApiError;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
+use std::net::{IpAddr, SocketAddr};
 
 /// The path parameters as `T`, like [`axum::extract::Path`], refused with
 /// [`ApiError`]'s wording.
@@ -29,4 +33,20 @@ where
             .map(|Path(value)| PathParams(value))
             .map_err(ApiError::from)
     }
+}
+
+/// The client's address: the TCP peer, or behind a proxy the address the
+/// proxy appended last to `X-Forwarded-For` (the one hop we trust).
+pub(crate) fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+    if state.behind_proxy {
+        let forwarded = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse().ok());
+        if let Some(ip) = forwarded {
+            return ip;
+        }
+    }
+    peer.ip()
 }

@@ -9,8 +9,8 @@
 use super::Access;
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::extract::client_ip;
 use crate::ratelimit::Network;
-use crate::routes::consents::client_ip;
 use crate::settings::PublicOrigins;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};

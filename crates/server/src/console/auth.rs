@@ -9,7 +9,7 @@ use super::session::{
 };
 use crate::admin::handlers::{cleared_cookie, session_cookie};
 use crate::app::AppState;
-use crate::routes::consents::client_ip;
+use crate::extract::client_ip;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};

@@ -6,7 +6,7 @@ use super::auth::start;
 use super::layout;
 use super::session::{error_page, lenient_query, no_store, public_attempt, public_form, Refusal};
 use crate::app::AppState;
-use crate::routes::consents::client_ip;
+use crate::extract::client_ip;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};

@@ -8,7 +8,7 @@
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::extract::PathParams;
+use crate::extract::{client_ip, PathParams};
 use crate::metrics;
 use crate::registry::SiteEnv;
 use axum::body::Body;
@@ -27,7 +27,7 @@ use nexaguard_store::{NewConsent, NewImpression, RecordOutcome};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use time::OffsetDateTime;
@@ -211,22 +211,6 @@ async fn rate_limit(
         err.retry_after = Some(wait.as_secs().max(1));
         err
     })
-}
-
-/// The client's address: the TCP peer, or behind a proxy the address the
-/// proxy appended last to `X-Forwarded-For` (the one hop we trust).
-pub(crate) fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-    if state.behind_proxy {
-        let forwarded = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|ip| ip.trim().parse().ok());
-        if let Some(ip) = forwarded {
-            return ip;
-        }
-    }
-    peer.ip()
 }
 
 /// A posted event of either kind.

@@ -10,9 +10,9 @@
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::extract::client_ip;
 use crate::extract::PathParams;
 use crate::region::{RegionSource, Resolved};
-use crate::routes::consents::client_ip;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
