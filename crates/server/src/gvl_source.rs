@@ -65,7 +65,7 @@ pub async fn load_list(source: Option<&str>) -> anyhow::Result<Gvl> {
             );
             parse(SAMPLE)?
         }
-        Some(url) if url.starts_with("https://") => parse(&fetch(url).await?)?,
+        Some(url) if url.starts_with("https://") => parse(&fetch(&client()?, url).await?)?,
         Some(url) if url.starts_with("http://") => {
             anyhow::bail!("gvl {url}: only https:// URLs are fetched")
         }
@@ -175,12 +175,21 @@ pub fn sibling_url(url: &str, file: &str) -> String {
 
 /// Every IAB language's `purposes-xx.json` beside `url`, fetched together.
 async fn fetch_translations(url: &str, gvl: &Gvl) -> Translations {
+    // One client for all of them: building one loads the root certificates.
+    let client = match client() {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "cannot fetch the GVL translations");
+            return Translations::default();
+        }
+    };
     let mut set = tokio::task::JoinSet::new();
     for language in IAB_LANGUAGES.into_iter().filter(|l| *l != "en") {
         let file = format!("purposes-{language}.json");
         let from = sibling_url(url, &file);
+        let client = client.clone();
         set.spawn(async move {
-            let text = fetch(&from).await;
+            let text = fetch(&client, &from).await;
             (file, text)
         });
     }
@@ -204,11 +213,15 @@ async fn fetch_translations(url: &str, gvl: &Gvl) -> Translations {
     translations
 }
 
-async fn fetch(url: &str) -> anyhow::Result<String> {
-    let client = reqwest::Client::builder()
+/// The HTTP client the GVL and its translations are fetched with.
+fn client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
         .build()
-        .context("building the HTTP client")?;
+        .context("building the HTTP client")
+}
+
+async fn fetch(client: &reqwest::Client, url: &str) -> anyhow::Result<String> {
     let response = client
         .get(url)
         .send()
