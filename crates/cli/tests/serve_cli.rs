@@ -59,8 +59,14 @@ fn start(data_dir: &Path, port: u16) -> Running {
 
 /// Starts the server on `listen`; returns it with the base URL it printed.
 fn start_on(data_dir: &Path, listen: &str) -> (Running, String) {
+    start_with(data_dir, listen, &[])
+}
+
+/// [`start_on`] with more `serve` flags.
+fn start_with(data_dir: &Path, listen: &str, flags: &[&str]) -> (Running, String) {
     let child = bin()
         .args(["serve", "--demo", "--listen", listen])
+        .args(flags)
         // The test posts as fast as it can from one address.
         .args([
             "--rate-limit-per-minute",
@@ -344,6 +350,89 @@ async fn an_oversized_or_mistyped_body_always_gets_its_error_over_http1_and_http
             .unwrap();
         assert_eq!(response.status().as_u16(), 201, "{version:?}");
     }
+}
+
+/// One HTTP/1.1 answer read off `stream`: the status and the headers'
+/// lines (lower-cased), its body read away by its `Content-Length`.
+fn read_answer(stream: &mut BufReader<std::net::TcpStream>) -> (u16, Vec<String>) {
+    use std::io::Read;
+    let mut status_line = String::new();
+    stream.read_line(&mut status_line).unwrap();
+    assert!(!status_line.is_empty(), "the server closed the connection");
+    let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        stream.read_line(&mut line).unwrap();
+        if line == "\r\n" {
+            break;
+        }
+        headers.push(line.trim_end().to_ascii_lowercase());
+    }
+    let length: usize = headers
+        .iter()
+        .find_map(|h| h.strip_prefix("content-length: "))
+        .map_or(0, |n| n.parse().unwrap());
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).unwrap();
+    (status, headers)
+}
+
+/// A request refused before its body is read (no session, an unknown
+/// path, a method the path lacks) is answered, and the keep-alive
+/// connection stays good for the next request: a client that reuses it
+/// (every HTTP library does) must not find it closed under it.
+#[test]
+fn a_request_refused_before_its_body_is_read_leaves_the_connection_usable() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, base) = start_with(dir.path(), "127.0.0.1:0", &["--plain-http-behind-proxy"]);
+    // "http://127.0.0.1:PORT (plain HTTP for the proxy in front)"; the
+    // public URL, the name requests must carry, is https://localhost:PORT.
+    let addr = base
+        .strip_prefix("http://")
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    let host = addr.replace("127.0.0.1", "localhost");
+    let stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = BufReader::new(stream);
+    let body = format!(r#"{{"role":"viewer","padding":"{}"}}"#, "x".repeat(100_000));
+    for (method, path, status) in [
+        (
+            "PUT",
+            "/admin/api/v1/users/4a1c2f1e-9a7b-4c39-8d6e-0f6d1c0b5e21/role",
+            401,
+        ),
+        ("POST", "/nowhere", 404),
+        ("DELETE", "/v1/consents", 405),
+        (
+            "PUT",
+            "/admin/api/v1/users/4a1c2f1e-9a7b-4c39-8d6e-0f6d1c0b5e21/role",
+            401,
+        ),
+    ] {
+        write!(
+            writer,
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let (got, headers) = read_answer(&mut reader);
+        assert_eq!(got, status, "{method} {path}");
+        assert!(
+            !headers.iter().any(|h| h == "connection: close"),
+            "{method} {path}: {headers:?}"
+        );
+    }
+    write!(writer, "GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+    assert_eq!(read_answer(&mut reader).0, 200);
 }
 
 /// With `--listen 127.0.0.1:0` the port is known only once bound; the

@@ -203,8 +203,9 @@ pub fn router(state: AppState) -> Router {
 
 /// What every request and response of the router goes through, in this
 /// order: the request is counted and timed, a request for another host is
-/// answered 421 without reaching a handler, and every response gets the
-/// security headers. One middleware rather than one per concern: each
+/// answered 421 without reaching a handler, what the handler left of the
+/// request body is read away (crate::body's invariant), and every response
+/// gets the security headers. One middleware rather than one per concern: each
 /// `from_fn` layer clones the inner service and boxes a future on every
 /// request, which the consent path measured as a cost of its own
 /// (docs/benchmarks.md).
@@ -214,10 +215,15 @@ async fn edge(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let timer = metrics::RequestTimer::start(&request);
+    let version = request.version();
+    let (request, unread) = crate::body::track_unread(request);
     let mut response = match headers::misdirected(&state.public, &request) {
         None => next.run(request).await,
         Some(misdirected) => misdirected,
     };
+    if let Some(unread) = unread {
+        crate::body::finish_unread(unread, &mut response, version).await;
+    }
     headers::add_security_headers(response.headers_mut());
     timer.finish(&response);
     response

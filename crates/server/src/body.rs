@@ -2,13 +2,18 @@
 //! another media type, 413 past the size limit, 400 for broken JSON, 422
 //! for JSON of the wrong shape (unknown fields included).
 //!
-//! Invariant: the client receives the 413. A server that answers while the
-//! client is still sending and then closes the connection makes the
-//! client's TCP stack see a reset before it reads the answer (curl: code
-//! 000); so the rest of an oversized body is read and thrown away, up to
-//! [`DRAIN_BYTES`] and [`DRAIN_TIME`], before the answer goes out, and the
+//! Invariant: the client receives the answer, whatever refused its request
+//! and however early. A server that answers while the client is still
+//! sending and then closes the connection makes the client's TCP stack see
+//! a reset before it reads the answer (curl: code 000); and an HTTP/1.1
+//! connection closed after an answer that did not say so fails the next
+//! request a keep-alive client sends on it. So whatever of a body a handler
+//! (or the guard, the rate limiter, a 404) left unread is read and thrown
+//! away by the edge ([`track_unread`], [`finish_unread`]), up to
+//! [`DRAIN_BYTES`] and [`DRAIN_TIME`], before the answer goes out: the
 //! connection stays usable (HTTP/1.1 keep-alive, the HTTP/2 stream ends
-//! normally).
+//! normally), and a body too large or too slow to read away gets
+//! `Connection: close` on its answer, so the client knows.
 //!
 //! Invariant: an error message says what is wrong in the request's own
 //! terms (the field by its JSON path, the kind of value expected) and
@@ -16,10 +21,15 @@
 //! and column only for broken JSON, where they help find the mistake.
 
 use crate::error::ApiError;
-use axum::body::{Body, BodyDataStream, Bytes};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Version};
+use axum::response::Response;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// How much of an oversized body is still read, past the limit, so that
@@ -53,12 +63,9 @@ pub async fn json_bytes(
     max: usize,
     what: &str,
 ) -> Result<axum::body::Bytes, ApiError> {
-    if let Err(refused) = check_json(headers, what) {
-        // Refused before reading: the body is read away all the same, so
-        // that the client gets the 415 (see the module's invariant).
-        drain(body.into_data_stream()).await;
-        return Err(refused);
-    }
+    // Refused before reading, the body is read away by the edge all the
+    // same (see the module's invariant).
+    check_json(headers, what)?;
     read(body, max, what).await
 }
 
@@ -114,7 +121,7 @@ async fn read(body: Body, max: usize, what: &str) -> Result<Bytes, ApiError> {
         })?;
         len = len.saturating_add(chunk.len());
         if len > max {
-            drain(stream).await;
+            // The rest is read away by the edge (the module's invariant).
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
@@ -133,19 +140,103 @@ async fn read(body: Body, max: usize, what: &str) -> Result<Bytes, ApiError> {
     Ok(first.unwrap_or_else(|| Bytes::from(joined)))
 }
 
-/// Reads and throws away what is left of a body, within [`DRAIN_BYTES`]
-/// and [`DRAIN_TIME`].
-async fn drain(mut stream: BodyDataStream) {
-    let mut drained = 0usize;
-    let _ = tokio::time::timeout(DRAIN_TIME, async {
-        while let Some(Ok(chunk)) = stream.next().await {
+/// What a handler may leave of a request body: the edge gets it back
+/// when the handler drops it unfinished (see [`track_unread`]).
+#[derive(Debug, Default, Clone)]
+pub struct Unread(Arc<Mutex<Option<Body>>>);
+
+/// Gives the request a body that, dropped before its end, hands the rest
+/// back through the returned [`Unread`]. A request without a body (a GET,
+/// `Content-Length: 0`) is left as it is.
+pub fn track_unread(request: Request) -> (Request, Option<Unread>) {
+    if request.body().is_end_stream() {
+        return (request, None);
+    }
+    let unread = Unread::default();
+    let (parts, body) = request.into_parts();
+    let body = Body::new(Returning {
+        inner: Some(body),
+        unread: unread.clone(),
+    });
+    (Request::from_parts(parts, body), Some(unread))
+}
+
+/// Reads away what the handler left of the body (the module's invariant);
+/// an answer on HTTP/1 whose body could not be read to its end within the
+/// bounds says `Connection: close`.
+pub async fn finish_unread(unread: Unread, response: &mut Response, version: Version) {
+    let left = unread
+        .0
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    let Some(body) = left else { return };
+    let drained = tokio::time::timeout(DRAIN_TIME, async {
+        let mut stream = body.into_data_stream();
+        let mut drained = 0usize;
+        while let Some(chunk) = stream.next().await {
+            let Ok(chunk) = chunk else { return false };
             drained = drained.saturating_add(chunk.len());
             if drained > DRAIN_BYTES {
-                break;
+                return false;
             }
         }
+        true
     })
-    .await;
+    .await
+    .unwrap_or(false);
+    if !drained && version <= Version::HTTP_11 {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+}
+
+/// The request body as handlers see it; see [`track_unread`].
+struct Returning {
+    /// `None` once the body ended (nothing left to read away).
+    inner: Option<Body>,
+    unread: Unread,
+}
+
+impl HttpBody for Returning {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        let Some(inner) = self.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let polled = Pin::new(inner).poll_frame(cx);
+        // An ended or broken body has nothing left worth reading away.
+        if matches!(polled, Poll::Ready(None | Some(Err(_)))) {
+            self.inner = None;
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.as_ref().map_or(true, HttpBody::is_end_stream)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner
+            .as_ref()
+            .map_or_else(|| http_body::SizeHint::with_exact(0), HttpBody::size_hint)
+    }
+}
+
+impl Drop for Returning {
+    fn drop(&mut self) {
+        if let Some(body) = self.inner.take() {
+            if !body.is_end_stream() {
+                *self.unread.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(body);
+            }
+        }
+    }
 }
 
 /// [`json`] past the headers and the size limit: the bytes as `T`, with
