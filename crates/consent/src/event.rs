@@ -333,8 +333,11 @@ pub struct ConsentEventInput {
     pub sdk_version: String,
     /// The region the SDK applied (`US-CA`), from `GET /v1/sites/{key}/region`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<String>")]
-    #[schema(value_type = Option<String>, example = "US-CA")]
+    #[schemars(
+        with = "Option<String>",
+        pattern(r"^[A-Za-z]{2}([-_][A-Za-z0-9]{1,3})?$")
+    )]
+    #[schema(value_type = Option<String>, example = "US-CA", pattern = r"^[A-Za-z]{2}([-_][A-Za-z0-9]{1,3})?$")]
     pub region: Option<Region>,
     /// The kind of experience the visitor was shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -350,8 +353,8 @@ pub struct ConsentEventInput {
     pub gpc: Option<Gpc>,
     /// The version of the notice shown (32 lower-case hex digits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<String>")]
-    #[schema(value_type = Option<String>)]
+    #[schemars(with = "Option<String>", pattern(r"^[0-9a-f]{32}$"))]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9a-f]{32}$")]
     pub notice_version: Option<NoticeVersion>,
     /// The `eventId` of the impression that showed the notice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -527,14 +530,17 @@ pub struct ImpressionInput {
     pub timestamp: OffsetDateTime,
     /// The region the SDK applied; absent when unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<String>")]
-    #[schema(value_type = Option<String>, example = "US-CA")]
+    #[schemars(
+        with = "Option<String>",
+        pattern(r"^[A-Za-z]{2}([-_][A-Za-z0-9]{1,3})?$")
+    )]
+    #[schema(value_type = Option<String>, example = "US-CA", pattern = r"^[A-Za-z]{2}([-_][A-Za-z0-9]{1,3})?$")]
     pub region: Option<Region>,
     /// The kind of experience shown.
     pub experience: ExperienceKind,
     /// The version of the notice shown.
     #[schemars(with = "String", pattern(r"^[0-9a-f]{32}$"))]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = r"^[0-9a-f]{32}$")]
     pub notice_version: NoticeVersion,
     /// The language the notice was shown in.
     pub language: String,

@@ -317,6 +317,7 @@ fn truncate_to_millis(t: OffsetDateTime) -> OffsetDateTime {
 /// Query of `GET /v1/consents/{consentToken}`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct RestoreQuery {
     /// The site key the token was issued under.
     site_key: String,
@@ -334,10 +335,10 @@ pub struct ConsentState {
 
 /// `GET /v1/consents/{consentToken}?siteKey=...`: the latest consent state.
 #[utoipa::path(get, path = "/v1/consents/{consent_token}",
-    params(("consent_token" = String, Path, description = "token from a receipt"), RestoreQuery),
+    params(("consent_token" = String, Path, description = "token from a receipt", pattern = r"^[A-Za-z0-9_-]{43}$"), RestoreQuery),
     responses(
         (status = 200, description = "the newest event of the token", body = ConsentState),
-        (status = 400, description = "malformed token", body = crate::error::ErrorBody),
+        (status = 400, description = "malformed token, or the siteKey query parameter missing", body = crate::error::ErrorBody),
         (status = 403, description = "Origin not allowed for the site", body = crate::error::ErrorBody),
         (status = 404, description = "unknown site key or token", body = crate::error::ErrorBody),
     ))]
