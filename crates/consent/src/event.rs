@@ -273,6 +273,20 @@ pub struct ConsentModeStates {
     pub security_storage: ConsentState,
 }
 
+/// `gppSectionIds` in the OpenAPI document: utoipa gives a `u8` no upper
+/// bound, and a client reading the document must not send 256.
+fn section_ids_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .maximum(Some(u8::MAX)),
+        )
+        .build()
+}
+
 /// A consent event as the SDK posts it. Unknown fields are refused, so a
 /// misspelt field never silently drops a signal.
 #[derive(
@@ -347,6 +361,7 @@ pub struct ConsentEventInput {
     pub gpp_string: Option<String>,
     /// The section ids of `gppString`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(schema_with = section_ids_schema)]
     pub gpp_section_ids: Vec<u8>,
     /// Global Privacy Control: sent by the browser, honoured by the experience.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -431,6 +446,7 @@ pub struct ConsentEvent {
     pub gpp_string: Option<String>,
     /// The section ids of `gppString`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(schema_with = section_ids_schema)]
     pub gpp_section_ids: Vec<u8>,
     /// Global Privacy Control: sent by the browser, honoured by the experience.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -246,26 +246,70 @@ pub fn parse<T: DeserializeOwned>(
     what: &str,
     invalid: &'static str,
 ) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        use serde_json::error::Category;
-        match e.classify() {
-            Category::Data => {
-                let path = path_at(bytes, offset_of(bytes, e.line(), e.column()));
-                ApiError::unprocessable(invalid, shape_message(&bare(&e), &path, what, "field"))
-            }
-            // serde_json reports some shape errors (an enum given a
-            // number) as syntax; JSON that parses in full (strings
-            // checked as UTF-8, which skipping them would not do) is a
-            // shape error.
-            Category::Syntax if serde_json::from_slice::<serde_json::Value>(bytes).is_ok() => {
-                let path = path_at(bytes, offset_of(bytes, e.line(), e.column()));
-                ApiError::unprocessable(invalid, shape_message("", &path, what, "field"))
-            }
-            Category::Syntax | Category::Eof | Category::Io => {
-                ApiError::bad_request("invalid_json", syntax_message(&e, bytes, what))
-            }
+    use serde_json::error::Category;
+    let e = match serde_json::from_slice(bytes) {
+        Ok(value) => return Ok(value),
+        Err(e) => e,
+    };
+    if let Some(value) = with_whole_numbers(bytes, &e) {
+        return Ok(value);
+    }
+    Err(match e.classify() {
+        Category::Data => {
+            let path = path_at(bytes, offset_of(bytes, e.line(), e.column()));
+            ApiError::unprocessable(invalid, shape_message(&bare(&e), &path, what, "field"))
+        }
+        // serde_json reports some shape errors (an enum given a
+        // number) as syntax; JSON that parses in full (strings
+        // checked as UTF-8, which skipping them would not do) is a
+        // shape error.
+        Category::Syntax if serde_json::from_slice::<serde_json::Value>(bytes).is_ok() => {
+            let path = path_at(bytes, offset_of(bytes, e.line(), e.column()));
+            ApiError::unprocessable(invalid, shape_message("", &path, what, "field"))
+        }
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::bad_request("invalid_json", syntax_message(&e, bytes, what))
         }
     })
+}
+
+/// JSON has one kind of number: `2.0` is the integer 2 to JSON Schema (the
+/// OpenAPI document's `integer`), though serde refuses it for a Rust
+/// integer. Where a body failed on its shape and has a number written with
+/// a fraction or an exponent, it is parsed again with every whole number
+/// written as an integer. Only on that error path, so a body sent as the
+/// SDK sends it is parsed once.
+fn with_whole_numbers<T: DeserializeOwned>(bytes: &[u8], error: &serde_json::Error) -> Option<T> {
+    use serde_json::{Number, Value};
+    fn whole(value: &mut Value) -> bool {
+        match value {
+            Value::Number(n) if !(n.is_i64() || n.is_u64()) => {
+                let Some(f) = n.as_f64() else { return false };
+                // Within ±2^53 every whole f64 is exactly that integer.
+                const EXACT: f64 = 9_007_199_254_740_992.0;
+                if f.fract() == 0.0 && f.abs() <= EXACT {
+                    #[allow(clippy::cast_possible_truncation)]
+                    let integer = f as i64;
+                    *n = Number::from(integer);
+                    return true;
+                }
+                false
+            }
+            Value::Array(items) => items.iter_mut().fold(false, |any, v| whole(v) | any),
+            Value::Object(fields) => fields.values_mut().fold(false, |any, v| whole(v) | any),
+            _ => false,
+        }
+    }
+    if error.classify() != serde_json::error::Category::Data
+        || !bytes.iter().any(|b| matches!(b, b'.' | b'e' | b'E'))
+    {
+        return None;
+    }
+    let mut value: Value = serde_json::from_slice(bytes).ok()?;
+    if !whole(&mut value) {
+        return None;
+    }
+    serde_json::from_value(value).ok()
 }
 
 /// serde_json's message without its " at line L column C" tail.
@@ -564,6 +608,29 @@ mod tests {
         id: Option<uuid::Uuid>,
         #[serde(default)]
         by_name: BTreeMap<String, u16>,
+    }
+
+    #[test]
+    fn a_whole_number_written_with_a_fraction_or_an_exponent_is_that_integer() {
+        let body = r#"{"url": "x", "inner": {"limit": 2.0}, "list": [{"limit": 4e1}],
+            "byName": {"a": 7.00}}"#;
+        let parsed = parse::<Request>(body.as_bytes(), "the request", "invalid_request").unwrap();
+        assert_eq!(parsed.inner.unwrap().limit, 2);
+        assert_eq!(parsed.list[0].limit, 40);
+        assert_eq!(parsed.by_name["a"], 7);
+    }
+
+    #[test]
+    fn a_number_with_a_real_fraction_is_still_refused_with_its_field_named() {
+        for (body, field) in [
+            (r#"{"url": "x", "inner": {"limit": 2.5}}"#, "inner.limit"),
+            (r#"{"url": "x", "inner": {"limit": -1.0}}"#, "inner.limit"),
+            (r#"{"url": "x", "byName": {"a": 70000.0}}"#, "byName.a"),
+        ] {
+            let error = refused(body);
+            assert_eq!(error.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            assert!(error.message.contains(field), "{body}: {}", error.message);
+        }
     }
 
     fn refused(body: &str) -> ApiError {
