@@ -960,16 +960,11 @@ scenarios:
       personalization_storage: 'granted', security_storage: 'granted'}];
     mockData.waitForUpdate = '0';
     runCode(mockData);
-    assertApi('setDefaultConsentState').wasNotCalledWith({
-      ad_storage: 'granted', ad_user_data: 'granted', ad_personalization: 'granted',
-      analytics_storage: 'granted', functionality_storage: 'granted',
-      personalization_storage: 'granted', security_storage: 'granted'
-    });
-    assertApi('setDefaultConsentState').wasCalledWith({
+    assertThat(defaults).isEqualTo([{
       ad_storage: 'denied', ad_user_data: 'denied', ad_personalization: 'denied',
       analytics_storage: 'denied', functionality_storage: 'denied',
       personalization_storage: 'denied', security_storage: 'denied'
-    });
+    }]);
 setup: |-
   const siteKey = 'ngp_0123456789abcdef0123456789abcdef';
   const mockData = {
@@ -993,6 +988,7 @@ setup: |-
     personalization_storage: 'denied', security_storage: 'granted'
   }};
   const injected = [];
+  const defaults = [];
   const listeners = {};
   let loads = true;
   let updates = 0;
@@ -1005,6 +1001,9 @@ setup: |-
   });
   mock('callInWindow', function (path, event, callback) {
     if (path === 'NexaGuard.on') listeners[event] = callback;
+  });
+  mock('setDefaultConsentState', function (settings) {
+    defaults.push(settings);
   });
   mock('updateConsentState', function () {
     updates++;
