@@ -35,3 +35,17 @@ export interface EarlyConfig {
   u: string;
   p: Promise<Response>;
 }
+
+/**
+ * The `siteKey` query parameter of the SDK's own URL, or "". A Google Tag
+ * Manager template can inject a script but not set its `data-site-key`
+ * (integrations/gtm/), so it names the site in the URL.
+ */
+export function siteKeyOfSrc(src: string): string {
+  const m = /[?&]siteKey=([^&#]*)/.exec(src);
+  try {
+    return m ? decodeURIComponent(m[1]) : "";
+  } catch (_) {
+    return "";
+  }
+}

@@ -3,7 +3,7 @@
 export { consentModeFor, hasConsentDefault, usCategories, usConsentMode } from "./consent-mode";
 export { cookieString, deletionDomains, matchCookieNames, parseCookies } from "./cookies";
 export { localized, primary, uiStrings } from "./i18n";
-export { configUrl, pageLanguage, regionQuery, regionUrl } from "./configurl";
+export { configUrl, pageLanguage, regionQuery, regionUrl, siteKeyOfSrc } from "./configurl";
 export { reconsentReason } from "./reconsent";
 export { decodeStored, encodeStored } from "./stored";
 export {

@@ -12,7 +12,7 @@
 import type { NexaGuardApi, NexaGuardEvent, NexaGuardEventMap, UiEvent } from "../types/nexaguard";
 import { ScriptGate } from "./blocking";
 import { type Chunks, loadChunk } from "./chunk";
-import { configUrl, type EarlyConfig, pageLanguage, regionQuery, regionUrl } from "./configurl";
+import { configUrl, type EarlyConfig, pageLanguage, regionQuery, regionUrl, siteKeyOfSrc } from "./configurl";
 import { consentModeFor, hasConsentDefault, type UsOptOuts, usConsentMode } from "./consent-mode";
 import { CookieJar, GPP_COOKIE, STATE_COOKIE, TC_COOKIE, TOKEN_COOKIE } from "./cookies";
 import { GppApi } from "./gpp/api";
@@ -789,7 +789,10 @@ export function boot(w: any, d: Document): void {
   const settings = readSettings(d);
   const tagged = d.querySelector("script[data-site-key][src]") as HTMLScriptElement | null;
   const siteKey =
-    (script && script.getAttribute("data-site-key")) || settings.siteKey || (tagged && tagged.getAttribute("data-site-key")) || "";
+    (script && (script.getAttribute("data-site-key") || siteKeyOfSrc(script.src))) ||
+    settings.siteKey ||
+    (tagged && tagged.getAttribute("data-site-key")) ||
+    "";
   const src = (script && script.src) || settings.sdkUrl || (tagged && tagged.src) || "";
   let base = w.location.origin;
   try {
@@ -801,7 +804,7 @@ export function boot(w: any, d: Document): void {
   const sdk = new NexaGuard(w, d, siteKey, base, (script && script.nonce) || undefined, settings.region);
   w.NexaGuard = sdk.api;
   if (!siteKey) {
-    console.error("NexaGuard: no site key (data-site-key on the script tag)");
+    console.error("NexaGuard: no site key (data-site-key on the script tag, or ?siteKey= in its URL)");
     return;
   }
   sdk._start();
