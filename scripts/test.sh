@@ -45,6 +45,9 @@ NEXAGUARD_BIN="$PWD/target/debug/nexaguard" npm --prefix sdk test
 npm --prefix sdk run size
 npm --prefix sdk run check-dist
 
+step "Google Tag Manager template under an emulation of GTM's sandbox"
+node --test integrations/gtm/test/
+
 step "tools the server tests use"
 if ! command -v openssl >/dev/null 2>&1; then
   apt-get install -y openssl
