@@ -266,69 +266,12 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn create_tenant(&self, name: &str) -> Result<Tenant, StoreError> {
-        let tenant = Tenant {
-            id: TenantId(Uuid::new_v4()),
-            name: name.to_owned(),
-            created_at: OffsetDateTime::now_utc(),
-        };
-        let id = codec::uuid_to_db(tenant.id.0);
-        let created_at = codec::timestamp_to_db(tenant.created_at)?;
-        let name = tenant.name.clone();
-        self.submit(|reply| Job::CreateTenant {
-            id,
-            name,
-            created_at,
-            reply,
-        })
-        .await?;
-        Ok(tenant)
-    }
-
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
         let rows: Vec<TenantRow> =
             sqlx::query_as("SELECT id, name, created_at FROM tenants ORDER BY created_at, rowid")
                 .fetch_all(&self.read)
                 .await?;
         rows.into_iter().map(tenant_from_row).collect()
-    }
-
-    async fn create_site(
-        &self,
-        tenant: TenantId,
-        name: &str,
-        origins: &[String],
-    ) -> Result<Site, StoreError> {
-        let site = Site {
-            id: SiteId(Uuid::new_v4()),
-            tenant_id: tenant,
-            name: name.to_owned(),
-            origins: origins.to_vec(),
-            production_key: new_site_key(Environment::Production),
-            staging_key: new_site_key(Environment::Staging),
-            created_at: OffsetDateTime::now_utc(),
-        };
-        let id = codec::uuid_to_db(site.id.0);
-        let tenant_id = codec::uuid_to_db(tenant.0);
-        let origins_json = codec::json_to_db("site origins", origins)?;
-        let created_at = codec::timestamp_to_db(site.created_at)?;
-        let (name, production_key, staging_key) = (
-            site.name.clone(),
-            site.production_key.clone(),
-            site.staging_key.clone(),
-        );
-        self.submit(|reply| Job::CreateSite {
-            id,
-            tenant_id,
-            name,
-            origins_json,
-            created_at,
-            production_key,
-            staging_key,
-            reply,
-        })
-        .await?;
-        Ok(site)
     }
 
     async fn sites(&self) -> Result<Vec<Site>, StoreError> {
@@ -342,33 +285,6 @@ impl Store for SqliteStore {
         .fetch_all(&self.read)
         .await?;
         rows.into_iter().map(site_from_row).collect()
-    }
-
-    async fn publish_config(
-        &self,
-        site: SiteId,
-        environment: Environment,
-        config_json: &str,
-    ) -> Result<PublishedConfig, StoreError> {
-        let published_at = OffsetDateTime::now_utc();
-        let published_at_text = codec::timestamp_to_db(published_at)?;
-        let config = config_json.to_owned();
-        let version = self
-            .submit(|reply| Job::PublishConfig {
-                site_id: codec::uuid_to_db(site.0),
-                environment: environment.as_str(),
-                config_json: config,
-                published_at: published_at_text,
-                reply,
-            })
-            .await?;
-        Ok(PublishedConfig {
-            site_id: site,
-            environment,
-            version,
-            config_json: config_json.to_owned(),
-            published_at,
-        })
     }
 
     async fn latest_configs(&self) -> Result<Vec<PublishedConfig>, StoreError> {

@@ -510,7 +510,7 @@ async fn insert_tenant(conn: &mut PgConnection, tenant: &Tenant) -> Result<(), S
 
 async fn insert_site(conn: &mut PgConnection, site: &Site) -> Result<(), StoreError> {
     // The foreign key would refuse an unknown tenant too, but as a database
-    // error; this tells the caller what is missing (as `Store::create_site`).
+    // error; this tells the caller what is missing.
     let (tenant_exists,): (bool,) =
         sqlx::query_as("SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1)")
             .bind(site.tenant_id.0)
@@ -1143,10 +1143,10 @@ impl AdminStore for PostgresAdminStore {
     ) -> Result<PublishedConfig, StoreError> {
         let signer = self.signer();
         let mut tx = self.begin().await?;
-        // As `Store::publish_config`: locking the site row serialises
-        // publications to the site, so two of them (on any nodes) cannot
-        // both take the same next version; NO KEY UPDATE lets the foreign
-        // key checks of consents pass meanwhile.
+        // Locking the site row serialises publications to the site, so two
+        // of them (on any nodes) cannot both take the same next version;
+        // NO KEY UPDATE does not conflict with the KEY SHARE locks of
+        // foreign key checks, so consents keep flowing meanwhile.
         let site_exists: Option<(i32,)> =
             sqlx::query_as("SELECT 1 FROM sites WHERE id = $1 FOR NO KEY UPDATE")
                 .bind(site.0)

@@ -504,11 +504,21 @@ async fn insert_tenant(conn: &mut SqliteConnection, tenant: &Tenant) -> Result<(
 
 async fn insert_site(conn: &mut SqliteConnection, site: &Site) -> Result<(), StoreError> {
     let id = codec::uuid_to_db(site.id.0);
+    let tenant = codec::uuid_to_db(site.tenant_id.0);
+    // The foreign key would refuse an unknown tenant too, but as a database
+    // error; this tells the caller what is missing.
+    let tenant_exists: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM tenants WHERE id = ?")
+        .bind(&tenant)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if tenant_exists.is_none() {
+        return Err(StoreError::NotFound(format!("tenant {}", site.tenant_id.0)));
+    }
     sqlx::query(
         "INSERT INTO sites (id, tenant_id, name, origins, created_at) VALUES (?, ?, ?, ?, ?)",
     )
     .bind(&id)
-    .bind(codec::uuid_to_db(site.tenant_id.0))
+    .bind(&tenant)
     .bind(&site.name)
     .bind(codec::json_to_db("site origins", &site.origins)?)
     .bind(codec::timestamp_to_db(site.created_at)?)
@@ -1103,6 +1113,16 @@ impl AdminStore for SqliteAdminStore {
         let published_at_text = codec::timestamp_to_db(published_at)?;
         let site_text = codec::uuid_to_db(site.0);
         let version = transaction!(self, |conn| async {
+            // BEGIN IMMEDIATE holds the write lock, so no other writer (a
+            // node, the CLI) slips a version in between; the check makes an
+            // unknown site a `NotFound` rather than a foreign key error.
+            let site_exists: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM sites WHERE id = ?")
+                .bind(&site_text)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if site_exists.is_none() {
+                return Err(StoreError::NotFound(format!("site {}", site.0)));
+            }
             let (version,): (i64,) = sqlx::query_as(
                 "INSERT INTO site_configs (site_id, environment, version, config_json, \
                  published_at) \
