@@ -37,6 +37,7 @@ mod webhooks;
 
 pub use admin::PostgresAdminStore;
 
+use crate::admin::rows::{site_from_row, SITE_SELECT};
 use crate::{
     NewConsent, NewImpression, PublishedConfig, RecordOutcome, SetupLock, Site, SiteId, Store,
     StoreError, Tenant, TenantId,
@@ -144,17 +145,6 @@ fn is_missing_partition(error: &StoreError) -> bool {
         }
         _ => false,
     }
-}
-
-/// A fresh public site key: a prefix naming the environment, then 128
-/// random bits as 32 lowercase hex digits (as the SQLite store makes them;
-/// the schema checks the prefix and the length).
-fn new_site_key(environment: Environment) -> String {
-    let prefix = match environment {
-        Environment::Production => "ngp_",
-        Environment::Staging => "ngs_",
-    };
-    format!("{prefix}{}", Uuid::new_v4().simple())
 }
 
 fn parse_url(url: &str) -> Result<PgConnectOptions, StoreError> {
@@ -383,29 +373,6 @@ async fn migrate(connect: &PgConnectOptions) -> Result<(), StoreError> {
     migrated.map_err(StoreError::from)
 }
 
-type SiteRow = (
-    Uuid,
-    Uuid,
-    String,
-    Vec<String>,
-    OffsetDateTime,
-    String,
-    String,
-);
-
-fn site_from_row(row: SiteRow) -> Site {
-    let (id, tenant_id, name, origins, created_at, production_key, staging_key) = row;
-    Site {
-        id: SiteId(id),
-        tenant_id: TenantId(tenant_id),
-        name,
-        origins,
-        production_key,
-        staging_key,
-        created_at,
-    }
-}
-
 type ConfigRow = (Uuid, String, i32, String, OffsetDateTime);
 
 fn config_from_row(row: ConfigRow) -> Result<PublishedConfig, StoreError> {
@@ -462,17 +429,13 @@ impl Store for PostgresStore {
     }
 
     async fn sites(&self) -> Result<Vec<Site>, StoreError> {
-        let rows: Vec<SiteRow> = sqlx::query_as(
-            "SELECT s.id, s.tenant_id, s.name, s.origins, s.created_at, p.key, t.key \
-             FROM sites AS s \
-             JOIN site_keys AS p ON p.site_id = s.id AND p.environment = 'production' \
-             JOIN site_keys AS t ON t.site_id = s.id AND t.environment = 'staging' \
-             ORDER BY s.created_at, s.id",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| closed_as_closed(e.into()))?;
-        Ok(rows.into_iter().map(site_from_row).collect())
+        sqlx::query(&format!("{SITE_SELECT} ORDER BY s.created_at, s.id"))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| closed_as_closed(e.into()))?
+            .iter()
+            .map(site_from_row)
+            .collect()
     }
 
     async fn latest_configs(&self) -> Result<Vec<PublishedConfig>, StoreError> {

@@ -23,6 +23,7 @@ mod writer;
 
 pub use admin::SqliteAdminStore;
 
+use crate::admin::rows::{site_from_row, SITE_SELECT};
 use crate::pending::PendingGuard;
 use crate::{
     NewConsent, NewImpression, PublishedConfig, RecordOutcome, SetupLock, Site, SiteId, Store,
@@ -188,37 +189,12 @@ impl SqliteStore {
     }
 }
 
-/// A fresh public site key: a prefix naming the environment, then 128
-/// random bits as 32 lowercase hex digits.
-fn new_site_key(environment: Environment) -> String {
-    let prefix = match environment {
-        Environment::Production => "ngp_",
-        Environment::Staging => "ngs_",
-    };
-    format!("{prefix}{}", Uuid::new_v4().simple())
-}
-
 type TenantRow = (String, String, String);
 
 fn tenant_from_row((id, name, created_at): TenantRow) -> Result<Tenant, StoreError> {
     Ok(Tenant {
         id: TenantId(codec::uuid_from_db(&id)?),
         name,
-        created_at: codec::timestamp_from_db(&created_at)?,
-    })
-}
-
-type SiteRow = (String, String, String, String, String, String, String);
-
-fn site_from_row(row: SiteRow) -> Result<Site, StoreError> {
-    let (id, tenant_id, name, origins, created_at, production_key, staging_key) = row;
-    Ok(Site {
-        id: SiteId(codec::uuid_from_db(&id)?),
-        tenant_id: TenantId(codec::uuid_from_db(&tenant_id)?),
-        name,
-        origins: codec::json_from_db("site origins", &origins)?,
-        production_key,
-        staging_key,
         created_at: codec::timestamp_from_db(&created_at)?,
     })
 }
@@ -275,16 +251,12 @@ impl Store for SqliteStore {
     }
 
     async fn sites(&self) -> Result<Vec<Site>, StoreError> {
-        let rows: Vec<SiteRow> = sqlx::query_as(
-            "SELECT s.id, s.tenant_id, s.name, s.origins, s.created_at, p.key, t.key \
-             FROM sites AS s \
-             JOIN site_keys AS p ON p.site_id = s.id AND p.environment = 'production' \
-             JOIN site_keys AS t ON t.site_id = s.id AND t.environment = 'staging' \
-             ORDER BY s.created_at, s.rowid",
-        )
-        .fetch_all(&self.read)
-        .await?;
-        rows.into_iter().map(site_from_row).collect()
+        sqlx::query(&format!("{SITE_SELECT} ORDER BY s.created_at, s.rowid"))
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(site_from_row)
+            .collect()
     }
 
     async fn latest_configs(&self) -> Result<Vec<PublishedConfig>, StoreError> {
