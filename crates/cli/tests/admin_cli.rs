@@ -12,7 +12,7 @@
 )]
 
 use nexaguard_access::TotpSecret;
-use nexaguard_admin::principal::audit_entry;
+use nexaguard_admin::principal::{audit_entry, Principal};
 use nexaguard_admin::Admin;
 use nexaguard_audit::{Action, Actor, ChainId, Outcome};
 use nexaguard_store::{SqliteStore, Store, TenantId};
@@ -742,7 +742,10 @@ fn keys_rotate_while_a_server_has_the_data_dir_open() {
             .login("op@example.org", PASSWORD, None, None)
             .await
             .unwrap();
-        let tenant = consents.create_tenant("Later").await.unwrap();
+        let (tenant, _) = admin
+            .create_tenant(&Principal::system(None), "Later", None)
+            .await
+            .unwrap();
         admin
             .create_user_as_system(
                 Some(tenant.id),

@@ -76,7 +76,14 @@ async fn a_backup_taken_while_open_restores_exactly() {
     .await
     .unwrap();
     refused(&out, "stop it first");
-    open.create_tenant("After").await.unwrap();
+    // A change made while it is still open, the operator's way.
+    let out = tokio::task::spawn_blocking({
+        let data_arg = data_arg.to_owned();
+        move || nexaguard(&["tenant", "create", "After", "--data-dir", &data_arg])
+    })
+    .await
+    .unwrap();
+    ok(&out);
     open.close().await;
     assert_eq!(tenant_names(&data).await, ["Before", "After"]);
 

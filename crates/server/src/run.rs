@@ -62,17 +62,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .context("cannot read the bound address")?;
     let public = PublicOrigins::for_listener(settings.public_url.as_ref(), local_addr);
     warn_about_public_url(&settings, local_addr, &public);
-    let demo_site = if settings.demo {
-        demo::ensure(store.as_ref(), &gvl.gvl, &public).await?
-    } else {
-        None
-    };
     let country_header = settings
         .country_header
         .as_deref()
         .map(HeaderName::try_from)
         .transpose()
         .context("country_header is not a valid header name")?;
+    // Opened before the demo is made, which goes through it.
     let admin = crate::admin::open(
         &settings.data_dir,
         Arc::clone(&stores.admin),
@@ -81,6 +77,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         keys.clone(),
     )
     .await?;
+    let demo_site = if settings.demo {
+        demo::ensure(store.as_ref(), &admin, &gvl.gvl, &public).await?
+    } else {
+        None
+    };
     let demo_owner = match &demo_site {
         Some(site) => demo::ensure_owner(&admin, site).await?,
         None => None,

@@ -14,7 +14,8 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use common::{
-    code_at, enrol, env, env_with, send, sign_in, unix_now, user, Client, Env, Options, PASSWORD,
+    code_at, enrol, env, env_with, send, sign_in, unix_now, user, Client, Env, Options, Seed,
+    PASSWORD,
 };
 use nexaguard_access::Role;
 use nexaguard_server::admin::{routes, Access, PREFIX};
@@ -37,7 +38,7 @@ struct Tenant {
 }
 
 async fn tenant(env: &Env, name: &str) -> Tenant {
-    let id = env.store.create_tenant(name).await.unwrap().id;
+    let id = Seed(&env.admin).tenant(name).await.id;
     let email = format!("owner@{name}.example");
     user(env, Some(id), Role::Owner, &email).await;
     let owner = sign_in(env, &email).await;
@@ -411,7 +412,7 @@ async fn attempt(env: &Env, body: Value) -> common::Answer {
 #[tokio::test]
 async fn a_locked_account_answers_exactly_like_an_unknown_address() {
     let env = env().await;
-    let t = env.store.create_tenant("acme").await.unwrap().id;
+    let t = Seed(&env.admin).tenant("acme").await.id;
     user(&env, Some(t), Role::Viewer, "v@acme.example").await;
     let unknown = attempt(
         &env,
@@ -472,7 +473,7 @@ async fn a_locked_account_answers_exactly_like_an_unknown_address() {
 #[tokio::test]
 async fn an_attacker_cannot_keep_an_admin_out_by_locking_the_account() {
     let env = env().await;
-    let t = env.store.create_tenant("acme").await.unwrap().id;
+    let t = Seed(&env.admin).tenant("acme").await.id;
     user(&env, Some(t), Role::Owner, "o@acme.example").await;
     let owner = sign_in(&env, "o@acme.example").await;
     // Anyone who knows the address can lock it...
@@ -550,7 +551,7 @@ async fn sign_in_is_rate_limited_per_network() {
 #[tokio::test]
 async fn mfa_is_mandatory_for_owners_and_codes_cannot_be_replayed() {
     let env = env().await;
-    let t = env.store.create_tenant("acme").await.unwrap().id;
+    let t = Seed(&env.admin).tenant("acme").await.id;
     user(&env, Some(t), Role::Owner, "o@acme.example").await;
     let mut client = Client::default();
     let answer = client
@@ -824,7 +825,7 @@ async fn sign_in_again(env: &Env, t: &Tenant) -> Client {
 #[tokio::test]
 async fn session_cookie_is_host_only_secure_strict() {
     let env = env().await;
-    let t = env.store.create_tenant("acme").await.unwrap().id;
+    let t = Seed(&env.admin).tenant("acme").await.id;
     user(&env, Some(t), Role::Viewer, "v@acme.example").await;
     let answer = Client::default()
         .call(
@@ -1199,7 +1200,7 @@ async fn bad_bodies_get_clear_errors_on_every_route_that_takes_one() {
 #[tokio::test]
 async fn weak_passwords_are_refused_and_a_password_change_ends_sessions() {
     let env = env().await;
-    let t = env.store.create_tenant("acme").await.unwrap().id;
+    let t = Seed(&env.admin).tenant("acme").await.id;
     assert!(env
         .admin
         .create_user_as_system(Some(t), Role::Viewer, "v@acme.example", "short")
@@ -1551,14 +1552,82 @@ async fn analysts_search_export_and_count_consent_records() {
 }
 
 #[tokio::test]
-async fn the_demo_owner_is_made_once_and_can_sign_in() {
+async fn the_demo_is_made_once_through_the_admin_service_and_audited() {
+    use nexaguard_audit::{Action, Actor, ChainId};
+    use nexaguard_consent::Environment;
     let env = env().await;
-    let tenant = env.store.create_tenant("Demo").await.unwrap();
-    let site = env
-        .store
-        .create_site(tenant.id, "demo", &["https://localhost:8443".to_owned()])
+    let gvl = nexaguard_server::gvl_source::sample().unwrap();
+    let public = common::test_origins();
+    let ensure =
+        || nexaguard_server::demo::ensure(env.store.as_ref(), &env.admin, &gvl.gvl, &public);
+    let site = ensure().await.unwrap().unwrap();
+    assert_eq!(site.name, nexaguard_server::demo::DEMO_SITE_NAME);
+    let origins: Vec<String> = public.iter().map(|o| o.url()).collect();
+    assert_eq!(site.origins, origins);
+    // Both environments serve the demo configuration.
+    let configs = env.store.latest_configs().await.unwrap();
+    let demo: Value = serde_json::from_str(nexaguard_server::demo::DEMO_CONFIG).unwrap();
+    for environment in Environment::ALL {
+        let config = configs
+            .iter()
+            .find(|c| c.site_id == site.id && c.environment == environment)
+            .unwrap_or_else(|| panic!("nothing published to {environment:?}: {configs:?}"));
+        assert_eq!(config.version, 1);
+        assert_eq!(
+            serde_json::from_str::<Value>(&config.config_json).unwrap(),
+            demo
+        );
+    }
+    // Every step has its entry, by the system: the tenant in the
+    // platform's chain, the site and its publication in the tenant's.
+    let audit = env.admin.store();
+    let actions = |entries: Vec<nexaguard_audit::AuditEntry>| {
+        entries
+            .into_iter()
+            .inspect(|e| assert_eq!(e.event.actor, Actor::System, "{e:?}"))
+            .map(|e| e.event.action)
+            .collect::<Vec<_>>()
+    };
+    let platform = audit
+        .audit_entries(ChainId::Platform, 0, 1000)
         .await
         .unwrap();
+    let platform = actions(platform);
+    assert_eq!(
+        platform
+            .iter()
+            .filter(|a| **a == Action::TenantCreated)
+            .count(),
+        1,
+        "{platform:?}"
+    );
+    let tenant = audit
+        .audit_entries(ChainId::Tenant(site.tenant_id.0), 0, 1000)
+        .await
+        .unwrap();
+    assert_eq!(
+        actions(tenant),
+        [
+            Action::SiteCreated,
+            Action::DraftSaved,
+            Action::Published,
+            Action::Promoted
+        ]
+    );
+    // A later start finds the demo and makes nothing.
+    assert_eq!(ensure().await.unwrap(), Some(site));
+    assert_eq!(env.store.tenants().await.unwrap().len(), 1);
+    assert_eq!(env.store.latest_configs().await.unwrap(), configs);
+}
+
+#[tokio::test]
+async fn the_demo_owner_is_made_once_and_can_sign_in() {
+    let env = env().await;
+    let seed = Seed(&env.admin);
+    let tenant = seed.tenant("Demo").await;
+    let site = seed
+        .site(tenant.id, "demo", &["https://localhost:8443"])
+        .await;
     let (email, password) = nexaguard_server::demo::ensure_owner(&env.admin, &site)
         .await
         .unwrap()
@@ -1596,7 +1665,7 @@ async fn enrolled_owner(env: &Env, tenant: TenantId, email: &str) -> (Client, Ve
 #[tokio::test]
 async fn a_stolen_session_cannot_replace_the_second_factor() {
     let env = env().await;
-    let t = env.store.create_tenant("acme").await.unwrap().id;
+    let t = Seed(&env.admin).tenant("acme").await.id;
     let (mut owner, recovery) = enrolled_owner(&env, t, "o@acme.example").await;
     // A second session of the same user, e.g. on another computer.
     let mut elsewhere = Client {
@@ -1705,7 +1774,7 @@ async fn a_stolen_session_cannot_replace_the_second_factor() {
 #[tokio::test]
 async fn a_stolen_session_cannot_guess_the_password_through_the_password_change() {
     let env = env().await;
-    let t = env.store.create_tenant("acme").await.unwrap().id;
+    let t = Seed(&env.admin).tenant("acme").await.id;
     let (mut owner, recovery) = enrolled_owner(&env, t, "o@acme.example").await;
     let change = |current: &str| json!({"currentPassword": current, "newPassword": "a brand new long password"});
     // Outside the step-up window the session must give its factor again.

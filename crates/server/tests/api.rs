@@ -8,10 +8,13 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
+use nexaguard_admin::{Admin, Principal};
 use nexaguard_consent::token::TokenKeys;
 use nexaguard_consent::Environment;
 use nexaguard_server::app::{router, AppState, StateParts};
@@ -36,6 +39,9 @@ struct Harness {
     app: Router,
     state: AppState,
     store: Arc<dyn Store>,
+    /// The administration service the sites were made through; the router
+    /// is built without the admin API.
+    admin: Arc<Admin>,
     opt_in: Site,
     tcf: Site,
     _dir: tempfile::TempDir,
@@ -43,22 +49,17 @@ struct Harness {
 
 async fn harness_with(limit: (u32, u32)) -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
-    let tenant = store.create_tenant("Shop").await.unwrap();
-    let origins = vec![ORIGIN.to_owned()];
-    let opt_in = store
-        .create_site(tenant.id, "opt-in", &origins)
-        .await
-        .unwrap();
-    let tcf = store.create_site(tenant.id, "tcf", &origins).await.unwrap();
-    for env in Environment::ALL {
-        store
-            .publish_config(opt_in.id, env, OPT_IN_CONFIG)
-            .await
-            .unwrap();
-        store.publish_config(tcf.id, env, TCF_CONFIG).await.unwrap();
-    }
+    let db = dir.path().join("t.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).await.unwrap());
+    let admin = common::open_admin(dir.path(), &db, &store).await;
+    let seed = common::Seed(&admin);
+    let tenant = seed.tenant("Shop").await;
+    let opt_in = seed.site(tenant.id, "opt-in", &[ORIGIN]).await;
+    let tcf = seed.site(tenant.id, "tcf", &[ORIGIN]).await;
+    seed.publish(&opt_in, OPT_IN_CONFIG, Environment::Production)
+        .await;
+    seed.publish(&tcf, TCF_CONFIG, Environment::Production)
+        .await;
     let state = AppState::new(StateParts {
         store: Arc::clone(&store),
         gvl: nexaguard_server::gvl_source::sample().unwrap(),
@@ -87,6 +88,7 @@ async fn harness_with(limit: (u32, u32)) -> Harness {
         app,
         state,
         store,
+        admin,
         opt_in,
         tcf,
         _dir: dir,
@@ -969,23 +971,50 @@ async fn a_publish_rebuilds_only_its_own_site_environment() {
         !h.state.refresh_sites().await.unwrap(),
         "nothing changed yet"
     );
-    h.store
-        .publish_config(h.tcf.id, Environment::Production, TCF_CONFIG)
-        .await
-        .unwrap();
-    assert!(h.state.refresh_sites().await.unwrap());
-    let after = h.state.registry();
     let published = |r: &nexaguard_server::registry::Registry, key: &str| {
         r.get(key).unwrap().published.clone().unwrap()
     };
+    // Each step of a release rebuilds only the site environment it
+    // published: a new CMP version of the TCF site to staging, then
+    // promoted to production.
+    let mut release: Value = serde_json::from_str(TCF_CONFIG).unwrap();
+    release["cmpVersion"] = json!(2);
+    common::Seed(&h.admin)
+        .publish(&h.tcf, &release.to_string(), Environment::Staging)
+        .await;
+    assert!(h.state.refresh_sites().await.unwrap());
+    let staged = h.state.registry();
     let (old, new) = (
-        published(&before, &h.tcf.production_key),
+        published(&before, &h.tcf.staging_key),
+        published(&staged, &h.tcf.staging_key),
+    );
+    assert_eq!((old.version, new.version), (1, 2));
+    for key in [
+        &h.tcf.production_key,
+        &h.opt_in.production_key,
+        &h.opt_in.staging_key,
+    ] {
+        assert!(
+            Arc::ptr_eq(&published(&before, key), &published(&staged, key)),
+            "{key} was rebuilt though its version did not change"
+        );
+    }
+    let principal = Principal::system(Some(h.tcf.tenant_id));
+    h.admin.promote(&principal, h.tcf.id).await.unwrap();
+    assert!(h.state.refresh_sites().await.unwrap());
+    let after = h.state.registry();
+    let (old, new) = (
+        published(&staged, &h.tcf.production_key),
         published(&after, &h.tcf.production_key),
     );
     assert_eq!((old.version, new.version), (1, 2));
-    for key in [&h.tcf.staging_key, &h.opt_in.production_key] {
+    for key in [
+        &h.tcf.staging_key,
+        &h.opt_in.production_key,
+        &h.opt_in.staging_key,
+    ] {
         assert!(
-            Arc::ptr_eq(&published(&before, key), &published(&after, key)),
+            Arc::ptr_eq(&published(&staged, key), &published(&after, key)),
             "{key} was rebuilt though its version did not change"
         );
     }

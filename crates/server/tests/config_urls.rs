@@ -18,7 +18,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use common::{env, send, sign_in, user, Client, Env};
+use common::{env, send, sign_in, user, Client, Env, Seed};
 use nexaguard_access::Role;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -27,7 +27,7 @@ const OPT_IN_CONFIG: &str = include_str!("fixtures/opt-in-site.json");
 
 /// An owner signed in (TOTP enrolled) with a site of their tenant.
 async fn owner_with_site(env: &Env) -> (Client, Uuid) {
-    let tenant = env.store.create_tenant("acme").await.unwrap().id;
+    let tenant = Seed(&env.admin).tenant("acme").await.id;
     user(env, Some(tenant), Role::Owner, "owner@acme.example").await;
     let owner = sign_in(env, "owner@acme.example").await;
     let site = owner

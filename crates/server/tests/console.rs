@@ -14,7 +14,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{code_at, decode_base32, env, send, unix_now, user, Answer, Env, PASSWORD};
+use common::{code_at, decode_base32, env, send, unix_now, user, Answer, Env, Seed, PASSWORD};
 use nexaguard_access::Role;
 
 /// The console's own host (the admin API tests use another).
@@ -64,7 +64,7 @@ async fn sign_in(env: &Env, email: &str) -> (String, String) {
 }
 
 async fn viewer(env: &Env) -> (String, String) {
-    let tenant = env.store.create_tenant("acme").await.unwrap().id;
+    let tenant = Seed(&env.admin).tenant("acme").await.id;
     user(env, Some(tenant), Role::Viewer, "viewer@acme.example").await;
     sign_in(env, "viewer@acme.example").await
 }
@@ -216,7 +216,7 @@ async fn sign_in_enrolled(env: &Env, email: &str) -> (String, String) {
 }
 
 async fn owner(env: &Env) -> (String, String) {
-    let tenant = env.store.create_tenant("acme").await.unwrap().id;
+    let tenant = Seed(&env.admin).tenant("acme").await.id;
     user(env, Some(tenant), Role::Owner, "owner@acme.example").await;
     sign_in_enrolled(env, "owner@acme.example").await
 }
@@ -567,7 +567,7 @@ async fn the_operator_rotates_keys_and_makes_tenants_and_nobody_else_may() {
 /// Signs an owner in through the console's forms, enrolling TOTP; returns
 /// the cookie, a CSRF token and the recovery codes the page showed.
 async fn owner_with_recovery_codes(env: &Env) -> (String, String, Vec<String>) {
-    let tenant = env.store.create_tenant("acme").await.unwrap().id;
+    let tenant = Seed(&env.admin).tenant("acme").await.id;
     user(env, Some(tenant), Role::Owner, "owner@acme.example").await;
     let cookie = log_in(env, "owner@acme.example", "/admin/mfa/enrol").await;
     let offer = send(&env.app, get("/admin/mfa/enrol", Some(&cookie))).await;

@@ -16,7 +16,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use common::{send, sign_in, user, Answer, Client, Env, HOST, ORIGIN};
+use common::{send, sign_in, user, Answer, Client, Env, Seed, HOST, ORIGIN};
 use nexaguard_access::Role;
 use serde_json::{json, Value};
 
@@ -32,7 +32,7 @@ struct Setup {
 
 async fn setup() -> Setup {
     let env = common::env().await;
-    let tenant = env.store.create_tenant("acme").await.unwrap().id;
+    let tenant = Seed(&env.admin).tenant("acme").await.id;
     user(&env, Some(tenant), Role::Owner, "owner@acme.example").await;
     let owner = sign_in(&env, "owner@acme.example").await;
     let created = owner

@@ -17,7 +17,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{env, send, user, Answer, Env, HOST, ORIGIN, PASSWORD};
+use common::{env, send, user, Answer, Env, Seed, HOST, ORIGIN, PASSWORD};
 use nexaguard_access::Role;
 
 /// From docs/gpp.md: usnat (id 7) and usca (id 8), both with a GPC
@@ -272,7 +272,7 @@ async fn tc_strings_keep_the_tcf_view_and_a_tcfeuv2_section_opens_in_it() {
 /// Signs in through the console's form as a viewer (no second factor
 /// required); returns the cookie and the debug page's CSRF token.
 async fn console_viewer(env: &Env) -> (String, String) {
-    let tenant = env.store.create_tenant("acme").await.unwrap().id;
+    let tenant = Seed(&env.admin).tenant("acme").await.id;
     user(env, Some(tenant), Role::Viewer, "viewer@acme.example").await;
     let form = format!(
         "email=viewer%40acme.example&password={}",

@@ -21,11 +21,10 @@ use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use common::{
-    env, env_with, send, sign_in, user, Answer, Client, Env, Options, HOST, ORIGIN, PASSWORD,
+    env, env_with, send, sign_in, user, Answer, Client, Env, Options, Seed, HOST, ORIGIN, PASSWORD,
 };
 use nexaguard_access::Role;
 use nexaguard_consent::token::TokenKeys;
-use nexaguard_consent::Environment;
 use nexaguard_server::app::{router, AppState, StateParts};
 use nexaguard_server::ratelimit::Limiter;
 use nexaguard_server::run::Banner;
@@ -49,19 +48,12 @@ fn get(path: &str, host: &str) -> Request<Body> {
 }
 
 /// A site with an opt-in configuration published to production, made
-/// directly in the store; returns its production key. The server picks it
-/// up on its next refresh.
+/// through the administration service; returns its production key. The
+/// server picks it up on its next refresh.
 async fn published_site(env: &Env) -> String {
-    let tenant = env.store.create_tenant("shop").await.unwrap();
-    let site = env
-        .store
-        .create_site(tenant.id, "shop", &["https://shop.example".to_owned()])
-        .await
-        .unwrap();
-    env.store
-        .publish_config(site.id, Environment::Production, OPT_IN_CONFIG)
-        .await
-        .unwrap();
+    let site = Seed(&env.admin)
+        .published_site("shop", &["https://shop.example"], OPT_IN_CONFIG)
+        .await;
     env.state.refresh_sites().await.unwrap();
     site.production_key
 }
@@ -92,10 +84,11 @@ fn assert_misdirected(answer: &Answer, what: &str) {
 /// origins are `public`; requests name their host themselves.
 async fn demo_app(public: PublicOrigins) -> (Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
+    let db = dir.path().join("t.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).await.unwrap());
     let gvl = nexaguard_server::gvl_source::sample().unwrap();
-    let site = nexaguard_server::demo::ensure(store.as_ref(), &gvl.gvl, &public)
+    let admin = common::open_admin(dir.path(), &db, &store).await;
+    let site = nexaguard_server::demo::ensure(store.as_ref(), &admin, &gvl.gvl, &public)
         .await
         .unwrap()
         .unwrap();
@@ -297,7 +290,7 @@ async fn a_sign_in_from_a_rebound_host_name_is_refused() {
     // DNS rebinding: the attacker's name now points at the server, and the
     // attacker's page posts to it "same-origin" as far as the browser knows.
     let env = env().await;
-    let tenant = env.store.create_tenant("acme").await.unwrap();
+    let tenant = Seed(&env.admin).tenant("acme").await;
     user(&env, Some(tenant.id), Role::Viewer, OWNER).await;
     let rebound = "rebind.evil.example";
     let request = Request::post("/admin/api/v1/session")
@@ -327,7 +320,7 @@ async fn a_sign_in_from_a_rebound_host_name_is_refused() {
 #[tokio::test]
 async fn the_origin_check_compares_with_the_configured_origins_not_with_the_host() {
     let env = env().await;
-    let tenant = env.store.create_tenant("acme").await.unwrap();
+    let tenant = Seed(&env.admin).tenant("acme").await;
     user(&env, Some(tenant.id), Role::Owner, OWNER).await;
     let owner = sign_in(&env, OWNER).await;
     let create = |host: &str, origin: &str| {
@@ -567,7 +560,7 @@ fn assert_refused_without_cookie(answer: &Answer, what: &str) {
 #[tokio::test]
 async fn a_cross_site_sign_in_without_origin_is_refused() {
     let env = env().await;
-    let tenant = env.store.create_tenant("acme").await.unwrap();
+    let tenant = Seed(&env.admin).tenant("acme").await;
     user(&env, Some(tenant.id), Role::Viewer, OWNER).await;
     for site in ["cross-site", "same-site", "something-new"] {
         let answer = send(&env.app, sign_in_request(&[("sec-fetch-site", site)])).await;
@@ -586,7 +579,7 @@ async fn a_cross_site_sign_in_without_origin_is_refused() {
 #[tokio::test]
 async fn a_cross_site_console_sign_in_without_origin_is_refused() {
     let env = env().await;
-    let tenant = env.store.create_tenant("acme").await.unwrap();
+    let tenant = Seed(&env.admin).tenant("acme").await;
     user(&env, Some(tenant.id), Role::Viewer, OWNER).await;
     let form = format!(
         "email={}&password={}",
@@ -618,7 +611,7 @@ async fn a_cross_site_console_sign_in_without_origin_is_refused() {
 #[tokio::test]
 async fn a_cross_site_invitation_acceptance_is_refused_and_the_invitation_still_works() {
     let env = env().await;
-    let tenant = env.store.create_tenant("acme").await.unwrap();
+    let tenant = Seed(&env.admin).tenant("acme").await;
     user(&env, Some(tenant.id), Role::Owner, OWNER).await;
     let owner = sign_in(&env, OWNER).await;
     let invite = |email: &'static str| {
@@ -690,7 +683,7 @@ async fn a_cross_site_invitation_acceptance_is_refused_and_the_invitation_still_
 #[tokio::test]
 async fn a_sign_in_from_curl_or_from_the_servers_own_pages_still_works() {
     let env = env().await;
-    let tenant = env.store.create_tenant("acme").await.unwrap();
+    let tenant = Seed(&env.admin).tenant("acme").await;
     user(&env, Some(tenant.id), Role::Viewer, OWNER).await;
     for headers in [
         // curl, the CLI, a script: neither header.

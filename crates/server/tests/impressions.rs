@@ -15,7 +15,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{send, Answer, Env};
+use common::{send, Answer, Env, Seed};
 use nexaguard_access::Role;
 use nexaguard_admin::consents::ConsentFilter;
 use nexaguard_admin::{Authentication, Principal};
@@ -119,19 +119,11 @@ impl Shop {
 
 async fn shop() -> Shop {
     let env = common::env().await;
-    let tenant = env.store.create_tenant("Shop").await.unwrap();
-    let site = env
-        .store
-        .create_site(tenant.id, "shop", &[SITE_ORIGIN.to_owned()])
-        .await
-        .unwrap();
+    let seed = Seed(&env.admin);
+    let tenant = seed.tenant("Shop").await;
+    let site = seed.site(tenant.id, "shop", &[SITE_ORIGIN]).await;
     let config = regional_config();
-    for environment in Environment::ALL {
-        env.store
-            .publish_config(site.id, environment, &config)
-            .await
-            .unwrap();
-    }
+    seed.publish(&site, &config, Environment::Production).await;
     env.state.refresh_sites().await.unwrap();
     Shop {
         env,

@@ -14,13 +14,14 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use nexaguard_consent::token::TokenKeys;
 use nexaguard_consent::ui_strings::KEYS;
-use nexaguard_consent::Environment;
 use nexaguard_server::app::{router, AppState, StateParts};
 use nexaguard_server::ratelimit::Limiter;
 use nexaguard_server::settings::{PublicOrigin, PublicOrigins};
@@ -40,18 +41,12 @@ const SERVER_HOST: &str = "consent.test";
 /// is `config`, and the site's production key.
 async fn serve(config: &Value) -> (Router, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
-    let tenant = store.create_tenant("Shop").await.unwrap();
-    let origins = vec!["https://shop.example".to_owned()];
-    let site = store
-        .create_site(tenant.id, "shop", &origins)
-        .await
-        .unwrap();
-    store
-        .publish_config(site.id, Environment::Production, &config.to_string())
-        .await
-        .unwrap();
+    let db = dir.path().join("t.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).await.unwrap());
+    let admin = common::open_admin(dir.path(), &db, &store).await;
+    let site = common::Seed(&admin)
+        .published_site("Shop", &["https://shop.example"], &config.to_string())
+        .await;
     let state = AppState::new(StateParts {
         store,
         gvl: nexaguard_server::gvl_source::sample().unwrap(),

@@ -11,6 +11,8 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderName, Method, Request, StatusCode};
@@ -19,7 +21,6 @@ use nexaguard_consent::config::SiteConfig;
 use nexaguard_consent::region::Region;
 use nexaguard_consent::regions::notice_version;
 use nexaguard_consent::token::TokenKeys;
-use nexaguard_consent::Environment;
 use nexaguard_server::app::{router, AppState, StateParts};
 use nexaguard_server::ratelimit::Limiter;
 use nexaguard_server::region::{GeoIpDb, HeaderSource, Preset, RegionResolver};
@@ -90,18 +91,17 @@ async fn harness(setup: Setup) -> Harness {
 /// or nothing published.
 async fn harness_with(setup: Setup, config: Option<&str>) -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
-    let tenant = store.create_tenant("Shop").await.unwrap();
-    let site = store
-        .create_site(tenant.id, "shop", &[ORIGIN.to_owned()])
-        .await
-        .unwrap();
-    for env in Environment::ALL {
-        if let Some(config) = config {
-            store.publish_config(site.id, env, config).await.unwrap();
+    let db = dir.path().join("t.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).await.unwrap());
+    let admin = common::open_admin(dir.path(), &db, &store).await;
+    let seed = common::Seed(&admin);
+    let site = match config {
+        Some(config) => seed.published_site("Shop", &[ORIGIN], config).await,
+        None => {
+            let tenant = seed.tenant("Shop").await;
+            seed.site(tenant.id, "shop", &[ORIGIN]).await
         }
-    }
+    };
     let parts = StateParts {
         store: Arc::clone(&store),
         gvl: nexaguard_server::gvl_source::sample().unwrap(),

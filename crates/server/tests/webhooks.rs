@@ -21,7 +21,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
-use common::{send, sign_in, user, Client, Env, Options, HOST, ORIGIN};
+use common::{send, sign_in, user, Client, Env, Options, Seed, HOST, ORIGIN};
 use hmac::{Hmac, Mac};
 use nexaguard_access::Role;
 use nexaguard_server::admin::PREFIX;
@@ -74,7 +74,7 @@ struct Tenant {
 }
 
 async fn tenant(env: &Env) -> Tenant {
-    let id = env.store.create_tenant("acme").await.unwrap().id;
+    let id = Seed(&env.admin).tenant("acme").await.id;
     user(env, Some(id), Role::Owner, "owner@acme.example").await;
     let owner = sign_in(env, "owner@acme.example").await;
     let site = owner

@@ -2,6 +2,9 @@
 //!
 //! Where NexaGuard keeps tenants, sites, published configurations and
 //! consent records: the [`Store`] trait, and one module per backend.
+//! [`Store`] records consents and reads the rest; tenants, sites and
+//! configurations are written only by the admin side, each change with
+//! its audit entry (see [`admin`]).
 //!
 //! - [`sqlite`]: the embedded default. WAL mode; every write goes through
 //!   one writer thread that commits in batches (group commit), and a request
@@ -238,36 +241,22 @@ fn unavailable_code(code: &str) -> bool {
 /// The operations the server and the CLI need. Every method is scoped by
 /// site and environment where consent data is concerned: no query mixes
 /// tenants or environments.
+///
+/// Tenants, sites and published configurations are only read here: they
+/// are written by an administrator's change, which commits with its audit
+/// entry through [`AdminStore`] (`create_tenant_audited`,
+/// `create_tenant_site`, `publish_audited`), so there is no second,
+/// unaudited way to make them.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Checks that the database answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// Creates a tenant.
-    async fn create_tenant(&self, name: &str) -> Result<Tenant, StoreError>;
-
     /// All tenants, oldest first.
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError>;
 
-    /// Creates a site with fresh production and staging site keys.
-    async fn create_site(
-        &self,
-        tenant: TenantId,
-        name: &str,
-        origins: &[String],
-    ) -> Result<Site, StoreError>;
-
     /// All sites of all tenants, oldest first (the server indexes them by key).
     async fn sites(&self) -> Result<Vec<Site>, StoreError>;
-
-    /// Publishes a configuration as the next version of the site
-    /// environment and returns it.
-    async fn publish_config(
-        &self,
-        site: SiteId,
-        environment: Environment,
-        config_json: &str,
-    ) -> Result<PublishedConfig, StoreError>;
 
     /// The newest published configuration of every site environment.
     async fn latest_configs(&self) -> Result<Vec<PublishedConfig>, StoreError>;

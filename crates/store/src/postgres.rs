@@ -37,6 +37,7 @@ mod webhooks;
 
 pub use admin::PostgresAdminStore;
 
+use crate::admin::rows::{site_from_row, SITE_SELECT};
 use crate::{
     NewConsent, NewImpression, PublishedConfig, RecordOutcome, SetupLock, Site, SiteId, Store,
     StoreError, Tenant, TenantId,
@@ -144,17 +145,6 @@ fn is_missing_partition(error: &StoreError) -> bool {
         }
         _ => false,
     }
-}
-
-/// A fresh public site key: a prefix naming the environment, then 128
-/// random bits as 32 lowercase hex digits (as the SQLite store makes them;
-/// the schema checks the prefix and the length).
-fn new_site_key(environment: Environment) -> String {
-    let prefix = match environment {
-        Environment::Production => "ngp_",
-        Environment::Staging => "ngs_",
-    };
-    format!("{prefix}{}", Uuid::new_v4().simple())
 }
 
 fn parse_url(url: &str) -> Result<PgConnectOptions, StoreError> {
@@ -281,93 +271,6 @@ impl PostgresStore {
         })
     }
 
-    async fn create_site_inner(&self, site: &Site) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // The foreign key would refuse an unknown tenant too, but as a
-        // database error; this tells the caller what is missing.
-        let (tenant_exists,): (bool,) =
-            sqlx::query_as("SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1)")
-                .bind(site.tenant_id.0)
-                .fetch_one(&mut *tx)
-                .await?;
-        if !tenant_exists {
-            return Err(StoreError::NotFound(format!("tenant {}", site.tenant_id.0)));
-        }
-        sqlx::query(
-            "INSERT INTO sites (id, tenant_id, name, origins, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(site.id.0)
-        .bind(site.tenant_id.0)
-        .bind(&site.name)
-        .bind(&site.origins)
-        .bind(site.created_at)
-        .execute(&mut *tx)
-        .await?;
-        for (key, environment) in [
-            (&site.production_key, Environment::Production),
-            (&site.staging_key, Environment::Staging),
-        ] {
-            sqlx::query("INSERT INTO site_keys (key, site_id, environment) VALUES ($1, $2, $3)")
-                .bind(key)
-                .bind(site.id.0)
-                .bind(environment.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn publish_config_inner(
-        &self,
-        site: SiteId,
-        environment: Environment,
-        config_json: &str,
-    ) -> Result<PublishedConfig, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // Locking the site row serialises publications to the site, so two
-        // of them cannot both take the same next version. NO KEY UPDATE
-        // does not conflict with the KEY SHARE locks of foreign key checks:
-        // consents keep flowing meanwhile.
-        let site_exists: Option<(i32,)> =
-            sqlx::query_as("SELECT 1 FROM sites WHERE id = $1 FOR NO KEY UPDATE")
-                .bind(site.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if site_exists.is_none() {
-            return Err(StoreError::NotFound(format!("site {}", site.0)));
-        }
-        let (next,): (i32,) = sqlx::query_as(
-            "SELECT coalesce(max(version), 0) + 1 FROM site_configs \
-             WHERE site_id = $1 AND environment = $2",
-        )
-        .bind(site.0)
-        .bind(environment.as_str())
-        .fetch_one(&mut *tx)
-        .await?;
-        let published = PublishedConfig {
-            site_id: site,
-            environment,
-            version: codec::version_from_db(next)?,
-            config_json: config_json.to_owned(),
-            published_at: codec::store_clock()?,
-        };
-        sqlx::query(
-            "INSERT INTO site_configs (site_id, environment, version, config_json, published_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(site.0)
-        .bind(environment.as_str())
-        .bind(next)
-        .bind(config_json)
-        .bind(published.published_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(published)
-    }
-
     /// Retention; see [`Store::delete_consents_before`].
     ///
     /// 1. Months that end at or before the cutoff are dropped whole.
@@ -470,29 +373,6 @@ async fn migrate(connect: &PgConnectOptions) -> Result<(), StoreError> {
     migrated.map_err(StoreError::from)
 }
 
-type SiteRow = (
-    Uuid,
-    Uuid,
-    String,
-    Vec<String>,
-    OffsetDateTime,
-    String,
-    String,
-);
-
-fn site_from_row(row: SiteRow) -> Site {
-    let (id, tenant_id, name, origins, created_at, production_key, staging_key) = row;
-    Site {
-        id: SiteId(id),
-        tenant_id: TenantId(tenant_id),
-        name,
-        origins,
-        production_key,
-        staging_key,
-        created_at,
-    }
-}
-
 type ConfigRow = (Uuid, String, i32, String, OffsetDateTime);
 
 fn config_from_row(row: ConfigRow) -> Result<PublishedConfig, StoreError> {
@@ -532,22 +412,6 @@ impl Store for PostgresStore {
             .map_err(|e| closed_as_closed(e.into()))
     }
 
-    async fn create_tenant(&self, name: &str) -> Result<Tenant, StoreError> {
-        let tenant = Tenant {
-            id: TenantId(Uuid::new_v4()),
-            name: name.to_owned(),
-            created_at: codec::store_clock()?,
-        };
-        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
-            .bind(tenant.id.0)
-            .bind(&tenant.name)
-            .bind(tenant.created_at)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| closed_as_closed(e.into()))?;
-        Ok(tenant)
-    }
-
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
         let rows: Vec<(Uuid, String, OffsetDateTime)> =
             sqlx::query_as("SELECT id, name, created_at FROM tenants ORDER BY created_at, id")
@@ -564,50 +428,14 @@ impl Store for PostgresStore {
             .collect())
     }
 
-    async fn create_site(
-        &self,
-        tenant: TenantId,
-        name: &str,
-        origins: &[String],
-    ) -> Result<Site, StoreError> {
-        let site = Site {
-            id: SiteId(Uuid::new_v4()),
-            tenant_id: tenant,
-            name: name.to_owned(),
-            origins: origins.to_vec(),
-            production_key: new_site_key(Environment::Production),
-            staging_key: new_site_key(Environment::Staging),
-            created_at: codec::store_clock()?,
-        };
-        self.create_site_inner(&site)
-            .await
-            .map_err(closed_as_closed)?;
-        Ok(site)
-    }
-
     async fn sites(&self) -> Result<Vec<Site>, StoreError> {
-        let rows: Vec<SiteRow> = sqlx::query_as(
-            "SELECT s.id, s.tenant_id, s.name, s.origins, s.created_at, p.key, t.key \
-             FROM sites AS s \
-             JOIN site_keys AS p ON p.site_id = s.id AND p.environment = 'production' \
-             JOIN site_keys AS t ON t.site_id = s.id AND t.environment = 'staging' \
-             ORDER BY s.created_at, s.id",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| closed_as_closed(e.into()))?;
-        Ok(rows.into_iter().map(site_from_row).collect())
-    }
-
-    async fn publish_config(
-        &self,
-        site: SiteId,
-        environment: Environment,
-        config_json: &str,
-    ) -> Result<PublishedConfig, StoreError> {
-        self.publish_config_inner(site, environment, config_json)
+        sqlx::query(&format!("{SITE_SELECT} ORDER BY s.created_at, s.id"))
+            .fetch_all(&self.pool)
             .await
-            .map_err(closed_as_closed)
+            .map_err(|e| closed_as_closed(e.into()))?
+            .iter()
+            .map(site_from_row)
+            .collect()
     }
 
     async fn latest_configs(&self) -> Result<Vec<PublishedConfig>, StoreError> {

@@ -23,6 +23,7 @@ mod writer;
 
 pub use admin::SqliteAdminStore;
 
+use crate::admin::rows::{site_from_row, SITE_SELECT};
 use crate::pending::PendingGuard;
 use crate::{
     NewConsent, NewImpression, PublishedConfig, RecordOutcome, SetupLock, Site, SiteId, Store,
@@ -188,37 +189,12 @@ impl SqliteStore {
     }
 }
 
-/// A fresh public site key: a prefix naming the environment, then 128
-/// random bits as 32 lowercase hex digits.
-fn new_site_key(environment: Environment) -> String {
-    let prefix = match environment {
-        Environment::Production => "ngp_",
-        Environment::Staging => "ngs_",
-    };
-    format!("{prefix}{}", Uuid::new_v4().simple())
-}
-
 type TenantRow = (String, String, String);
 
 fn tenant_from_row((id, name, created_at): TenantRow) -> Result<Tenant, StoreError> {
     Ok(Tenant {
         id: TenantId(codec::uuid_from_db(&id)?),
         name,
-        created_at: codec::timestamp_from_db(&created_at)?,
-    })
-}
-
-type SiteRow = (String, String, String, String, String, String, String);
-
-fn site_from_row(row: SiteRow) -> Result<Site, StoreError> {
-    let (id, tenant_id, name, origins, created_at, production_key, staging_key) = row;
-    Ok(Site {
-        id: SiteId(codec::uuid_from_db(&id)?),
-        tenant_id: TenantId(codec::uuid_from_db(&tenant_id)?),
-        name,
-        origins: codec::json_from_db("site origins", &origins)?,
-        production_key,
-        staging_key,
         created_at: codec::timestamp_from_db(&created_at)?,
     })
 }
@@ -266,25 +242,6 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn create_tenant(&self, name: &str) -> Result<Tenant, StoreError> {
-        let tenant = Tenant {
-            id: TenantId(Uuid::new_v4()),
-            name: name.to_owned(),
-            created_at: OffsetDateTime::now_utc(),
-        };
-        let id = codec::uuid_to_db(tenant.id.0);
-        let created_at = codec::timestamp_to_db(tenant.created_at)?;
-        let name = tenant.name.clone();
-        self.submit(|reply| Job::CreateTenant {
-            id,
-            name,
-            created_at,
-            reply,
-        })
-        .await?;
-        Ok(tenant)
-    }
-
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
         let rows: Vec<TenantRow> =
             sqlx::query_as("SELECT id, name, created_at FROM tenants ORDER BY created_at, rowid")
@@ -293,82 +250,13 @@ impl Store for SqliteStore {
         rows.into_iter().map(tenant_from_row).collect()
     }
 
-    async fn create_site(
-        &self,
-        tenant: TenantId,
-        name: &str,
-        origins: &[String],
-    ) -> Result<Site, StoreError> {
-        let site = Site {
-            id: SiteId(Uuid::new_v4()),
-            tenant_id: tenant,
-            name: name.to_owned(),
-            origins: origins.to_vec(),
-            production_key: new_site_key(Environment::Production),
-            staging_key: new_site_key(Environment::Staging),
-            created_at: OffsetDateTime::now_utc(),
-        };
-        let id = codec::uuid_to_db(site.id.0);
-        let tenant_id = codec::uuid_to_db(tenant.0);
-        let origins_json = codec::json_to_db("site origins", origins)?;
-        let created_at = codec::timestamp_to_db(site.created_at)?;
-        let (name, production_key, staging_key) = (
-            site.name.clone(),
-            site.production_key.clone(),
-            site.staging_key.clone(),
-        );
-        self.submit(|reply| Job::CreateSite {
-            id,
-            tenant_id,
-            name,
-            origins_json,
-            created_at,
-            production_key,
-            staging_key,
-            reply,
-        })
-        .await?;
-        Ok(site)
-    }
-
     async fn sites(&self) -> Result<Vec<Site>, StoreError> {
-        let rows: Vec<SiteRow> = sqlx::query_as(
-            "SELECT s.id, s.tenant_id, s.name, s.origins, s.created_at, p.key, t.key \
-             FROM sites AS s \
-             JOIN site_keys AS p ON p.site_id = s.id AND p.environment = 'production' \
-             JOIN site_keys AS t ON t.site_id = s.id AND t.environment = 'staging' \
-             ORDER BY s.created_at, s.rowid",
-        )
-        .fetch_all(&self.read)
-        .await?;
-        rows.into_iter().map(site_from_row).collect()
-    }
-
-    async fn publish_config(
-        &self,
-        site: SiteId,
-        environment: Environment,
-        config_json: &str,
-    ) -> Result<PublishedConfig, StoreError> {
-        let published_at = OffsetDateTime::now_utc();
-        let published_at_text = codec::timestamp_to_db(published_at)?;
-        let config = config_json.to_owned();
-        let version = self
-            .submit(|reply| Job::PublishConfig {
-                site_id: codec::uuid_to_db(site.0),
-                environment: environment.as_str(),
-                config_json: config,
-                published_at: published_at_text,
-                reply,
-            })
-            .await?;
-        Ok(PublishedConfig {
-            site_id: site,
-            environment,
-            version,
-            config_json: config_json.to_owned(),
-            published_at,
-        })
+        sqlx::query(&format!("{SITE_SELECT} ORDER BY s.created_at, s.rowid"))
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(site_from_row)
+            .collect()
     }
 
     async fn latest_configs(&self) -> Result<Vec<PublishedConfig>, StoreError> {

@@ -112,7 +112,7 @@ impl Harness for SqliteHarness {
 
 mod common;
 
-use common::{test_options, PostgresHarness};
+use common::{test_options, PostgresHarness, Seed};
 
 #[async_trait]
 impl Harness for PostgresHarness {
@@ -203,15 +203,10 @@ fn session(user: &User, id: u8, at: OffsetDateTime) -> SessionRecord {
 }
 
 async fn tenant_and_site(stores: &Stores) -> (TenantId, Site) {
-    let tenant = stores.store.create_tenant("Acme").await.unwrap().id;
-    let site = stores
-        .admin
-        .create_tenant_site(
-            tenant,
-            "Shop",
-            &["https://shop.example".to_owned()],
-            audit(chain_of(tenant), Action::SiteCreated, "site"),
-        )
+    let seed = Seed(stores.admin.as_ref());
+    let tenant = seed.tenant("Acme").await.unwrap().id;
+    let site = seed
+        .site(tenant, "Shop", &["https://shop.example".to_owned()])
         .await
         .unwrap();
     (tenant, site)
@@ -270,8 +265,10 @@ fn consent_event(
 async fn users(harness: &dyn Harness) {
     let stores = harness.open().await;
     let admin = stores.admin.as_ref();
-    let acme = stores.store.create_tenant("Acme").await.unwrap().id;
-    let globex = stores.store.create_tenant("Globex").await.unwrap().id;
+    let acme = Seed(admin).tenant("Acme").await.unwrap().id;
+    let globex = Seed(admin).tenant("Globex").await.unwrap().id;
+    // The two tenants' creation entries.
+    let platform_before = entries(admin, ChainId::Platform).await.len();
 
     let alice = create_user(admin, acme, Role::Admin, 1).await;
     let bob = create_user(admin, acme, Role::Viewer, 2).await;
@@ -329,7 +326,10 @@ async fn users(harness: &dyn Harness) {
     assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
     assert_eq!(admin.count_users().await.unwrap(), 4);
     assert_eq!(entries(admin, chain_of(acme)).await.len(), 2);
-    assert_eq!(entries(admin, ChainId::Platform).await.len(), 1);
+    assert_eq!(
+        entries(admin, ChainId::Platform).await.len(),
+        platform_before + 1
+    );
 
     // The CHECK keeps platform operators and tenants apart.
     assert!(admin
@@ -339,7 +339,10 @@ async fn users(harness: &dyn Harness) {
         )
         .await
         .is_err());
-    assert_eq!(entries(admin, ChainId::Platform).await.len(), 1);
+    assert_eq!(
+        entries(admin, ChainId::Platform).await.len(),
+        platform_before + 1
+    );
 
     // Changes are scoped by tenant: through another tenant, or as a
     // platform operator, the user is not there, and nothing is appended.
@@ -476,7 +479,7 @@ async fn users(harness: &dyn Harness) {
 async fn sessions(harness: &dyn Harness) {
     let stores = harness.open().await;
     let admin = stores.admin.as_ref();
-    let tenant = stores.store.create_tenant("Acme").await.unwrap().id;
+    let tenant = Seed(admin).tenant("Acme").await.unwrap().id;
     let user = create_user(admin, tenant, Role::Admin, 1).await;
 
     let at = now_micros();
@@ -534,7 +537,7 @@ async fn sessions(harness: &dyn Harness) {
 async fn totp_steps_and_recovery_codes(harness: &dyn Harness) {
     let stores = harness.open().await;
     let admin = Arc::clone(&stores.admin);
-    let tenant = stores.store.create_tenant("Acme").await.unwrap().id;
+    let tenant = Seed(admin.as_ref()).tenant("Acme").await.unwrap().id;
     let user = create_user(admin.as_ref(), tenant, Role::Admin, 1).await;
 
     // Before enrolment any step is new.
@@ -621,8 +624,8 @@ async fn totp_steps_and_recovery_codes(harness: &dyn Harness) {
 async fn api_tokens(harness: &dyn Harness) {
     let stores = harness.open().await;
     let admin = stores.admin.as_ref();
-    let acme = stores.store.create_tenant("Acme").await.unwrap().id;
-    let globex = stores.store.create_tenant("Globex").await.unwrap().id;
+    let acme = Seed(admin).tenant("Acme").await.unwrap().id;
+    let globex = Seed(admin).tenant("Globex").await.unwrap().id;
 
     let at = now_micros();
     let token = ApiToken {
@@ -717,7 +720,7 @@ async fn api_tokens(harness: &dyn Harness) {
 async fn revoking_a_token_revokes_every_token_it_made(harness: &dyn Harness) {
     let stores = harness.open().await;
     let admin = stores.admin.as_ref();
-    let acme = stores.store.create_tenant("Acme").await.unwrap().id;
+    let acme = Seed(admin).tenant("Acme").await.unwrap().id;
     let at = now_micros();
     let make = |parent: Option<ApiTokenId>| ApiToken {
         id: ApiTokenId(Uuid::new_v4()),
@@ -797,7 +800,7 @@ async fn revoking_a_token_revokes_every_token_it_made(harness: &dyn Harness) {
 async fn confirming_a_second_factor_ends_every_session_of_the_user(harness: &dyn Harness) {
     let stores = harness.open().await;
     let admin = stores.admin.as_ref();
-    let tenant = stores.store.create_tenant("Acme").await.unwrap().id;
+    let tenant = Seed(admin).tenant("Acme").await.unwrap().id;
     let user = create_user(admin, tenant, Role::Admin, 1).await;
     let other = create_user(admin, tenant, Role::Admin, 2).await;
     let at = now_micros();
@@ -838,8 +841,8 @@ async fn confirming_a_second_factor_ends_every_session_of_the_user(harness: &dyn
 async fn invitations(harness: &dyn Harness) {
     let stores = harness.open().await;
     let admin = Arc::clone(&stores.admin);
-    let acme = stores.store.create_tenant("Acme").await.unwrap().id;
-    let globex = stores.store.create_tenant("Globex").await.unwrap().id;
+    let acme = Seed(admin.as_ref()).tenant("Acme").await.unwrap().id;
+    let globex = Seed(admin.as_ref()).tenant("Globex").await.unwrap().id;
 
     let at = now_micros();
     let invite = |email: u8| Invitation {
@@ -2119,7 +2122,7 @@ async fn sqlite_users_rebuild_keeps_sessions_and_recovery_codes() {
     let harness = SqliteHarness::new();
     let stores = harness.open().await;
     let admin = stores.admin.as_ref();
-    let tenant = stores.store.create_tenant("Acme").await.unwrap().id;
+    let tenant = Seed(admin).tenant("Acme").await.unwrap().id;
     let user = create_user(admin, tenant, Role::Admin, 1).await;
     let at = now_micros();
     admin

@@ -28,8 +28,8 @@ use nexaguard_consent::token::TokenHash;
 use nexaguard_consent::Environment;
 use nexaguard_store::postgres::LATEST_CONSENT_SQL;
 use nexaguard_store::{
-    NewConsent, NewImpression, PostgresStore, RecordOutcome, Site, SiteId, SqliteStore, Store,
-    StoreError,
+    AdminStore, NewConsent, NewImpression, PostgresAdminStore, PostgresStore, RecordOutcome, Site,
+    SiteId, SqliteAdminStore, SqliteStore, Store, StoreError,
 };
 use sqlx::postgres::PgConnection;
 use sqlx::{ConnectOptions, Connection, Executor};
@@ -40,13 +40,20 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+/// Both stores of one database: the consent store under test, and the
+/// admin store its tenants, sites and configurations are made through.
+struct Stores {
+    store: Arc<dyn Store>,
+    admin: Arc<dyn AdminStore>,
+}
+
 /// What a backend provides to the shared tests. Each test gets a harness on
 /// a database of its own.
 #[async_trait]
 trait Harness: Send + Sync {
-    /// Opens the store on this harness's database; again after a close, to
-    /// check what persisted.
-    async fn open(&self) -> Arc<dyn Store>;
+    /// Opens the stores on this harness's database; again after a close,
+    /// to check what persisted.
+    async fn open(&self) -> Stores;
 
     /// Runs one SQL statement on a connection of its own, outside the
     /// store, as an operator with a database shell would.
@@ -69,8 +76,14 @@ impl SqliteHarness {
 
 #[async_trait]
 impl Harness for SqliteHarness {
-    async fn open(&self) -> Arc<dyn Store> {
-        Arc::new(SqliteStore::open(&self.path).await.unwrap())
+    async fn open(&self) -> Stores {
+        // The consent store first: it applies the migrations.
+        let store = SqliteStore::open(&self.path).await.unwrap();
+        let admin = SqliteAdminStore::open(&self.path).await.unwrap();
+        Stores {
+            store: Arc::new(store),
+            admin: Arc::new(admin),
+        }
     }
 
     async fn execute_raw(&self, sql: &str) -> Result<u64, String> {
@@ -89,16 +102,20 @@ impl Harness for SqliteHarness {
 
 mod common;
 
-use common::{test_options, PostgresHarness};
+use common::{test_options, PostgresHarness, Seed};
 
 #[async_trait]
 impl Harness for PostgresHarness {
-    async fn open(&self) -> Arc<dyn Store> {
-        Arc::new(
-            PostgresStore::open_with(&self.url, &test_options())
-                .await
-                .unwrap(),
-        )
+    async fn open(&self) -> Stores {
+        let store = PostgresStore::open_with(&self.url, &test_options())
+            .await
+            .unwrap();
+        // On the store's pool: one pool per process.
+        let admin = PostgresAdminStore::new(&store);
+        Stores {
+            store: Arc::new(store),
+            admin: Arc::new(admin),
+        }
     }
 
     async fn execute_raw(&self, sql: &str) -> Result<u64, String> {
@@ -120,10 +137,10 @@ const OTHER_TOKEN: TokenHash = TokenHash([8; 32]);
 /// A nanosecond-precise, non-UTC time: timestamps must round-trip exactly.
 const T0: OffsetDateTime = datetime!(2024-05-01 14:00:00.123456789 +02:00);
 
-async fn tenant_and_site(store: &dyn Store) -> Site {
-    let tenant = store.create_tenant("Acme").await.unwrap();
-    store
-        .create_site(tenant.id, "Shop", &["https://shop.example".to_owned()])
+async fn tenant_and_site(admin: &dyn AdminStore) -> Site {
+    let seed = Seed(admin);
+    let tenant = seed.tenant("Acme").await.unwrap();
+    seed.site(tenant.id, "Shop", &["https://shop.example".to_owned()])
         .await
         .unwrap()
 }
@@ -227,9 +244,10 @@ fn consent(site: &Site, event: ConsentEvent, token: TokenHash, body_hash: u8) ->
 // The shared tests
 
 async fn tenants_and_sites(harness: &dyn Harness) {
-    let store = harness.open().await;
-    let acme = store.create_tenant("Acme").await.unwrap();
-    let globex = store.create_tenant("Globex").await.unwrap();
+    let Stores { store, admin } = harness.open().await;
+    let seed = Seed(admin.as_ref());
+    let acme = seed.tenant("Acme").await.unwrap();
+    let globex = seed.tenant("Globex").await.unwrap();
     assert_ne!(acme.id, globex.id);
     assert_eq!(
         store.tenants().await.unwrap(),
@@ -240,8 +258,8 @@ async fn tenants_and_sites(harness: &dyn Harness) {
         "https://shop.example".to_owned(),
         "https://www.shop.example".to_owned(),
     ];
-    let shop = store.create_site(acme.id, "Shop", &origins).await.unwrap();
-    let blog = store.create_site(globex.id, "Blog", &[]).await.unwrap();
+    let shop = seed.site(acme.id, "Shop", &origins).await.unwrap();
+    let blog = seed.site(globex.id, "Blog", &[]).await.unwrap();
     assert_eq!(shop.tenant_id, acme.id);
     assert_eq!(shop.origins, origins);
     assert_eq!(
@@ -271,7 +289,7 @@ async fn tenants_and_sites(harness: &dyn Harness) {
 
     let unknown = nexaguard_store::TenantId(Uuid::new_v4());
     assert!(matches!(
-        store.create_site(unknown, "Nowhere", &[]).await,
+        seed.site(unknown, "Nowhere", &[]).await,
         Err(StoreError::NotFound(_))
     ));
     assert_eq!(store.sites().await.unwrap().len(), 2);
@@ -280,28 +298,29 @@ async fn tenants_and_sites(harness: &dyn Harness) {
 }
 
 async fn config_versions(harness: &dyn Harness) {
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
-    let other = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
+    let other = tenant_and_site(admin.as_ref()).await;
+    let seed = Seed(admin.as_ref());
     assert!(store.latest_configs().await.unwrap().is_empty());
 
     for version in 1..=3 {
         let json = format!(r#"{{"version":{version}}}"#);
-        let published = store
-            .publish_config(site.id, Environment::Production, &json)
+        let published = seed
+            .publish(&site, Environment::Production, &json)
             .await
             .unwrap();
         assert_eq!(published.version, version);
         assert_eq!(published.config_json, json);
         assert_eq!(published.environment, Environment::Production);
     }
-    let staging = store
-        .publish_config(site.id, Environment::Staging, r#"{"staging":true}"#)
+    let staging = seed
+        .publish(&site, Environment::Staging, r#"{"staging":true}"#)
         .await
         .unwrap();
     assert_eq!(staging.version, 1);
-    let other_config = store
-        .publish_config(other.id, Environment::Production, "{}")
+    let other_config = seed
+        .publish(&other, Environment::Production, "{}")
         .await
         .unwrap();
     assert_eq!(other_config.version, 1);
@@ -317,20 +336,22 @@ async fn config_versions(harness: &dyn Harness) {
     assert!(latest.contains(&staging));
     assert!(latest.contains(&other_config));
 
+    let nowhere = Site {
+        id: SiteId(Uuid::new_v4()),
+        ..site.clone()
+    };
     assert!(matches!(
-        store
-            .publish_config(SiteId(Uuid::new_v4()), Environment::Production, "{}")
-            .await,
+        seed.publish(&nowhere, Environment::Production, "{}").await,
         Err(StoreError::NotFound(_))
     ));
     store.close().await;
 }
 
 async fn published_configs_are_immutable(harness: &dyn Harness) {
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
-    let published = store
-        .publish_config(site.id, Environment::Production, r#"{"v":1}"#)
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
+    let published = Seed(admin.as_ref())
+        .publish(&site, Environment::Production, r#"{"v":1}"#)
         .await
         .unwrap();
 
@@ -353,8 +374,8 @@ async fn published_configs_are_immutable(harness: &dyn Harness) {
 }
 
 async fn record_duplicate_and_conflict(harness: &dyn Harness) {
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
     let first = event(&site, Environment::Production, T0);
 
     let outcome = store
@@ -415,7 +436,7 @@ async fn record_duplicate_and_conflict(harness: &dyn Harness) {
             .unwrap(),
         None
     );
-    let other = tenant_and_site(store.as_ref()).await;
+    let other = tenant_and_site(admin.as_ref()).await;
     assert_eq!(
         store
             .consent_by_event_id(other.id, Environment::Production, first.event_id)
@@ -428,8 +449,8 @@ async fn record_duplicate_and_conflict(harness: &dyn Harness) {
 }
 
 async fn duplicates_within_one_batch(harness: &dyn Harness) {
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
     let first = event(&site, Environment::Production, T0);
 
     // Sent together, these very likely share a batch: exactly one is new,
@@ -473,8 +494,8 @@ async fn duplicates_within_one_batch(harness: &dyn Harness) {
 }
 
 async fn conflicts_within_one_batch(harness: &dyn Harness) {
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
     let first = event(&site, Environment::Production, T0);
 
     // One id, two bodies, sent together: whichever body is recorded, the
@@ -524,8 +545,8 @@ async fn conflicts_within_one_batch(harness: &dyn Harness) {
 }
 
 async fn a_refused_event_fails_only_itself(harness: &dyn Harness) {
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
     // A site that does not exist: the database refuses the row (foreign
     // key). Sent among good events, it very likely shares their batch,
     // which must then not fail them, nor acknowledge it.
@@ -598,8 +619,8 @@ async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
 }
 
 async fn a_batch_with_one_bad_event_fails_only_that_event(harness: &dyn Harness) {
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
     // A site that does not exist: both backends refuse the row (foreign
     // key), which fails the whole batch statement; the others must still
     // be recorded, answered and readable, and the bad one refused.
@@ -687,8 +708,8 @@ async fn a_batch_with_one_bad_event_fails_only_that_event(harness: &dyn Harness)
 }
 
 async fn ids_sent_twice_in_one_burst_are_settled_like_retries(harness: &dyn Harness) {
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
     let mut unknown = site.clone();
     unknown.id = SiteId(Uuid::new_v4());
     let at = |ms: i64| T0 + Duration::milliseconds(ms);
@@ -811,8 +832,8 @@ async fn ids_sent_twice_in_one_burst_are_settled_like_retries(harness: &dyn Harn
 }
 
 async fn concurrent_records_are_all_committed(harness: &dyn Harness) {
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
     let tasks: Vec<_> = (0..500)
         .map(|i| {
             let store = Arc::clone(&store);
@@ -851,9 +872,9 @@ async fn concurrent_records_are_all_committed(harness: &dyn Harness) {
 }
 
 async fn latest_consent_is_scoped(harness: &dyn Harness) {
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
-    let other_site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
+    let other_site = tenant_and_site(admin.as_ref()).await;
     let record = |site: &Site, event: ConsentEvent, token: TokenHash| {
         let store = Arc::clone(&store);
         let new = consent(site, event, token, 1);
@@ -931,8 +952,8 @@ async fn latest_consent_is_scoped(harness: &dyn Harness) {
 }
 
 async fn retention_deletes_before_the_cutoff(harness: &dyn Harness) {
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
     for (days, environment) in [
         (-400, Environment::Production),
         (-200, Environment::Staging),
@@ -985,8 +1006,8 @@ async fn retention_deletes_before_the_cutoff(harness: &dyn Harness) {
 async fn impressions_are_recorded_once_and_read_back_in_their_site_environment(
     harness: &dyn Harness,
 ) {
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
     let first = impression(&site, Environment::Production, T0);
     let outcome = store
         .record_impression(new_impression(&site, first.clone(), 1))
@@ -1023,7 +1044,7 @@ async fn impressions_are_recorded_once_and_read_back_in_their_site_environment(
             .await
             .is_empty()
     );
-    let other = tenant_and_site(store.as_ref()).await;
+    let other = tenant_and_site(admin.as_ref()).await;
     assert!(
         impressions_of(store.as_ref(), &other, Environment::Production, &ids)
             .await
@@ -1047,8 +1068,8 @@ async fn impressions_are_recorded_once_and_read_back_in_their_site_environment(
 }
 
 async fn an_event_id_is_unique_across_consents_and_impressions(harness: &dyn Harness) {
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
     let consent_event = event(&site, Environment::Production, T0);
     store
         .record_consent(consent(&site, consent_event.clone(), TOKEN, 1))
@@ -1099,8 +1120,8 @@ async fn an_event_id_is_unique_across_consents_and_impressions(harness: &dyn Har
 }
 
 async fn consents_and_impressions_sent_together_are_all_committed(harness: &dyn Harness) {
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
     let tasks: Vec<_> = (0..200)
         .map(|i| {
             let store = Arc::clone(&store);
@@ -1145,8 +1166,8 @@ async fn consents_and_impressions_sent_together_are_all_committed(harness: &dyn 
 }
 
 async fn a_version_2_consent_reads_back_with_every_new_field(harness: &dyn Harness) {
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
     let mut chosen = event(&site, Environment::Production, T0);
     chosen.region = Some("US-CA".parse().unwrap());
     chosen.experience = Some(ExperienceKind::Us);
@@ -1181,8 +1202,8 @@ async fn a_version_2_consent_reads_back_with_every_new_field(harness: &dyn Harne
 }
 
 async fn retention_deletes_impressions_with_the_consents(harness: &dyn Harness) {
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
     let mut shown = Vec::new();
     for days in [-400, -200, -1, 0] {
         let new = impression(&site, Environment::Production, T0 + Duration::days(days));
@@ -1223,10 +1244,10 @@ async fn retention_deletes_impressions_with_the_consents(harness: &dyn Harness) 
 }
 
 async fn close_refuses_writes_and_data_persists(harness: &dyn Harness) {
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
-    let config = store
-        .publish_config(site.id, Environment::Production, r#"{"v":1}"#)
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
+    let config = Seed(admin.as_ref())
+        .publish(&site, Environment::Production, r#"{"v":1}"#)
         .await
         .unwrap();
     let first = event(&site, Environment::Production, T0);
@@ -1242,15 +1263,22 @@ async fn close_refuses_writes_and_data_persists(harness: &dyn Harness) {
         store.record_consent(late).await,
         Err(StoreError::Closed)
     ));
+    // Writes that are not consents are refused too (on SQLite they take
+    // the writer's queue as well, on PostgreSQL the pool).
+    let late = new_impression(&site, impression(&site, Environment::Production, T0), 1);
     assert!(matches!(
-        store.create_tenant("Late").await,
+        store.record_impression(late).await,
+        Err(StoreError::Closed)
+    ));
+    assert!(matches!(
+        store.delete_consents_before(T0).await,
         Err(StoreError::Closed)
     ));
     store.close().await; // idempotent
     assert_eq!(store.pending_writes(), 0);
     drop(store);
 
-    let store = harness.open().await;
+    let Stores { store, admin } = harness.open().await;
     assert_eq!(store.tenants().await.unwrap(), tenants);
     assert_eq!(store.sites().await.unwrap(), vec![site.clone()]);
     assert_eq!(store.latest_configs().await.unwrap(), vec![config]);
@@ -1277,8 +1305,8 @@ async fn close_refuses_writes_and_data_persists(harness: &dyn Harness) {
         RecordOutcome::Duplicate { recorded_at: T0 }
     );
     // Versions continue where they were.
-    let next = store
-        .publish_config(site.id, Environment::Production, "{}")
+    let next = Seed(admin.as_ref())
+        .publish(&site, Environment::Production, "{}")
         .await
         .unwrap();
     assert_eq!(next.version, 2);
@@ -1286,8 +1314,8 @@ async fn close_refuses_writes_and_data_persists(harness: &dyn Harness) {
 }
 
 async fn close_commits_everything_acknowledged(harness: &dyn Harness) {
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
     let tasks: Vec<_> = (0..300)
         .map(|_| {
             let store = Arc::clone(&store);
@@ -1308,7 +1336,7 @@ async fn close_commits_everything_acknowledged(harness: &dyn Harness) {
     assert_eq!(store.pending_writes(), 0);
     drop(store);
 
-    let store = harness.open().await;
+    let store = harness.open().await.store;
     assert_eq!(
         store
             .count_consents(site.id, Environment::Production)
@@ -1326,8 +1354,8 @@ async fn close_commits_everything_acknowledged(harness: &dyn Harness) {
 /// Two stores on one database (two processes' worth): while one holds the
 /// setup lock the other waits, and gets it once the first lets go.
 async fn setup_lock_is_held_by_one_store_at_a_time(harness: &dyn Harness) {
-    let first = harness.open().await;
-    let second = harness.open().await;
+    let first = harness.open().await.store;
+    let second = harness.open().await.store;
     let held = first.setup_lock().await.unwrap();
     let waiting = tokio::spawn(async move {
         let lock = second.setup_lock().await.unwrap();
@@ -1406,7 +1434,7 @@ async fn sqlite_file_is_in_wal_mode_and_migrations_are_idempotent() {
     let harness = SqliteHarness::new();
     SqliteStore::migrate_only(&harness.path).await.unwrap();
     SqliteStore::migrate_only(&harness.path).await.unwrap();
-    let store = harness.open().await;
+    let store = harness.open().await.store;
     let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(&harness.path)
         .connect()
@@ -1473,8 +1501,8 @@ async fn postgres_consents_land_in_monthly_partitions() {
     let Some(harness) = PostgresHarness::new().await else {
         return;
     };
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
     let mut conn = harness.connect().await;
 
     // Opening created this month's and next month's partitions.
@@ -1563,8 +1591,8 @@ async fn postgres_retention_drops_whole_months() {
     let Some(harness) = PostgresHarness::new().await else {
         return;
     };
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
     let mut conn = harness.connect().await;
 
     let mut events = Vec::new();
@@ -1632,8 +1660,8 @@ async fn postgres_latest_consent_uses_the_token_index() {
     let Some(harness) = PostgresHarness::new().await else {
         return;
     };
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
     let wanted = event(&site, Environment::Production, T0);
     store
         .record_consent(consent(&site, wanted.clone(), TOKEN, 1))
@@ -1692,7 +1720,7 @@ async fn postgres_migrations_are_idempotent_and_unsafe_settings_are_refused() {
     };
     PostgresStore::migrate_only(&harness.url).await.unwrap();
     PostgresStore::migrate_only(&harness.url).await.unwrap();
-    let store = harness.open().await;
+    let store = harness.open().await.store;
     store.close().await;
 
     // Acknowledging consents before the WAL is flushed is refused.
@@ -1724,8 +1752,8 @@ async fn postgres_migrations_are_idempotent_and_unsafe_settings_are_refused() {
 #[tokio::test]
 async fn sqlite_refuses_at_once_when_the_write_queue_is_full_and_loses_nothing() {
     let harness = SqliteHarness::new();
-    let store = harness.open().await;
-    let site = tenant_and_site(store.as_ref()).await;
+    let Stores { store, admin } = harness.open().await;
+    let site = tenant_and_site(admin.as_ref()).await;
     // A slow disk, simulated: another connection holds the write lock, so
     // the writer waits (up to its busy timeout) and the queue fills.
     let mut blocker = sqlx::sqlite::SqliteConnectOptions::new()

@@ -23,14 +23,16 @@ use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use nexaguard_access::{Role, TotpSecret};
+use nexaguard_admin::principal::Principal;
 use nexaguard_admin::Admin;
 use nexaguard_consent::token::TokenKeys;
+use nexaguard_consent::Environment;
 use nexaguard_server::admin::{AdminHttp, CSRF_HEADER, PREFIX};
 use nexaguard_server::app::{router, AppState, StateParts};
 use nexaguard_server::ratelimit::Limiter;
 use nexaguard_server::settings::{PublicOrigin, PublicOrigins};
 use nexaguard_server::webhooks::{self, WebhookSettings};
-use nexaguard_store::{SqliteStore, Store, TenantId};
+use nexaguard_store::{Site, SqliteStore, Store, Tenant, TenantId};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -126,15 +128,7 @@ pub async fn env_with(options: Options) -> Env {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).await.unwrap());
     let gvl = nexaguard_server::gvl_source::sample().unwrap();
     let keys = TokenKeys::new([7; 32], [9; 32]);
-    let admin = nexaguard_server::admin::open(
-        dir.path(),
-        Arc::new(nexaguard_store::SqliteAdminStore::open(&db).await.unwrap()),
-        Arc::clone(&store),
-        Arc::new(gvl.gvl.clone()),
-        keys.clone(),
-    )
-    .await
-    .unwrap();
+    let admin = open_admin(dir.path(), &db, &store).await;
     let (per_second, burst) = options.admin_limit;
     let public = options.public.unwrap_or_else(test_origins);
     let state = AppState::new(StateParts {
@@ -168,6 +162,90 @@ pub async fn env_with(options: Options) -> Env {
         db,
         worker,
         _dir: dir,
+    }
+}
+
+/// The administration service over `store`, the SQLite database `db`, as
+/// the server opens it (key file and keys in `data_dir`), with the sample
+/// GVL and the test token keys. For harnesses that build their own state
+/// without the admin API, to make their tenants and sites with [`Seed`].
+pub async fn open_admin(
+    data_dir: &std::path::Path,
+    db: &std::path::Path,
+    store: &Arc<dyn Store>,
+) -> Arc<Admin> {
+    let gvl = nexaguard_server::gvl_source::sample().unwrap();
+    nexaguard_server::admin::open(
+        data_dir,
+        Arc::new(nexaguard_store::SqliteAdminStore::open(db).await.unwrap()),
+        Arc::clone(store),
+        Arc::new(gvl.gvl),
+        TokenKeys::new([7; 32], [9; 32]),
+    )
+    .await
+    .unwrap()
+}
+
+/// Tenants, sites and published configurations for a test, made the one
+/// way an installation gets them: through the administration service as
+/// the system, each step audited, as `nexaguard tenant create`,
+/// `site create` and `site config publish` do. A test that needs one in
+/// place before it starts makes it here; one that tests the admin API or
+/// the console goes through them instead.
+pub struct Seed<'a>(pub &'a Admin);
+
+impl Seed<'_> {
+    /// A new tenant named `name`.
+    pub async fn tenant(&self, name: &str) -> Tenant {
+        let (tenant, _) = self
+            .0
+            .create_tenant(&Principal::system(None), name, None)
+            .await
+            .unwrap();
+        tenant
+    }
+
+    /// A new site of `tenant` allowing `origins`, nothing published.
+    pub async fn site(&self, tenant: TenantId, name: &str, origins: &[&str]) -> Site {
+        let origins: Vec<String> = origins.iter().map(|o| (*o).to_owned()).collect();
+        self.0
+            .create_site(&Principal::system(Some(tenant)), name, &origins)
+            .await
+            .unwrap()
+    }
+
+    /// Publishes `config` to `environment` on the console's path: saved as
+    /// the draft and published to staging, then, for production, promoted.
+    /// So production always gets staging's configuration, and publishing
+    /// to production publishes both. Returns the environment's version.
+    pub async fn publish(&self, site: &Site, config: &str, environment: Environment) -> u32 {
+        let principal = Principal::system(Some(site.tenant_id));
+        let config: Value = serde_json::from_str(config).unwrap();
+        let base = self.0.draft(&principal, site.id).await.unwrap().revision;
+        self.0
+            .save_draft(&principal, site.id, &config, base)
+            .await
+            .unwrap();
+        let staged = self.0.publish_staging(&principal, site.id).await.unwrap();
+        match environment {
+            Environment::Staging => staged.version,
+            Environment::Production => self
+                .0
+                .promote(&principal, site.id)
+                .await
+                .unwrap()
+                .published_version
+                .unwrap(),
+        }
+    }
+
+    /// A tenant named `name` with one site allowing `origins`, `config`
+    /// published to both environments.
+    pub async fn published_site(&self, name: &str, origins: &[&str], config: &str) -> Site {
+        let tenant = self.tenant(name).await;
+        let site = self.site(tenant.id, name, origins).await;
+        self.publish(&site, config, Environment::Production).await;
+        site
     }
 }
 

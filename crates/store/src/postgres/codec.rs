@@ -8,10 +8,14 @@
 //! ([`split_nanos`], [`join_nanos`]). Everything read back is checked: a
 //! value that does not parse is [`StoreError::Corrupt`].
 
+use crate::admin::rows::StoredRow;
 use crate::StoreError;
 use nexaguard_consent::Environment;
+use sqlx::postgres::PgRow;
+use sqlx::Row;
 use std::sync::atomic::{AtomicI64, Ordering};
 use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
 
 /// The last instant [`store_clock`] handed out, in microseconds since the
 /// Unix epoch. Process-wide, so that every store in the process shares it.
@@ -53,6 +57,23 @@ pub(super) fn split_nanos(at: OffsetDateTime) -> Result<(OffsetDateTime, i16), S
         .map_err(|_| out_of_range())?;
     let beyond = i16::try_from(beyond).map_err(|_| out_of_range())?;
     Ok((micros, beyond))
+}
+
+/// `at` rounded down to the microsecond, the precision of `timestamptz`.
+///
+/// Applied to every time a caller hands in before it is stored or used, so
+/// that what is read back equals what was written. It matters for the
+/// audit log: an entry's hash covers its time in nanoseconds, so the time
+/// is truncated before the hash is computed, never after.
+pub(super) fn to_micros(at: OffsetDateTime) -> Result<OffsetDateTime, StoreError> {
+    Ok(split_nanos(at)?.0)
+}
+
+/// [`to_micros`] of a time or nothing.
+pub(super) fn optional_micros(
+    at: Option<OffsetDateTime>,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    at.map(to_micros).transpose()
 }
 
 /// The instant [`split_nanos`] split, from the stored columns.
@@ -102,6 +123,50 @@ pub(super) fn json_to_db<T: serde::Serialize + ?Sized>(
 ) -> Result<String, StoreError> {
     serde_json::to_string(value)
         .map_err(|e| StoreError::Corrupt(format!("{what} cannot be stored: {e}")))
+}
+
+/// How the admin tables' values are read from a PostgreSQL row: ids,
+/// times, flags and lists in their native types.
+impl StoredRow for PgRow {
+    fn uuid(&self, column: &str) -> Result<Uuid, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn optional_uuid(&self, column: &str) -> Result<Option<Uuid>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn time(&self, column: &str) -> Result<OffsetDateTime, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn optional_time(&self, column: &str) -> Result<Option<OffsetDateTime>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn text(&self, column: &str) -> Result<String, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn optional_text(&self, column: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn bytes(&self, column: &str) -> Result<Vec<u8>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn integer(&self, column: &str) -> Result<i64, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn flag(&self, column: &str) -> Result<bool, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn texts(&self, column: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
 }
 
 #[cfg(test)]

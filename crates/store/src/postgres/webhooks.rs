@@ -8,7 +8,8 @@
 //! lapses. Settling names the lease, so a worker whose claim lapsed and was
 //! taken over cannot overwrite the newer attempt's outcome.
 
-use super::admin::{append, to_micros, PostgresAdminStore};
+use super::admin::{append, PostgresAdminStore};
+use super::codec::to_micros;
 use crate::admin::AuditAppend;
 use crate::webhooks::{
     short_error, ClaimedDelivery, Delivery, DeliveryId, DeliveryStatus, Settlement, Webhook,

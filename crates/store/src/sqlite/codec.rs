@@ -3,8 +3,11 @@
 //! Everything that comes out of the database is checked: a value that does
 //! not parse is reported as [`StoreError::Corrupt`] rather than trusted.
 
+use crate::admin::rows::StoredRow;
 use crate::StoreError;
 use nexaguard_consent::Environment;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
@@ -30,6 +33,20 @@ pub(super) fn timestamp_from_db(text: &str) -> Result<OffsetDateTime, StoreError
     PrimitiveDateTime::parse(text, TIMESTAMP)
         .map(PrimitiveDateTime::assume_utc)
         .map_err(|e| StoreError::Corrupt(format!("stored timestamp {text:?}: {e}")))
+}
+
+/// Reads a stored timestamp or NULL back.
+pub(super) fn optional_timestamp_from_db(
+    text: Option<String>,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    text.as_deref().map(timestamp_from_db).transpose()
+}
+
+/// The stored spelling of a time or NULL.
+pub(super) fn optional_timestamp_to_db(
+    at: Option<OffsetDateTime>,
+) -> Result<Option<String>, StoreError> {
+    at.map(timestamp_to_db).transpose()
 }
 
 /// The stored spelling of an id: lowercase, hyphenated.
@@ -70,6 +87,56 @@ pub(super) fn json_to_db<T: serde::Serialize + ?Sized>(
 ) -> Result<String, StoreError> {
     serde_json::to_string(value)
         .map_err(|e| StoreError::Corrupt(format!("{what} cannot be stored: {e}")))
+}
+
+/// How the admin tables' values are spelt in a SQLite row: ids and times
+/// as text (see above), flags as 0 or 1, lists as JSON.
+impl StoredRow for SqliteRow {
+    fn uuid(&self, column: &str) -> Result<Uuid, StoreError> {
+        uuid_from_db(self.try_get(column)?)
+    }
+
+    fn optional_uuid(&self, column: &str) -> Result<Option<Uuid>, StoreError> {
+        self.try_get::<Option<&str>, _>(column)?
+            .map(uuid_from_db)
+            .transpose()
+    }
+
+    fn time(&self, column: &str) -> Result<OffsetDateTime, StoreError> {
+        timestamp_from_db(self.try_get(column)?)
+    }
+
+    fn optional_time(&self, column: &str) -> Result<Option<OffsetDateTime>, StoreError> {
+        optional_timestamp_from_db(self.try_get(column)?)
+    }
+
+    fn text(&self, column: &str) -> Result<String, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn optional_text(&self, column: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn bytes(&self, column: &str) -> Result<Vec<u8>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn integer(&self, column: &str) -> Result<i64, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn flag(&self, column: &str) -> Result<bool, StoreError> {
+        match self.try_get::<i64, _>(column)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            other => Err(StoreError::Corrupt(format!("stored {column} {other}"))),
+        }
+    }
+
+    fn texts(&self, column: &str) -> Result<Vec<String>, StoreError> {
+        json_from_db(column, self.try_get(column)?)
+    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,9 @@
 //! guards against a worker settling a row it no longer holds (a claim that
 //! lapsed while a slow receiver kept it waiting).
 
-use super::admin::{append, optional_time, transaction, u64_from_db, SqliteAdminStore};
+use super::admin::{append, transaction, SqliteAdminStore};
 use super::codec;
+use crate::admin::rows::u64_from_db;
 use crate::admin::AuditAppend;
 use crate::webhooks::{
     short_error, ClaimedDelivery, Delivery, DeliveryId, DeliveryStatus, Settlement, Webhook,
@@ -56,7 +57,7 @@ fn delivery_from_row(row: &SqliteRow) -> Result<Delivery, StoreError> {
             .transpose()?,
         created_at: codec::timestamp_from_db(row.try_get("created_at")?)?,
         updated_at: codec::timestamp_from_db(row.try_get("updated_at")?)?,
-        delivered_at: optional_time(row.try_get("delivered_at")?)?,
+        delivered_at: codec::optional_timestamp_from_db(row.try_get("delivered_at")?)?,
     })
 }
 

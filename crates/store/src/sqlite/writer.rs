@@ -77,33 +77,6 @@ pub(super) enum Job {
     /// A consent or an impression, committed in a batch with its
     /// neighbours in the queue.
     Record(RecordJob),
-    /// A new tenant.
-    CreateTenant {
-        id: String,
-        name: String,
-        created_at: String,
-        reply: Reply<()>,
-    },
-    /// A new site with its two keys; `NotFound` if the tenant is unknown.
-    CreateSite {
-        id: String,
-        tenant_id: String,
-        name: String,
-        origins_json: String,
-        created_at: String,
-        production_key: String,
-        staging_key: String,
-        reply: Reply<()>,
-    },
-    /// The next version of a site environment's configuration; answers with
-    /// the version number.
-    PublishConfig {
-        site_id: String,
-        environment: &'static str,
-        config_json: String,
-        published_at: String,
-        reply: Reply<u32>,
-    },
     /// Deletes up to `limit` consents and up to `limit` impressions
     /// recorded before `cutoff`; answers with how many of each. Retention
     /// runs as a series of these so that a large purge never holds the
@@ -479,51 +452,6 @@ fn run_job(conn: &mut Connection, job: Job) {
             let mut records = vec![record];
             commit_records(conn, &mut records);
         }
-        Job::CreateTenant {
-            id,
-            name,
-            created_at,
-            reply,
-        } => {
-            let result = conn
-                .prepare_cached("INSERT INTO tenants (id, name, created_at) VALUES (?1, ?2, ?3)")
-                .and_then(|mut insert| insert.execute(params![id, name, created_at]))
-                .map(drop)
-                .map_err(StoreError::from);
-            respond("creating a tenant", reply, result);
-        }
-        Job::CreateSite {
-            id,
-            tenant_id,
-            name,
-            origins_json,
-            created_at,
-            production_key,
-            staging_key,
-            reply,
-        } => {
-            let site = NewSite {
-                id,
-                tenant_id,
-                name,
-                origins_json,
-                created_at,
-                production_key,
-                staging_key,
-            };
-            let result = create_site(conn, &site);
-            respond("creating a site", reply, result);
-        }
-        Job::PublishConfig {
-            site_id,
-            environment,
-            config_json,
-            published_at,
-            reply,
-        } => {
-            let result = publish_config(conn, &site_id, environment, &config_json, &published_at);
-            respond("publishing a configuration", reply, result);
-        }
         Job::DeleteChunk {
             cutoff,
             limit,
@@ -542,89 +470,6 @@ fn respond<T>(what: &str, reply: Reply<T>, result: Result<T, StoreError>) {
         }
     }
     let _ = reply.send(result);
-}
-
-struct NewSite {
-    id: String,
-    tenant_id: String,
-    name: String,
-    origins_json: String,
-    created_at: String,
-    production_key: String,
-    staging_key: String,
-}
-
-fn create_site(conn: &mut Connection, site: &NewSite) -> Result<(), StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let tenant_exists = tx
-        .prepare_cached("SELECT 1 FROM tenants WHERE id = ?1")?
-        .exists(params![site.tenant_id])?;
-    if !tenant_exists {
-        return Err(StoreError::NotFound(format!("tenant {}", site.tenant_id)));
-    }
-    tx.prepare_cached(
-        "INSERT INTO sites (id, tenant_id, name, origins, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![
-        site.id,
-        site.tenant_id,
-        site.name,
-        site.origins_json,
-        site.created_at
-    ])?;
-    {
-        let mut insert_key = tx.prepare_cached(
-            "INSERT INTO site_keys (key, site_id, environment) VALUES (?1, ?2, ?3)",
-        )?;
-        for (key, environment) in [
-            (&site.production_key, "production"),
-            (&site.staging_key, "staging"),
-        ] {
-            insert_key.execute(params![key, site.id, environment])?;
-        }
-    }
-    tx.commit()?;
-    Ok(())
-}
-
-fn publish_config(
-    conn: &mut Connection,
-    site_id: &str,
-    environment: &str,
-    config_json: &str,
-    published_at: &str,
-) -> Result<u32, StoreError> {
-    // The writer is the only writer, so nothing can slip a version in
-    // between the read and the insert; the transaction makes that hold for
-    // other processes on the same file too (e.g. the CLI beside a server).
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let site_exists = tx
-        .prepare_cached("SELECT 1 FROM sites WHERE id = ?1")?
-        .exists(params![site_id])?;
-    if !site_exists {
-        return Err(StoreError::NotFound(format!("site {site_id}")));
-    }
-    let next: i64 = tx
-        .prepare_cached(
-            "SELECT coalesce(max(version), 0) + 1 FROM site_configs \
-             WHERE site_id = ?1 AND environment = ?2",
-        )?
-        .query_row(params![site_id, environment], |row| row.get(0))?;
-    let version = codec::version_from_db(next)?;
-    tx.prepare_cached(
-        "INSERT INTO site_configs (site_id, environment, version, config_json, published_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![
-        site_id,
-        environment,
-        next,
-        config_json,
-        published_at
-    ])?;
-    tx.commit()?;
-    Ok(version)
 }
 
 fn delete_chunk(conn: &mut Connection, cutoff: &str, limit: i64) -> Result<Deleted, StoreError> {

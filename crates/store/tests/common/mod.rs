@@ -1,5 +1,7 @@
-//! The PostgreSQL side of the store test harnesses: a database of a test's
-//! own on the server `NEXAGUARD_TEST_DATABASE_URL` names.
+//! What the store test harnesses share: the tenants, sites and published
+//! configurations a case starts from ([`Seed`]), and the PostgreSQL side:
+//! a database of a test's own on the server `NEXAGUARD_TEST_DATABASE_URL`
+//! names.
 
 #![allow(
     dead_code,
@@ -8,11 +10,80 @@
     clippy::indexing_slicing
 )]
 
+use nexaguard_audit::{Action, Actor, AuditEvent, ChainId, Outcome};
+use nexaguard_consent::Environment;
+use nexaguard_store::admin::AuditAppend;
 use nexaguard_store::postgres::PostgresOptions;
+use nexaguard_store::{AdminStore, PublishedConfig, Site, StoreError, Tenant, TenantId};
 use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Executor};
 use std::time::{SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
+
+/// Tenants, sites and published configurations for a case, made the one
+/// way the product makes them: through the admin store's audited writers,
+/// each with its entry (the system as the actor), in the chains the
+/// administration service uses (a tenant's creation in the platform's, the
+/// rest in the tenant's). The same on every backend, so a case that starts
+/// from them runs unchanged on each.
+pub struct Seed<'a>(pub &'a dyn AdminStore);
+
+impl Seed<'_> {
+    /// A new tenant named `name`.
+    pub async fn tenant(&self, name: &str) -> Result<Tenant, StoreError> {
+        let id = TenantId(Uuid::new_v4());
+        let audit = system_audit(
+            ChainId::Platform,
+            Action::TenantCreated,
+            format!("tenant:{}", id.0),
+        );
+        self.0.create_tenant_audited(id, name, audit).await
+    }
+
+    /// A new site of `tenant` allowing `origins`, with fresh site keys.
+    pub async fn site(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        origins: &[String],
+    ) -> Result<Site, StoreError> {
+        let audit = system_audit(
+            ChainId::Tenant(tenant.0),
+            Action::SiteCreated,
+            "site:new".to_owned(),
+        );
+        self.0
+            .create_tenant_site(tenant, name, origins, audit)
+            .await
+    }
+
+    /// Publishes `config_json` as the next version of the site's
+    /// `environment`.
+    pub async fn publish(
+        &self,
+        site: &Site,
+        environment: Environment,
+        config_json: &str,
+    ) -> Result<PublishedConfig, StoreError> {
+        let audit = system_audit(
+            ChainId::Tenant(site.tenant_id.0),
+            Action::Published,
+            format!("site:{}", site.id.0),
+        );
+        self.0
+            .publish_audited(site.id, environment, config_json, audit)
+            .await
+    }
+}
+
+/// An entry for a change the system made now.
+fn system_audit(chain: ChainId, action: Action, target: String) -> AuditAppend {
+    AuditAppend {
+        chain,
+        event: AuditEvent::new(action, Actor::System, target, Outcome::Success),
+        at: time::OffsetDateTime::now_utc(),
+    }
+}
 
 /// The variable naming the PostgreSQL server of the PostgreSQL tests.
 const DATABASE_URL_VAR: &str = "NEXAGUARD_TEST_DATABASE_URL";

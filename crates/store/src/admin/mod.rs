@@ -9,6 +9,18 @@
 //! - Tenant data is read and changed only through methods that take the
 //!   tenant, and their queries filter on it; asking with another tenant's
 //!   id finds nothing.
+//!
+//! The backends (`sqlite/admin/`, `postgres/admin/`) have one file per
+//! aggregate, with the same names on both sides, and keep only what their
+//! SQL dialect makes different. What is the same for both is in this
+//! directory, for the backends only: the rows, their columns and the
+//! site-key format (`rows.rs`), and the audit append algorithm
+//! (`chain.rs`).
+
+pub(crate) mod chain;
+pub(crate) mod rows;
+
+pub use rows::{scopes_from_db, scopes_to_db};
 
 use crate::webhooks::WebhookStore;
 use crate::{PublishedConfig, Site, SiteId, StoreError, Tenant, TenantId};
@@ -176,29 +188,6 @@ pub struct ApiToken {
     /// explicitly: without one, a token is refused what a session could
     /// do only with a fresh second factor.
     pub step_up_scopes: Vec<Permission>,
-}
-
-/// The stored form of step-up scopes: their names, space-separated, in
-/// the order of [`Permission`]. One codec for both backends.
-pub fn scopes_to_db(scopes: &[Permission]) -> String {
-    let mut sorted = scopes.to_vec();
-    sorted.sort();
-    sorted.dedup();
-    sorted
-        .iter()
-        .map(|p| p.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Reads [`scopes_to_db`]'s form back; an unknown name is corruption.
-pub fn scopes_from_db(text: &str) -> Result<Vec<Permission>, StoreError> {
-    text.split_whitespace()
-        .map(|name| {
-            name.parse()
-                .map_err(|_| StoreError::Corrupt(format!("stored token scope {name:?}")))
-        })
-        .collect()
 }
 
 /// An invitation to join a tenant with a role.
