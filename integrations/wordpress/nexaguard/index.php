@@ -1,0 +1,6 @@
+<?php
+/**
+ * Empty on purpose: a web server that lists folders shows nothing here.
+ *
+ * @package NexaGuard
+ */
