@@ -47,6 +47,13 @@ if ! mysql -h 127.0.0.1 -P 3306 -u root --connect-timeout=5 -e 'SELECT 1' >/dev/
   exit 0
 fi
 
+consent_api="${NEXAGUARD_WP_CONSENT_API:-$repo/../shared/fixtures/wp-consent-api}"
+if [ ! -f "$consent_api/wp-consent-api.php" ]; then
+  echo "the WP Consent API fixture is missing at $consent_api (set NEXAGUARD_WP_CONSENT_API to its folder)" >&2
+  exit 1
+fi
+export NEXAGUARD_WP_CONSENT_API="$consent_api"
+
 step "WordPress plugin: php -l on every PHP file"
 find integrations/wordpress -name '*.php' -print0 | sort -z | xargs -0 -n1 php -l
 

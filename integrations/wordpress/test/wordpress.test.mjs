@@ -163,6 +163,11 @@ test('a visitor gets the snippet first in <head> and the banner on a front-end p
     assert.equal(head.lang, 'en-US', '<html lang> is the WordPress locale');
     const settings = JSON.parse(await page.textContent('#nexaguard-settings'));
     assert.equal(settings.siteKey, site.production, 'the production key is live');
+    const served = (await env.server.snippet(site.production)).html;
+    const stub = /\n<script>([\s\S]*)<\/script>\n$/.exec(served)[1];
+    assert.equal(await page.evaluate(() => document.querySelectorAll('script')[1].textContent), stub,
+      'the stub is printed byte for byte as served, so its CSP hash holds');
+    assert.deepEqual(settings, JSON.parse(/id="nexaguard-settings">(.*?)<\/script>/s.exec(served)[1]), 'the settings are the server\'s');
 
     await banner(page).waitFor({ state: 'visible' });
     await sdkReady(page);
