@@ -316,6 +316,19 @@ test('an editor previewing a post gets no snippet unless "load for logged-in edi
   await saveSettings(adminPage, wp, { loadWhenPreviewing: false });
 });
 
+test('when the server cannot be reached, pages keep the last snippet it gave and the settings page says why', async () => {
+  await env.server.stop();
+  // The cache period over: the next page has to ask the server again.
+  wp.sql("DELETE FROM wp_options WHERE option_name LIKE '\\_transient%nexaguard\\_snippet'");
+  const res = await fetch(`${wp.origin}/`);
+  const html = await res.text();
+  assert.match(html, new RegExp(`<script type="application/json" id="nexaguard-settings">\\{"siteKey":"${site.production}"`), 'the last good snippet is printed');
+  await adminPage.goto(`${wp.origin}${SETTINGS_PATH}`);
+  const error = await adminPage.textContent('#nexaguard-status-error');
+  assert.match(error, /cURL error|could not|refused|connect/i, `the last error is shown: ${error}`);
+  assert.match(error, /last snippet fetched is used/);
+});
+
 test('deleting the plugin from the Plugins screen removes its options', async () => {
   assert.ok(wp.optionNames('nexaguard%').length > 0, 'the plugin stored options');
   const page = adminPage;
