@@ -117,13 +117,19 @@
 	 * The consent type of the visitor's region: the region answer's
 	 * experience, asked as the SDK asks it (a staging page's
 	 * ?nexaguard_region= first, then the region the settings declare), and
-	 * kept for the tab's session so that later pages need no request.
+	 * kept for the tab's session so that later pages need no request. When
+	 * the answer cannot be had, the type the server printed (optin) is
+	 * declared all the same, so plugins waiting for it are not left waiting.
 	 */
 	function consentType() {
+		var fallback = function () {
+			defineType( w.wp_fallback_consent_type || 'optin' );
+		};
 		var base;
 		try {
 			base = new URL( settings.sdkUrl ).origin;
 		} catch ( e ) {
+			fallback();
 			return;
 		}
 		var m = /[?&]nexaguard_region=([^&#]*)/.exec( w.location.search );
@@ -141,6 +147,7 @@
 			return;
 		}
 		if ( typeof fetch !== 'function' ) {
+			fallback();
 			return;
 		}
 		fetch( url, { credentials: 'omit' } )
@@ -148,6 +155,7 @@
 			.then( function ( answer ) {
 				var kind = answer && answer.experience && answer.experience.experience && answer.experience.experience.kind;
 				if ( ! kind ) {
+					fallback();
 					return;
 				}
 				var type = OPT_IN[ kind ] ? 'optin' : 'optout';
@@ -158,9 +166,7 @@
 				}
 				defineType( type );
 			} )
-			[ 'catch' ]( function () {
-				// The API keeps the type the server printed (optin).
-			} );
+			[ 'catch' ]( fallback );
 	}
 
 	/** The state in force once the SDK is ready (a stored choice, an opt-out region's). */
