@@ -64,6 +64,9 @@ cargo build --locked -p nexaguard-cli
 npm ci --prefix tests/browser --no-audit --no-fund
 NEXAGUARD_BIN="$PWD/target/debug/nexaguard" node --test tests/browser/
 
+step "WordPress plugin against a real WordPress (Debian's package, MariaDB, Chromium)"
+bash integrations/wordpress/test/run.sh
+
 step "the run left the tree as it found it"
 # Tests write their artefacts (screenshots, data directories) under target/
 # or a temporary directory; the docs' screenshots change only through
@@ -73,7 +76,7 @@ if [ "${CI:-}" = true ]; then
   # Tracked files anywhere, and new files where the project's own sources
   # live (not the CI runner's files beside them).
   changed=$(git status --porcelain --untracked-files=no;
-    git status --porcelain --untracked-files=normal -- bench crates docs scripts sdk tests | grep '^??' || true)
+    git status --porcelain --untracked-files=normal -- bench crates docs integrations scripts sdk tests | grep '^??' || true)
   if [ -n "$changed" ]; then
     echo "the test run changed the tree:" >&2
     echo "$changed" >&2
