@@ -1799,7 +1799,9 @@ async fn a_token_cannot_mint_a_stronger_or_longer_lived_token_or_outlive_its_par
         json!({"name": "x", "role": "admin", "expiresInDays": 365}),
     )
     .await;
-    assert_eq!(longer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The request is well-formed; the parent's own expiry stands in the
+    // way: a conflict.
+    assert_eq!(longer.status, StatusCode::CONFLICT);
     assert_eq!(longer.code(), "bad_expiry");
     // Not with a step-up scope it does not hold.
     let stronger = make_token(

@@ -24,7 +24,7 @@ impl From<AdminError> for ApiError {
             | AdminError::Forbidden(_) => StatusCode::FORBIDDEN,
             AdminError::NotFound(_) => StatusCode::NOT_FOUND,
             AdminError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AdminError::Conflict(_) => StatusCode::CONFLICT,
+            AdminError::Conflict(_) | AdminError::State { .. } => StatusCode::CONFLICT,
             AdminError::Store(_) | AdminError::Keyring(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         count(&error);

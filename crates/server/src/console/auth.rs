@@ -428,9 +428,10 @@ async fn enrol(
                 .insert(header::SET_COOKIE, session_cookie(&enrolled.session));
             response
         }
-        Err(AdminError::BadCode | AdminError::Invalid { .. }) => {
+        Err(AdminError::BadCode | AdminError::Invalid { .. } | AdminError::State { .. }) => {
             // The same secret again: a typo must not cost a new scan (nor,
-            // for a replacement, the password and code again).
+            // for a replacement, the password and code again). Without an
+            // offer (`no_enrolment`), back to the start of enrolment.
             let message = "That code does not match. Check the app and try again.";
             let shown = match account_label(&console).await {
                 Ok(label) => {
