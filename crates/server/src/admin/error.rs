@@ -1,5 +1,9 @@
 //! How administrative failures become HTTP answers, and the security
 //! counters they feed.
+//!
+//! Invariant: every refusal is the error table's JSON (`crate::error`),
+//! with one status per kind of failure; a server fault keeps its cause in
+//! the log and tells the client only that the operation failed.
 
 use crate::error::ApiError;
 use axum::http::StatusCode;

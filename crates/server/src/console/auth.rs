@@ -7,7 +7,7 @@ use super::session::{
     lenient_query, no_store, public_attempt, public_form, see_other, with_cookie, Console, Refusal,
     LOGIN,
 };
-use crate::admin::handlers::{cleared_cookie, session_cookie};
+use crate::admin::answer::{cleared_cookie, session_cookie};
 use crate::app::AppState;
 use crate::extract::client_ip;
 use axum::extract::{ConnectInfo, State};
