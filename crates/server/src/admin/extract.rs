@@ -34,8 +34,13 @@ use utoipa::openapi::path::Parameter;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-/// Largest admin request body, but for configuration drafts.
-pub const MAX_BODY: usize = 16 * 1024;
+/// Largest admin request body, but for configuration drafts: room for the
+/// longest string the document allows, and one character more, with every
+/// character escaped as JSON allows (`\uD83C\uDFFB`, 12 bytes a
+/// character): a webhook URL of 2049 characters takes 24 KiB, so that a
+/// value one past its limit is refused for its length (422), not for the
+/// body's (413).
+pub const MAX_BODY: usize = 64 * 1024;
 
 /// Largest draft body: the configuration plus its envelope.
 pub const MAX_DRAFT_BODY: usize = nexaguard_admin::sites::MAX_CONFIG_BYTES + 1024;

@@ -19,7 +19,9 @@ mod error;
 pub(crate) mod extract;
 pub(crate) mod guard;
 mod handlers;
+mod rules;
 pub(crate) mod signature;
+mod whole;
 
 use crate::app::AppState;
 use crate::ratelimit::Limiter;

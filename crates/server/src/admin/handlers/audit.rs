@@ -6,6 +6,7 @@
 
 use crate::admin::answer::{named, Export, JsonLines};
 use crate::admin::extract::{AdminQuery, AdminService, Caller};
+use crate::admin::{rules, whole};
 use crate::error::ApiError;
 use axum::body::Body;
 use axum::Json;
@@ -20,9 +21,13 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// Entries after this position in the chain; 0 (the start) by default.
+    #[param(schema_with = rules::after)]
+    #[serde(default, deserialize_with = "whole::query_u64")]
     pub after: Option<u64>,
     /// At most this many, 100 by default (1 to 500; fewer or more are
     /// taken as the nearest).
+    #[param(schema_with = rules::clamped_limit)]
+    #[serde(default, deserialize_with = "whole::query_u32")]
     pub limit: Option<u32>,
 }
 

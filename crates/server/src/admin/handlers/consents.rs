@@ -6,6 +6,7 @@
 
 use crate::admin::answer::{named, Export, JsonLinesOrCsv};
 use crate::admin::extract::{AdminQuery, AdminService, Caller, Ids};
+use crate::admin::{rules, whole};
 use crate::error::ApiError;
 use axum::body::Body;
 use axum::Json;
@@ -41,6 +42,8 @@ pub struct ConsentParams {
     pub to: Option<OffsetDateTime>,
     /// At most this many records (search: 1 to 500, fewer or more are
     /// taken as the nearest; 50 by default). The statistics ignore it.
+    #[param(schema_with = rules::clamped_limit)]
+    #[serde(default, deserialize_with = "whole::query_u32")]
     pub limit: Option<u32>,
     /// Ignored (the export's parameter, accepted here too).
     // Read by serde only: it is accepted so that one query string serves
@@ -72,6 +75,8 @@ pub struct ExportParams {
     pub to: Option<OffsetDateTime>,
     /// Ignored (the search's parameter, accepted here too): an export has
     /// every record that matches.
+    #[param(schema_with = rules::clamped_limit)]
+    #[serde(default, deserialize_with = "whole::query_u32")]
     pub limit: Option<u32>,
     /// `jsonl` (JSON Lines, the default) or `csv`.
     #[param(pattern = "^(jsonl|csv)$")]

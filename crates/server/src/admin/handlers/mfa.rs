@@ -5,6 +5,7 @@
 
 use crate::admin::answer::{named, WithSession};
 use crate::admin::extract::{AdminJson, AdminJsonOrDefault, AdminService, Caller, RequestBody};
+use crate::admin::rules;
 use crate::error::ApiError;
 use axum::Json;
 use nexaguard_access::csrf_token;
@@ -53,6 +54,7 @@ pub struct Enrolled {
 #[serde(deny_unknown_fields)]
 pub struct Confirmation {
     /// The authenticator's current code for the offered secret.
+    #[schema(schema_with = rules::totp_code)]
     pub code: String,
 }
 

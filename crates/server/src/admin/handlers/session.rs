@@ -10,6 +10,7 @@ use super::users::UserView;
 use crate::admin::answer::{named, SignedOut, WithSession};
 use crate::admin::extract::{AdminJson, AdminService, Caller, ClientNetwork, RequestBody};
 use crate::admin::guard::SessionCookie;
+use crate::admin::rules;
 use crate::error::ApiError;
 use axum::Json;
 use nexaguard_access::{csrf_token, Permission, Role};
@@ -48,6 +49,7 @@ pub struct PasswordChange {
     /// The password now.
     pub current_password: String,
     /// The new one: 12 characters or more, at most 1024 bytes.
+    #[schema(schema_with = rules::new_password)]
     pub new_password: String,
 }
 

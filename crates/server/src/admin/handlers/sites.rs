@@ -8,6 +8,7 @@
 use super::{refresh, rfc3339};
 use crate::admin::answer::{named, Created};
 use crate::admin::extract::{AdminJson, AdminService, Caller, Ids, RequestBody, MAX_DRAFT_BODY};
+use crate::admin::{rules, whole};
 use crate::app::AppState;
 use crate::error::ApiError;
 use axum::extract::State;
@@ -59,8 +60,10 @@ impl From<&Site> for SiteView {
 #[serde(deny_unknown_fields)]
 pub struct SiteRequest {
     /// Its display name.
+    #[schema(schema_with = rules::display_name)]
     pub name: String,
     /// The origins allowed to post consents (`https://www.example.com`).
+    #[schema(schema_with = rules::origins)]
     pub origins: Vec<String>,
 }
 
@@ -84,6 +87,8 @@ pub struct DraftView {
 pub struct DraftRequest {
     /// The revision the editor loaded (0: none yet); someone else's save
     /// since is a conflict.
+    #[schema(schema_with = rules::revision)]
+    #[serde(deserialize_with = "whole::json_u32")]
     pub revision: u32,
     /// The configuration (a `SiteConfig`; it need not be valid yet).
     #[schema(value_type = Object)]

@@ -7,6 +7,7 @@
 use super::rfc3339;
 use crate::admin::answer::{named, Created};
 use crate::admin::extract::{AdminJson, AdminService, Caller, RequestBody};
+use crate::admin::rules;
 use crate::error::ApiError;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -46,8 +47,10 @@ pub struct NewTenantView {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TenantRequest {
     /// Its display name.
+    #[schema(schema_with = rules::display_name)]
     pub name: String,
     /// The first owner's e-mail address, to invite.
+    #[schema(schema_with = rules::optional_email)]
     pub owner_email: Option<String>,
 }
 

@@ -6,6 +6,7 @@
 use super::{rfc3339, rfc3339_option};
 use crate::admin::answer::{named, Created, NoContent};
 use crate::admin::extract::{AdminJson, AdminService, Caller, Ids, RequestBody};
+use crate::admin::{rules, whole};
 use crate::error::ApiError;
 use axum::Json;
 use nexaguard_access::{Permission, Role};
@@ -73,8 +74,9 @@ pub struct NewTokenView {
     pub secret: String,
 }
 
-/// An API token to make.
-#[derive(Debug, Deserialize, ToSchema)]
+/// An API token to make. Its schema is [`rules::token_request`], which
+/// also says which step-up scopes each role may have.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TokenRequest {
     /// A name for people.
@@ -82,11 +84,20 @@ pub struct TokenRequest {
     /// The role it acts with; at most the caller's, never owner.
     pub role: Role,
     /// Days until it stops working.
+    #[serde(deserialize_with = "whole::json_u32")]
     pub expires_in_days: u32,
     /// Step-up permissions of the role the token may use; none by default.
     #[serde(default)]
     pub step_up_scopes: Vec<Permission>,
 }
+
+impl utoipa::PartialSchema for TokenRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        rules::token_request()
+    }
+}
+
+impl ToSchema for TokenRequest {}
 
 impl RequestBody for TokenRequest {}
 

@@ -8,6 +8,7 @@
 use super::rfc3339;
 use crate::admin::answer::{named, Created, NoContent};
 use crate::admin::extract::{AdminJson, AdminService, Caller, ClientNetwork, Ids, RequestBody};
+use crate::admin::rules;
 use crate::error::ApiError;
 use axum::Json;
 use nexaguard_access::{InvitationSecret, Role};
@@ -55,6 +56,7 @@ pub struct Acceptance {
     pub invitation: String,
     /// The new account's password: 12 characters or more, at most 1024
     /// bytes.
+    #[schema(schema_with = rules::new_password)]
     pub password: String,
 }
 
@@ -63,6 +65,7 @@ pub struct Acceptance {
 #[serde(deny_unknown_fields)]
 pub struct InvitationRequest {
     /// The invitee's e-mail address.
+    #[schema(schema_with = rules::email)]
     pub email: String,
     /// The role the account gets; at most the inviter's.
     pub role: Role,

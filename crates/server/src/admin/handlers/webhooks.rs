@@ -7,6 +7,7 @@
 use super::{rfc3339, rfc3339_option};
 use crate::admin::answer::{named, Created, NoContent};
 use crate::admin::extract::{AdminJson, AdminQuery, AdminService, Caller, Ids, RequestBody};
+use crate::admin::{rules, whole};
 use crate::error::ApiError;
 use axum::Json;
 use nexaguard_admin::webhooks::WebhookUpdate;
@@ -157,6 +158,7 @@ impl From<&Delivery> for DeliveryView {
 #[serde(deny_unknown_fields)]
 pub struct WebhookRequest {
     /// Where to post deliveries: `https://` and a public host.
+    #[schema(schema_with = rules::webhook_url)]
     pub url: String,
     /// Whether new consents are delivered; true by default.
     pub enabled: Option<bool>,
@@ -167,6 +169,7 @@ pub struct WebhookRequest {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct WebhookPatch {
     /// A new URL.
+    #[schema(schema_with = rules::optional_webhook_url)]
     pub url: Option<String>,
     /// Whether new consents are delivered.
     pub enabled: Option<bool>,
@@ -189,6 +192,7 @@ pub struct DeliveryParams {
     pub status: Option<String>,
     /// At most this many, 1 to 500; 50 by default.
     #[param(minimum = 1, maximum = 500)]
+    #[serde(default, deserialize_with = "whole::query_u32")]
     pub limit: Option<u32>,
 }
 
