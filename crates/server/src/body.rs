@@ -8,7 +8,10 @@
 //! 000); so the rest of an oversized body is read and thrown away, up to
 //! [`DRAIN_BYTES`] and [`DRAIN_TIME`], before the answer goes out, and the
 //! connection stays usable (HTTP/1.1 keep-alive, the HTTP/2 stream ends
-//! normally).
+//! normally). The same goes for any refusal made before the body is read
+//! (an admin route's authentication, a bad id in its path): [`shared`]
+//! lets the middleware that refuses, or runs the handler, read away what
+//! is left ([`drain_shared`]).
 //!
 //! Invariant: an error message says what is wrong in the request's own
 //! terms (the field by its JSON path, the kind of value expected) and
@@ -136,6 +139,16 @@ async fn read(body: Body, max: usize, what: &str) -> Result<Bytes, ApiError> {
 /// Reads and throws away what is left of a body, within [`DRAIN_BYTES`]
 /// and [`DRAIN_TIME`].
 async fn drain(mut stream: BodyDataStream) {
+    drain_stream(&mut stream).await;
+}
+
+/// [`drain`] for a whole request body, for a refusal that never reads it
+/// (see the module's invariant).
+pub(crate) async fn drain_body(body: Body) {
+    drain(body.into_data_stream()).await;
+}
+
+async fn drain_stream(stream: &mut BodyDataStream) {
     let mut drained = 0usize;
     let _ = tokio::time::timeout(DRAIN_TIME, async {
         while let Some(Ok(chunk)) = stream.next().await {
@@ -146,6 +159,29 @@ async fn drain(mut stream: BodyDataStream) {
         }
     })
     .await;
+}
+
+/// What is left of a request body handed on by [`shared`].
+pub(crate) type Rest = std::sync::Arc<tokio::sync::Mutex<BodyDataStream>>;
+
+/// `body` as a body to hand on, and a handle on what the reader leaves of
+/// it: a handler that is refused before it reads (or that stops early)
+/// leaves the rest to [`drain_shared`].
+pub(crate) fn shared(body: Body) -> (Body, Rest) {
+    let rest: Rest = std::sync::Arc::new(tokio::sync::Mutex::new(body.into_data_stream()));
+    let stream = futures_util::stream::unfold(std::sync::Arc::clone(&rest), |rest| async move {
+        let next = rest.lock().await.next().await;
+        next.map(|chunk| (chunk, rest))
+    });
+    (Body::from_stream(stream), rest)
+}
+
+/// Reads away what the reader of a [`shared`] body left of it, within
+/// [`DRAIN_BYTES`] and [`DRAIN_TIME`], so that the client receives the
+/// answer (see the module's invariant). A body read to its end costs
+/// nothing here.
+pub(crate) async fn drain_shared(rest: &Rest) {
+    drain_stream(&mut *rest.lock().await).await;
 }
 
 /// [`json`] past the headers and the size limit: the bytes as `T`, with

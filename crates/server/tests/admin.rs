@@ -1565,6 +1565,45 @@ async fn the_openapi_document_describes_every_admin_route_as_the_server_answers_
     }
 }
 
+#[tokio::test]
+async fn a_method_a_path_does_not_have_is_refused_in_the_error_shape_with_allow() {
+    let env = env().await;
+    let client = Client::default();
+    for (method, path, allow) in [
+        (Method::PUT, "/session", "GET,POST,DELETE"),
+        (
+            Method::GET,
+            "/tokens/00000000-0000-0000-0000-000000000000",
+            "DELETE",
+        ),
+        (Method::PATCH, "/sites", "GET,POST"),
+    ] {
+        let answer = client
+            .call(&env, method.clone(), path, Some(json!({"x": 1})))
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        assert_eq!(answer.code(), "method_not_allowed", "{method} {path}");
+        let allowed: Vec<&str> = answer.headers[header::ALLOW]
+            .to_str()
+            .unwrap()
+            .split(',')
+            .map(str::trim)
+            .collect();
+        let mut expected: Vec<&str> = allow.split(',').collect();
+        if expected.contains(&"GET") {
+            expected.push("HEAD");
+        }
+        for method in &expected {
+            assert!(allowed.contains(method), "{path}: {allowed:?}");
+        }
+        assert_eq!(allowed.len(), expected.len(), "{path}: {allowed:?}");
+    }
+}
+
 fn consent_event(site_key: &str, purposes: &[u32], country_hint: &str) -> Value {
     json!({
         "eventId": Uuid::new_v4(),

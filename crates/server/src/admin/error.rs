@@ -7,7 +7,23 @@
 
 use crate::error::ApiError;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use nexaguard_admin::AdminError;
+
+/// A method the admin path does not have: `405 method_not_allowed`.
+#[derive(Debug)]
+pub struct MethodNotAllowed;
+
+impl IntoResponse for MethodNotAllowed {
+    fn into_response(self) -> Response {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this path does not take that method; `Allow` lists those it takes",
+        )
+        .into_response()
+    }
+}
 
 impl From<AdminError> for ApiError {
     fn from(error: AdminError) -> Self {

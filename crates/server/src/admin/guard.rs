@@ -38,16 +38,27 @@ pub struct SessionCookie(pub SessionSecret);
 /// Runs the checks; on routes that are not `Public` the handler finds the
 /// [`Principal`] (and, for a cookie, the [`SessionCookie`]) in the request
 /// extensions.
+///
+/// Whatever the handler leaves of the request body (all of it when the
+/// guard refuses, or an extractor before the body does) is read away
+/// before the answer goes out: a server that answers and closes while the
+/// client is still sending makes the client see a reset instead of the
+/// answer (`crate::body`).
 pub async fn guard(
     State((state, access)): State<(AppState, Access)>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
-    match authorize(&state, access, peer, &mut request).await {
+    let (parts, body) = request.into_parts();
+    let (body, rest) = crate::body::shared(body);
+    let mut request = Request::from_parts(parts, body);
+    let response = match authorize(&state, access, peer, &mut request).await {
         Ok(()) => next.run(request).await,
         Err(error) => error.into_response(),
-    }
+    };
+    crate::body::drain_shared(&rest).await;
+    response
 }
 
 async fn authorize(

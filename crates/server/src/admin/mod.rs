@@ -194,17 +194,39 @@ admin_routes! {
         () => Json<nexaguard_admin::keys::RotationReport>, errors [] => keys::rotate_keys;
 }
 
-/// The admin router, each route behind its guard.
+/// The admin router, each route behind its guard. A method a path does not
+/// have is answered `405` in the error shape, with `Allow`, after reading
+/// the body away (see [`method_not_allowed`]).
 pub fn router(state: &AppState) -> Router<AppState> {
-    let mut router = Router::new();
+    let mut paths: std::collections::BTreeMap<&'static str, MethodRouter<AppState>> =
+        std::collections::BTreeMap::new();
     for (route, handler) in routes().into_iter().zip(handlers()) {
         let guarded = handler.route_layer(axum::middleware::from_fn_with_state(
             (state.clone(), route.access),
             guard::guard,
         ));
-        router = router.route(&format!("{PREFIX}{}", route.path), guarded);
+        let methods = match paths.remove(route.path) {
+            Some(methods) => methods.merge(guarded),
+            None => guarded,
+        };
+        paths.insert(route.path, methods);
     }
-    router
+    paths
+        .into_iter()
+        .fold(Router::new(), |router, (path, methods)| {
+            router.route(
+                &format!("{PREFIX}{path}"),
+                methods.fallback(method_not_allowed),
+            )
+        })
+}
+
+/// `405` for a method the path does not have (axum adds `Allow`). The body
+/// is read away first: answering while the client still sends it would
+/// make the client see a reset rather than the answer (`crate::body`).
+async fn method_not_allowed(request: axum::extract::Request) -> error::MethodNotAllowed {
+    crate::body::drain_body(request.into_body()).await;
+    error::MethodNotAllowed
 }
 
 /// Opens the administration service of the installation in `data_dir` on
