@@ -77,6 +77,9 @@ impl Admin {
         limit: u32,
     ) -> Result<Vec<AuditEntry>, AdminError> {
         principal.require(Permission::ViewAudit)?;
+        // Positions are signed 64-bit numbers in the store: nothing lies
+        // past the largest, so a larger `after` is asked as that one.
+        let after = after.min(i64::MAX.unsigned_abs());
         Ok(self
             .store
             .audit_entries(principal.chain(), after, limit.clamp(1, MAX_READ))

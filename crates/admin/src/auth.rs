@@ -31,7 +31,7 @@ pub struct SignedIn {
 }
 
 /// The second-factor state of a fresh session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NextStep {
     /// Nothing: the session may act.
@@ -509,7 +509,7 @@ impl Admin {
         let sealed = user
             .totp_pending_sealed
             .clone()
-            .ok_or_else(|| AdminError::invalid("no_enrolment", "start an enrolment first"))?;
+            .ok_or_else(|| AdminError::state("no_enrolment", "start an enrolment first"))?;
         let secret = self.open_totp(&user, &sealed).await?;
         let now = OffsetDateTime::now_utc();
         let step = match secret.verify(code, unix_seconds(now), None) {

@@ -61,6 +61,49 @@ pub struct ConsentRecord {
     pub impression: Option<Impression>,
 }
 
+/// The record's schema: the event's own (which refuses unknown fields)
+/// with `impression` added, since the event is flattened into the record.
+/// A derived `allOf` of the two would describe no record with an
+/// impression, the event's schema admitting no other field.
+impl utoipa::PartialSchema for ConsentRecord {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{OneOfBuilder, Schema, Type};
+        use utoipa::openapi::{ObjectBuilder, Ref, RefOr};
+        let mut schema = <ConsentEvent as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.description = Some(
+                "A consent record: the event as recorded and, when it names a stored \
+                 impression, that impression (absent otherwise)."
+                    .to_owned(),
+            );
+            object.properties.insert(
+                "impression".to_owned(),
+                OneOfBuilder::new()
+                    .item(ObjectBuilder::new().schema_type(Type::Null))
+                    .item(Ref::from_schema_name("Impression"))
+                    .into(),
+            );
+        }
+        schema
+    }
+}
+
+impl utoipa::ToSchema for ConsentRecord {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <ConsentEvent as utoipa::ToSchema>::schemas(schemas);
+        schemas.push((
+            "Impression".to_owned(),
+            <Impression as utoipa::PartialSchema>::schema(),
+        ));
+        <Impression as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
@@ -110,7 +153,7 @@ impl std::fmt::Debug for ConsentExport {
 }
 
 /// Opt-in counts of one group.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Rate {
     /// Events in the group.
@@ -122,7 +165,7 @@ pub struct Rate {
 }
 
 /// Consent statistics of a site environment over a time range.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConsentStats {
     /// Events counted.
@@ -380,14 +423,9 @@ impl Admin {
                     .map_err(|_| AdminError::invalid("bad_token", "that is not a consent token"))
             })
             .transpose()?;
-        if let (Some(from), Some(to)) = (filter.from, filter.to) {
-            if from >= to {
-                return Err(AdminError::invalid(
-                    "bad_range",
-                    "`from` must be before `to`",
-                ));
-            }
-        }
+        // A range that ends where or before it starts holds no record: the
+        // store's query (at or after `from`, before `to`) finds none, as it
+        // does for any range nothing was recorded in.
         Ok(ConsentQuery {
             site,
             environment,

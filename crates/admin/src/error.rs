@@ -80,6 +80,19 @@ pub enum AdminError {
     /// The change contradicts the stored state.
     #[error("{0}")]
     Conflict(String),
+    /// The request is well-formed and allowed, but the stored state does
+    /// not permit it (yet): nothing to publish, nothing staged, no
+    /// enrolment offered, an expired invitation, a limit reached. Unlike
+    /// [`AdminError::Invalid`], the same request may succeed once the
+    /// state changes; over HTTP both this and [`AdminError::Conflict`] are
+    /// a conflict (409).
+    #[error("{message}")]
+    State {
+        /// A stable code.
+        code: &'static str,
+        /// What stands in the way.
+        message: String,
+    },
     /// The store failed.
     #[error("store: {0}")]
     Store(StoreError),
@@ -106,6 +119,14 @@ impl AdminError {
         }
     }
 
+    /// The stored state does not permit the request (yet).
+    pub fn state(code: &'static str, message: impl Into<String>) -> Self {
+        AdminError::State {
+            code,
+            message: message.into(),
+        }
+    }
+
     /// The stable code of the error answer.
     pub fn code(&self) -> &'static str {
         match self {
@@ -124,7 +145,7 @@ impl AdminError {
             AdminError::ReplayedCode => "replayed_code",
             AdminError::Forbidden(_) => "forbidden",
             AdminError::NotFound(_) => "not_found",
-            AdminError::Invalid { code, .. } => code,
+            AdminError::Invalid { code, .. } | AdminError::State { code, .. } => code,
             AdminError::Conflict(_) => "conflict",
             AdminError::Store(_) => "store_unavailable",
             AdminError::Keyring(_) => "key_ring_error",

@@ -319,7 +319,7 @@ pub struct KeyRingStatus {
 }
 
 /// What a key rotation did.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RotationReport {
     /// The key-encryption key now in use.

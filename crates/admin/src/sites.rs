@@ -21,7 +21,7 @@ pub const MAX_CONFIG_BYTES: usize = 256 * 1024;
 const MAX_ORIGINS: usize = 50;
 
 /// The outcome of validating a configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Validation {
     /// Whether it may be published.
     pub valid: bool,
@@ -32,7 +32,7 @@ pub struct Validation {
 }
 
 /// One vendor of the preview.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VendorPreview {
     /// GVL id.
@@ -48,7 +48,7 @@ pub struct VendorPreview {
 }
 
 /// One difference between two configurations.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Change {
     /// The JSON path (`vendors`, `languages.en.title`).
     pub path: String,
@@ -59,7 +59,7 @@ pub struct Change {
 }
 
 /// What a promotion would change, or changed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Promotion {
     /// The staging version promoted.
@@ -73,7 +73,11 @@ pub struct Promotion {
 }
 
 /// Checks a site's origins: `https://host[:port]` (or `http://localhost`
-/// for development), no path, at most [`MAX_ORIGINS`].
+/// and `http://127.0.0.1` for development), no path, at most
+/// [`MAX_ORIGINS`]. The host is a name or IPv4 address (letters, digits,
+/// `.`, `-`) or an IPv6 address in brackets, at most 253 bytes with the
+/// port; the port is 1 to 5 digits. An origin is compared with the
+/// browser's `Origin` header, so anything else could never match one.
 pub fn check_origins(origins: &[String]) -> Result<(), AdminError> {
     if origins.len() > MAX_ORIGINS {
         return Err(AdminError::invalid(
@@ -82,21 +86,14 @@ pub fn check_origins(origins: &[String]) -> Result<(), AdminError> {
         ));
     }
     for origin in origins {
-        let host = match origin.strip_prefix("https://") {
+        let rest = match origin.strip_prefix("https://") {
             Some(rest) => Some(rest),
             // Plain http only for a developer's own machine.
             None => origin
                 .strip_prefix("http://")
                 .filter(|rest| matches!(rest.split(':').next(), Some("localhost" | "127.0.0.1"))),
         };
-        let valid = host.is_some_and(|host| {
-            !host.is_empty()
-                && host.len() <= 253
-                && host
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-        });
-        if !valid {
+        if !rest.is_some_and(|rest| rest.len() <= 253 && is_host_and_port(rest)) {
             return Err(AdminError::invalid(
                 "bad_origin",
                 format!("{origin:?} is not an origin like https://www.example.com"),
@@ -104,6 +101,30 @@ pub fn check_origins(origins: &[String]) -> Result<(), AdminError> {
         }
     }
     Ok(())
+}
+
+/// `host[:port]` of an origin: see [`check_origins`].
+fn is_host_and_port(text: &str) -> bool {
+    let (host, port) = match text.strip_prefix('[') {
+        Some(bracketed) => match bracketed.split_once(']') {
+            Some((ipv6, port)) if ipv6.parse::<std::net::Ipv6Addr>().is_ok() => ("[]", port),
+            _ => return false,
+        },
+        None => match text.find(':') {
+            Some(colon) => text.split_at(colon),
+            None => (text, ""),
+        },
+    };
+    let host_ok = host == "[]"
+        || (!host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-')));
+    let port_ok = port.is_empty()
+        || port.strip_prefix(':').is_some_and(|digits| {
+            (1..=5).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+        });
+    host_ok && port_ok
 }
 
 impl Admin {
@@ -290,7 +311,7 @@ impl Admin {
             .store
             .draft(site.id)
             .await?
-            .ok_or_else(|| AdminError::invalid("no_draft", "save a draft first"))?;
+            .ok_or_else(|| AdminError::state("no_draft", "save a draft first"))?;
         let validation = self.validate(&draft.config_json);
         if !validation.valid {
             return Err(AdminError::invalid(
@@ -382,7 +403,7 @@ impl Admin {
             .store
             .latest_config(site, Environment::Staging)
             .await?
-            .ok_or_else(|| AdminError::invalid("nothing_staged", "publish to staging first"))?;
+            .ok_or_else(|| AdminError::state("nothing_staged", "publish to staging first"))?;
         let production = self
             .store
             .latest_config(site, Environment::Production)

@@ -87,7 +87,9 @@ impl Admin {
                     return Err(AdminError::ScopeRequired(*scope));
                 }
                 if expires_at > *parent_expiry {
-                    return Err(AdminError::invalid(
+                    // The request is fine; the token asking expires
+                    // sooner: a conflict with its own stored expiry.
+                    return Err(AdminError::state(
                         "bad_expiry",
                         "a token cannot outlive the token that makes it",
                     ));

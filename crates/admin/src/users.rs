@@ -340,7 +340,7 @@ impl Admin {
             ));
         }
         if invitation.expires_at <= OffsetDateTime::now_utc() {
-            return Err(AdminError::invalid(
+            return Err(AdminError::state(
                 "invitation_expired",
                 "the invitation has expired",
             ));

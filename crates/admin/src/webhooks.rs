@@ -428,7 +428,7 @@ impl Admin {
         let tenant = self.webhook_site(principal, site).await?;
         let url = check_url(url, self.loopback_allowed())?;
         if self.store.webhooks(tenant, site).await?.len() >= MAX_WEBHOOKS_PER_SITE {
-            return Err(AdminError::invalid(
+            return Err(AdminError::state(
                 "too_many_webhooks",
                 format!("a site has at most {MAX_WEBHOOKS_PER_SITE} webhooks"),
             ));

@@ -12,25 +12,29 @@ use crate::event::{AuditEvent, ChainId};
 pub(crate) const ENTRY_DOMAIN: &[u8] = b"nexaguard-audit-v1";
 
 /// A stored entry: the event plus its place in the chain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// The entry's id.
     pub id: Uuid,
-    /// The chain it belongs to.
+    /// The chain it belongs to: `platform`, or the tenant's id.
+    #[schema(value_type = String)]
     pub chain: ChainId,
     /// Its position in the chain: 1, 2, ... with no gaps.
     pub seq: u64,
     /// When it was recorded.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: OffsetDateTime,
     /// What happened.
     #[serde(flatten)]
     pub event: AuditEvent,
     /// The previous entry's hash; all zero for the first entry.
     #[serde(with = "hex_bytes")]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub prev_hash: [u8; 32],
     /// This entry's hash (see the crate docs for what it covers).
     #[serde(with = "hex_bytes")]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub hash: [u8; 32],
 }
 

@@ -307,15 +307,18 @@ impl FromStr for ChainId {
 text_serde!(ChainId);
 
 /// An event to append: what the caller knows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     /// What happened.
+    #[schema(value_type = String, example = "site.created")]
     pub action: Action,
     /// Who did it.
+    #[schema(value_type = String, example = "user:6f9619ff-8b86-d011-b42d-00c04fc964ff")]
     pub actor: Actor,
     /// What it was done to, e.g. `"user:{uuid}"` or `"site:{uuid}"`.
     pub target: String,
     /// How it ended.
+    #[schema(value_type = String, example = "success")]
     pub outcome: Outcome,
     /// The client's coarse network (e.g. a /24 prefix), when known. Never a
     /// full address: the log outlives retention periods.

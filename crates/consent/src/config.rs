@@ -415,7 +415,7 @@ fn default_lifetime() -> u32 {
 }
 
 /// One problem in a configuration, with the JSON path it concerns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ConfigProblem {
     /// Where: `vendors[3]`, `languages.de.title`.
     pub path: String,

@@ -6,12 +6,16 @@
 //! [`PathParams`] answers a path that cannot be read (a segment that is not
 //! UTF-8 once percent-decoded) like any unknown path: `404 not_found` in
 //! JSON, without the parser's words.
+//!
+//! Invariant: the client's address is read in one place, [`client_ip`]
+//! (also behind [`ClientIp`]), so that the rate limits, the audit log's
+//! networks and the regions agree on who the client is.
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::{ConnectInfo, FromRequestParts, Path};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
 
@@ -32,6 +36,30 @@ where
             .await
             .map(|Path(value)| PathParams(value))
             .map_err(ApiError::from)
+    }
+}
+
+/// The client's address, as [`client_ip`] reads it, for handlers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let ConnectInfo(peer) = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| {
+                // The listener always provides the peer; without it the
+                // router was served without connect info, a bug.
+                tracing::error!(error = %rejection.body_text(), "no peer address on the request");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the request could not be handled",
+                )
+            })?;
+        Ok(ClientIp(client_ip(state, &parts.headers, peer)))
     }
 }
 

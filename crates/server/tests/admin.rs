@@ -207,6 +207,14 @@ async fn every_route_with_every_role_is_allowed_or_refused_as_the_table_says() {
                     answer.status,
                     String::from_utf8_lossy(&answer.body)
                 );
+                if answer.status.is_success() {
+                    assert_eq!(
+                        answer.status.as_u16(),
+                        route.doc.status,
+                        "{role} on {} {path}: the success the table declares",
+                        route.method
+                    );
+                }
             } else {
                 assert_eq!(
                     answer.status,
@@ -1290,9 +1298,29 @@ async fn the_operator_creates_tenants_and_rotates_keys_and_secrets_still_open() 
     );
 }
 
+/// Every `$ref` in `value`, wherever it is.
+fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value.as_str()) {
+                    ("$ref", Some(target)) => out.push(target),
+                    _ => refs(value, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| refs(item, out)),
+        _ => {}
+    }
+}
+
+/// The routes whose body may be left out: an empty body means defaults.
+const OPTIONAL_BODIES: [(&str, &str); 1] = [("POST", "/mfa/enrolment")];
+
 #[tokio::test]
-async fn the_openapi_document_lists_every_admin_route() {
+async fn the_openapi_document_describes_every_admin_route_as_the_server_answers_it() {
     let env = env().await;
+    let t = tenant(&env, "acme").await;
     let doc = send(
         &env.app,
         Request::get("/v1/openapi.json")
@@ -1301,6 +1329,7 @@ async fn the_openapi_document_lists_every_admin_route() {
     )
     .await
     .json();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(schemes["session"]["type"], "apiKey");
     assert_eq!(schemes["session"]["in"], "cookie");
@@ -1309,15 +1338,27 @@ async fn the_openapi_document_lists_every_admin_route() {
     assert_eq!(schemes["csrf"]["name"], "x-csrf-token");
     assert_eq!(schemes["apiToken"]["type"], "http");
     assert_eq!(schemes["apiToken"]["scheme"], "bearer");
+    // Every reference, in the paths and in the components, names a
+    // schema the document has.
+    let mut targets = Vec::new();
+    refs(&doc, &mut targets);
+    assert!(!targets.is_empty());
+    for target in targets {
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("{target} is not a component schema"));
+        assert!(schemas.contains_key(name), "{target} does not resolve");
+    }
     for route in routes() {
         let path = format!("{PREFIX}{}", route.path);
         let method = route.method.as_str().to_lowercase();
         let operation = &doc["paths"][&path][&method];
+        assert!(operation.is_object(), "{method} {path} missing");
         let security = operation["security"]
             .as_array()
             .cloned()
             .unwrap_or_default();
-        if matches!(route.access, nexaguard_server::admin::Access::Public) {
+        if matches!(route.access, Access::Public) {
             assert_eq!(security, vec![json!({})], "{method} {path}: open to anyone");
         } else {
             let session = if method == "get" {
@@ -1327,11 +1368,11 @@ async fn the_openapi_document_lists_every_admin_route() {
             };
             assert_eq!(
                 security,
-                vec![session, json!({"apiToken": []})],
-                "{method} {path}: a session (with the CSRF header for changes) or a token"
+                vec![json!({"apiToken": []}), session],
+                "{method} {path}: a token, or a session (with the CSRF header for changes)"
             );
         }
-        assert!(operation.is_object(), "{method} {path} missing");
+        // Path parameters: one UUID per placeholder.
         let names: Vec<&str> = path
             .split('/')
             .filter_map(|p| p.strip_prefix('{')?.strip_suffix('}'))
@@ -1340,25 +1381,227 @@ async fn the_openapi_document_lists_every_admin_route() {
             .as_array()
             .cloned()
             .unwrap_or_default();
+        let in_path: Vec<&Value> = params.iter().filter(|p| p["in"] == "path").collect();
         assert_eq!(
-            params.len(),
+            in_path.len(),
             names.len(),
             "{method} {path}: one parameter per placeholder"
         );
-        for param in &params {
+        for param in in_path {
             assert!(
                 names.contains(&param["name"].as_str().unwrap()),
                 "{method} {path}"
             );
+            assert_eq!(param["required"], true, "{method} {path}");
             assert_eq!(param["schema"]["type"], "string", "{method} {path}");
             assert_eq!(param["schema"]["format"], "uuid", "{method} {path}");
         }
-        let takes_body = ["post", "put", "patch"].contains(&method.as_str());
+        // Query parameters where the handler reads a query, and none else.
+        let in_query: Vec<&str> = params
+            .iter()
+            .filter(|p| p["in"] == "query")
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        let expected: &[&str] = match route.path {
+            "/sites/{site}/consents" | "/sites/{site}/stats" | "/sites/{site}/consents/export" => {
+                &[
+                    "environment",
+                    "token",
+                    "eventId",
+                    "from",
+                    "to",
+                    "limit",
+                    "format",
+                ]
+            }
+            "/sites/{site}/webhooks/{webhook}/deliveries" => &["status", "limit"],
+            "/audit" => &["after", "limit"],
+            _ => &[],
+        };
+        assert_eq!(in_query, expected, "{method} {path}: query parameters");
+        // The success answer, with its schema, and nothing blanket.
+        let responses = operation["responses"].as_object().unwrap();
+        for status in responses.keys() {
+            assert!(
+                status.parse::<u16>().is_ok(),
+                "{method} {path}: {status} is not one status"
+            );
+        }
+        let success = &responses[&route.doc.status.to_string()];
+        let successes = responses
+            .keys()
+            .filter(|status| status.starts_with('2'))
+            .count();
+        assert_eq!(successes, 1, "{method} {path}: one success status");
+        if route.doc.status == 204 {
+            assert!(success["content"].is_null(), "{method} {path}");
+        } else {
+            let content = success["content"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{method} {path}: the success answer has no content"));
+            assert!(!content.is_empty(), "{method} {path}");
+            for (media_type, body) in content {
+                assert!(
+                    body["schema"].is_object(),
+                    "{method} {path}: {media_type} without a schema"
+                );
+            }
+            if !path.ends_with("/export") {
+                let schema = &content["application/json"]["schema"];
+                assert!(
+                    schema["$ref"].is_string() || schema["items"]["$ref"].is_string(),
+                    "{method} {path}: the answer's schema is a named component"
+                );
+            }
+        }
+        // Every refusal in the error shape, with the statuses the guard
+        // gives for the route's access.
+        for (status, response) in responses.iter().filter(|(s, _)| !s.starts_with('2')) {
+            assert_eq!(
+                response["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/ErrorBody",
+                "{method} {path}: {status}"
+            );
+        }
+        let declares = |status: &str| responses.contains_key(status);
+        match route.access {
+            Access::Public => assert!(declares("429"), "{method} {path}: rate limited"),
+            Access::SignedIn | Access::Permission(_) => {
+                assert!(declares("401") && declares("403"), "{method} {path}")
+            }
+        }
+        if !names.is_empty() {
+            assert!(declares("404"), "{method} {path}: ids that name nothing");
+        }
+        // The body: required, with its schema and required fields, exactly
+        // where the server reads one.
+        let body = &operation["requestBody"];
+        let optional = OPTIONAL_BODIES.contains(&(route.method.as_str(), route.path));
+        if body.is_null() {
+            assert!(!optional, "{method} {path}: the optional body is missing");
+        } else {
+            let schema = &body["content"]["application/json"]["schema"];
+            assert!(
+                schema["$ref"].is_string(),
+                "{method} {path}: the body's schema is not a named component"
+            );
+            assert_eq!(body["required"], !optional, "{method} {path}");
+            for status in ["400", "413", "415", "422"] {
+                assert!(declares(status), "{method} {path}: {status} for bad bodies");
+            }
+        }
+        // What the server does agrees: a route with a required body
+        // refuses a request without one (415), a route without a body
+        // never answers 415.
+        if matches!(route.access, Access::Permission(p) if !Role::Owner.allows(p)) {
+            continue; // The operator's: refused before the body.
+        }
+        if route.method == Method::GET || route.method == Method::DELETE {
+            assert!(body.is_null(), "{method} {path}: a body on a {method}");
+            continue;
+        }
+        let mut request = t
+            .owner
+            .request(route.method.clone(), &fill(route.path, &t), None);
+        *request.body_mut() = Body::from("x");
+        request
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, "text/plain".parse().unwrap());
+        let answer = send(&env.app, request).await;
         assert_eq!(
-            operation["requestBody"]["content"]["application/json"].is_object(),
-            takes_body,
-            "{method} {path}: JSON bodies declared"
+            answer.status == StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            !body.is_null(),
+            "{method} {path}: {} {}",
+            answer.status,
+            answer.text()
         );
+        // The fields the server requires are the schema's required ones:
+        // an empty object is refused naming the first, or not for that.
+        let Some(name) = body["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        else {
+            continue;
+        };
+        let component = &schemas[name];
+        // A schema that adds alternatives (the token's) lists its fields
+        // in its first part.
+        let object = if component["allOf"].is_array() {
+            &component["allOf"][0]
+        } else {
+            component
+        };
+        let required: Vec<&str> = object["required"]
+            .as_array()
+            .map(|r| r.iter().map(|f| f.as_str().unwrap()).collect())
+            .unwrap_or_default();
+        let answer = t
+            .owner
+            .call(
+                &env,
+                route.method.clone(),
+                &fill(route.path, &t),
+                Some(json!({})),
+            )
+            .await;
+        let message = answer.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        match message
+            .strip_prefix("the field `")
+            .and_then(|rest| rest.strip_suffix("` is required"))
+        {
+            Some(field) => assert!(
+                required.contains(&field),
+                "{method} {path}: the server requires `{field}`, {name} lists {required:?}"
+            ),
+            None => assert!(
+                required.is_empty(),
+                "{method} {path}: {name} requires {required:?}, the server took {{}}: {} {}",
+                answer.status,
+                answer.text()
+            ),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_method_a_path_does_not_have_is_refused_in_the_error_shape_with_allow() {
+    let env = env().await;
+    let client = Client::default();
+    for (method, path, allow) in [
+        (Method::PUT, "/session", "GET,POST,DELETE"),
+        (
+            Method::GET,
+            "/tokens/00000000-0000-0000-0000-000000000000",
+            "DELETE",
+        ),
+        (Method::PATCH, "/sites", "GET,POST"),
+    ] {
+        let answer = client
+            .call(&env, method.clone(), path, Some(json!({"x": 1})))
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        assert_eq!(answer.code(), "method_not_allowed", "{method} {path}");
+        let allowed: Vec<&str> = answer.headers[header::ALLOW]
+            .to_str()
+            .unwrap()
+            .split(',')
+            .map(str::trim)
+            .collect();
+        let mut expected: Vec<&str> = allow.split(',').collect();
+        if expected.contains(&"GET") {
+            expected.push("HEAD");
+        }
+        for method in &expected {
+            assert!(allowed.contains(method), "{path}: {allowed:?}");
+        }
+        assert_eq!(allowed.len(), expected.len(), "{path}: {allowed:?}");
     }
 }
 
@@ -1868,7 +2111,9 @@ async fn a_token_cannot_mint_a_stronger_or_longer_lived_token_or_outlive_its_par
         json!({"name": "x", "role": "admin", "expiresInDays": 365}),
     )
     .await;
-    assert_eq!(longer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The request is well-formed; the parent's own expiry stands in the
+    // way: a conflict.
+    assert_eq!(longer.status, StatusCode::CONFLICT);
     assert_eq!(longer.code(), "bad_expiry");
     // Not with a step-up scope it does not hold.
     let stronger = make_token(

@@ -1,9 +1,29 @@
 //! How administrative failures become HTTP answers, and the security
 //! counters they feed.
+//!
+//! Invariant: every refusal is the error table's JSON (`crate::error`),
+//! with one status per kind of failure; a server fault keeps its cause in
+//! the log and tells the client only that the operation failed.
 
 use crate::error::ApiError;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use nexaguard_admin::AdminError;
+
+/// A method the admin path does not have: `405 method_not_allowed`.
+#[derive(Debug)]
+pub struct MethodNotAllowed;
+
+impl IntoResponse for MethodNotAllowed {
+    fn into_response(self) -> Response {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this path does not take that method; `Allow` lists those it takes",
+        )
+        .into_response()
+    }
+}
 
 impl From<AdminError> for ApiError {
     fn from(error: AdminError) -> Self {
@@ -24,7 +44,7 @@ impl From<AdminError> for ApiError {
             | AdminError::Forbidden(_) => StatusCode::FORBIDDEN,
             AdminError::NotFound(_) => StatusCode::NOT_FOUND,
             AdminError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AdminError::Conflict(_) => StatusCode::CONFLICT,
+            AdminError::Conflict(_) | AdminError::State { .. } => StatusCode::CONFLICT,
             AdminError::Store(_) | AdminError::Keyring(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         count(&error);

@@ -30,23 +30,25 @@ pub const SESSION_COOKIE: &str = "__Host-nexaguard_session";
 /// The header cookie-authenticated changes carry the CSRF token in.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// The client's network, for handlers of public routes (audit entries).
-#[derive(Debug, Clone)]
-pub struct ClientNetwork(pub String);
-
 /// The session secret of a cookie-authenticated request (to derive the
 /// CSRF token the console needs).
 #[derive(Debug, Clone)]
 pub struct SessionCookie(pub SessionSecret);
 
-/// Runs the checks; the handler sees a [`Principal`] (or, on public
-/// routes, a [`ClientNetwork`]) in the request extensions.
+/// Runs the checks; on routes that are not `Public` the handler finds the
+/// [`Principal`] (and, for a cookie, the [`SessionCookie`]) in the request
+/// extensions.
+///
+/// Whatever the handler leaves of the request body (all of it when the
+/// guard refuses) is read away by the edge before the answer goes out
+/// (`crate::body`'s invariant).
 pub async fn guard(
     State((state, access)): State<(AppState, Access)>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
+    let mut request = request;
     match authorize(&state, access, peer, &mut request).await {
         Ok(()) => next.run(request).await,
         Err(error) => error.into_response(),
@@ -82,7 +84,6 @@ async fn authorize(
             error.retry_after = Some(wait.as_secs().max(1));
             return Err(error);
         }
-        request.extensions_mut().insert(ClientNetwork(network));
         return Ok(());
     }
     let (principal, cookie) = authenticate(http, request.headers(), network).await?;

@@ -7,7 +7,7 @@ use super::session::{
     lenient_query, no_store, public_attempt, public_form, see_other, with_cookie, Console, Refusal,
     LOGIN,
 };
-use crate::admin::handlers::{cleared_cookie, session_cookie};
+use crate::admin::answer::{cleared_cookie, session_cookie};
 use crate::app::AppState;
 use crate::extract::client_ip;
 use axum::extract::{ConnectInfo, State};
@@ -428,9 +428,10 @@ async fn enrol(
                 .insert(header::SET_COOKIE, session_cookie(&enrolled.session));
             response
         }
-        Err(AdminError::BadCode | AdminError::Invalid { .. }) => {
+        Err(AdminError::BadCode | AdminError::Invalid { .. } | AdminError::State { .. }) => {
             // The same secret again: a typo must not cost a new scan (nor,
-            // for a replacement, the password and code again).
+            // for a replacement, the password and code again). Without an
+            // offer (`no_enrolment`), back to the start of enrolment.
             let message = "That code does not match. Check the app and try again.";
             let shown = match account_label(&console).await {
                 Ok(label) => {

@@ -112,7 +112,7 @@ async fn accept(
     {
         Ok(user) => user,
         // A weak password, or an invitation past its date.
-        Err(AdminError::Invalid { message, .. }) => {
+        Err(AdminError::Invalid { message, .. } | AdminError::State { message, .. }) => {
             return again(StatusCode::UNPROCESSABLE_ENTITY, &message);
         }
         Err(AdminError::NotFound(_)) => return invalid_link(),

@@ -187,7 +187,7 @@ pub fn with_cookie(mut response: Response, session: Option<&SessionSecret>) -> R
     if let Some(session) = session {
         response.headers_mut().insert(
             axum::http::header::SET_COOKIE,
-            crate::admin::handlers::session_cookie(session),
+            crate::admin::answer::session_cookie(session),
         );
     }
     response
