@@ -314,7 +314,9 @@ impl Admin {
             .ok_or_else(|| AdminError::state("no_draft", "save a draft first"))?;
         let validation = self.validate(&draft.config_json);
         if !validation.valid {
-            return Err(AdminError::invalid(
+            // The request is well formed; the stored draft is what cannot
+            // be published, as with no draft at all: a conflict.
+            return Err(AdminError::state(
                 "invalid_config",
                 format!(
                     "the draft has {} problem(s); the first: {}",

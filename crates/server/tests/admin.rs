@@ -1052,7 +1052,7 @@ async fn invitation_to_account_to_publish_and_promote_with_a_diff() {
             None,
         )
         .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.status, StatusCode::CONFLICT);
     assert_eq!(refused.code(), "invalid_config");
     // The whole history verifies and names the promotion.
     let verified = t.owner.call(&env, Method::GET, "/audit/verify", None).await;

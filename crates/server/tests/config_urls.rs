@@ -80,7 +80,7 @@ async fn a_javascript_privacy_policy_url_is_a_finding_and_cannot_be_published() 
     let refused = owner
         .call(&env, Method::POST, &format!("/sites/{site}/publish"), None)
         .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.status, StatusCode::CONFLICT);
     assert_eq!(refused.code(), "invalid_config");
     assert!(
         refused.json()["error"]["message"]
