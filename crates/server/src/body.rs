@@ -247,6 +247,15 @@ pub fn parse<T: DeserializeOwned>(
     invalid: &'static str,
 ) -> Result<T, ApiError> {
     use serde_json::error::Category;
+    // Every body of the API is a JSON object; serde would also read a
+    // struct from an array of its fields in order (`[null, null]`), which
+    // no client means and no document allows.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::unprocessable(
+            invalid,
+            format!("{what} must be an object, not an array"),
+        ));
+    }
     let e = match serde_json::from_slice(bytes) {
         Ok(value) => return Ok(value),
         Err(e) => e,
@@ -608,6 +617,13 @@ mod tests {
         id: Option<uuid::Uuid>,
         #[serde(default)]
         by_name: BTreeMap<String, u16>,
+    }
+
+    #[test]
+    fn an_array_is_refused_even_where_serde_would_read_the_fields_from_it() {
+        let error = refused(r#"["x", true]"#);
+        assert_eq!(error.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(error.message, "the request must be an object, not an array");
     }
 
     #[test]
