@@ -104,9 +104,11 @@ pub struct SavedDraft {
     pub validation: Validation,
 }
 
-/// A configuration to check: any JSON, answered with its problems.
+/// A configuration to check: any JSON object, answered with its problems
+/// (a body is always an object, `crate::body`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(transparent)]
+#[schema(value_type = Object)]
 pub struct ConfigToCheck(pub Value);
 
 /// A configuration published to an environment.
