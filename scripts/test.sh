@@ -45,6 +45,16 @@ NEXAGUARD_BIN="$PWD/target/debug/nexaguard" npm --prefix sdk test
 npm --prefix sdk run size
 npm --prefix sdk run check-dist
 
+step "API contract: schemathesis against /v1/openapi.json, unauthenticated and as every token role"
+# Pinned with hashes; the virtual environment under target/ is made once.
+venv=target/contract-venv
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "version 4.32.5"; then
+  python3 -m venv "$venv" || { apt-get install -y python3-venv && python3 -m venv "$venv"; }
+  "$venv/bin/pip" install --quiet --require-hashes -r tests/contract/requirements.txt
+fi
+SCHEMATHESIS="$PWD/$venv/bin/schemathesis" NEXAGUARD_BIN="$PWD/target/debug/nexaguard" \
+  python3 tests/contract/run.py
+
 step "Google Tag Manager template under an emulation of GTM's sandbox"
 node --test integrations/gtm/test/
 
