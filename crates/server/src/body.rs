@@ -247,14 +247,25 @@ pub fn parse<T: DeserializeOwned>(
     invalid: &'static str,
 ) -> Result<T, ApiError> {
     use serde_json::error::Category;
-    // Every body of the API is a JSON object; serde would also read a
-    // struct from an array of its fields in order (`[null, null]`), which
-    // no client means and no document allows.
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-        return Err(ApiError::unprocessable(
-            invalid,
-            format!("{what} must be an object, not an array"),
-        ));
+    // Every body of the API is a JSON object, as the OpenAPI document says;
+    // serde would also read a struct from an array of its fields in order
+    // (`[null, null]`), and a free-form body (a configuration to check)
+    // from anything. Valid JSON that is not an object is refused here;
+    // broken JSON goes on to get its syntax error.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            let kind = match value {
+                serde_json::Value::Array(_) => "an array",
+                serde_json::Value::String(_) => "a string",
+                serde_json::Value::Number(_) => "a number",
+                serde_json::Value::Bool(_) => "a boolean",
+                serde_json::Value::Null | serde_json::Value::Object(_) => "null",
+            };
+            return Err(ApiError::unprocessable(
+                invalid,
+                format!("{what} must be an object, not {kind}"),
+            ));
+        }
     }
     let e = match serde_json::from_slice(bytes) {
         Ok(value) => return Ok(value),
@@ -624,6 +635,15 @@ mod tests {
         let error = refused(r#"["x", true]"#);
         assert_eq!(error.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(error.message, "the request must be an object, not an array");
+        let error = refused(r#" "x""#);
+        assert_eq!(error.message, "the request must be an object, not a string");
+        let error = refused("null");
+        assert_eq!(error.message, "the request must be an object, not null");
+        assert_eq!(
+            refused("nul").status,
+            StatusCode::BAD_REQUEST,
+            "broken JSON is a syntax error"
+        );
     }
 
     #[test]
